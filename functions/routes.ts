@@ -1,0 +1,36 @@
+import type { Role } from '../lib/domain/roles';
+
+/** The Lambda functions, one per resource; each is `functions/<name>.ts` exporting `handler`. */
+export const functionNames = ['health', 'annotations'] as const;
+export type FunctionName = (typeof functionNames)[number];
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+export interface RouteSpec {
+  readonly method: HttpMethod;
+  /** API Gateway path template, e.g. `/annotations/{id}`. */
+  readonly path: string;
+  readonly fn: FunctionName;
+  /** `public`: no token needed. Otherwise the roles allowed; `any` is every signed-in user. */
+  readonly access: 'public' | 'any' | readonly Role[];
+}
+
+/**
+ * The route table: the one place a route is declared. The CDK HttpApi, the local server,
+ * the Lambda dispatchers and the tests are all derived from it.
+ */
+export const routes: readonly RouteSpec[] = [
+  { method: 'GET', path: '/health', fn: 'health', access: 'public' },
+
+  { method: 'POST', path: '/annotations', fn: 'annotations', access: 'any' },
+  { method: 'GET', path: '/annotations', fn: 'annotations', access: 'any' },
+  { method: 'POST', path: '/annotations/batch', fn: 'annotations', access: 'any' },
+  { method: 'GET', path: '/annotations/{id}', fn: 'annotations', access: 'any' },
+  { method: 'PUT', path: '/annotations/{id}', fn: 'annotations', access: 'any' },
+  { method: 'PATCH', path: '/annotations/{id}', fn: 'annotations', access: 'any' },
+  { method: 'DELETE', path: '/annotations/{id}', fn: 'annotations', access: 'any' },
+];
+
+/** API Gateway's route key, e.g. `PUT /annotations/{id}`; also what the dispatchers switch on. */
+export const routeKeyOf = (route: Pick<RouteSpec, 'method' | 'path'>): string =>
+  `${route.method} ${route.path}`;

@@ -1,0 +1,67 @@
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { ThrottledError } from '../errors';
+
+/** A stored item as lib sees it: plain JavaScript values. */
+export type StoredItem = Record<string, unknown>;
+
+const named = (error: unknown, ...names: string[]): error is Error & Record<string, unknown> =>
+  error instanceof Error && names.includes(error.name);
+
+const throttlingNames = [
+  'ProvisionedThroughputExceededException',
+  'ThrottlingException',
+  'RequestLimitExceeded',
+];
+
+/**
+ * For a failed conditional write: `{ item }` with the stored item from
+ * `ReturnValuesOnConditionCheckFailure: ALL_OLD` (undefined when there is no item), or
+ * undefined when the error is something else. The SDK hands the item back marshalled
+ * even through lib-dynamodb, so it is unmarshalled here.
+ */
+export const conditionFailure = (error: unknown): { item: StoredItem | undefined } | undefined => {
+  if (!named(error, 'ConditionalCheckFailedException')) return undefined;
+  const raw = error.Item as Record<string, AttributeValue> | undefined;
+  return { item: raw ? unmarshall(raw) : undefined };
+};
+
+export interface CancellationReason {
+  code: string;
+  item: StoredItem | undefined;
+}
+
+/** For a cancelled transaction: one reason per action, in the order of the actions. */
+export const transactionCancellation = (error: unknown): CancellationReason[] | undefined => {
+  if (!named(error, 'TransactionCanceledException')) return undefined;
+  const reasons = (error.CancellationReasons ?? []) as {
+    Code?: string;
+    Item?: Record<string, AttributeValue>;
+  }[];
+  return reasons.map((reason) => ({
+    code: reason.Code ?? 'None',
+    item: reason.Item ? unmarshall(reason.Item) : undefined,
+  }));
+};
+
+/** A transaction that collided with another one on the same items: worth another try. */
+export const isTransactionConflict = (error: unknown): boolean =>
+  named(error, 'TransactionConflictException') ||
+  (transactionCancellation(error)?.some((reason) => reason.code === 'TransactionConflict') ?? false);
+
+/** Throttling that outlasted the SDK's own retries. */
+export const isThrottling = (error: unknown): boolean =>
+  named(error, ...throttlingNames) ||
+  (transactionCancellation(error)?.some((reason) =>
+    ['ThrottlingError', 'ProvisionedThroughputExceeded', 'RequestLimitExceeded'].includes(reason.code),
+  ) ??
+    false);
+
+/**
+ * Turns the SDK errors that have a meaning for callers into domain errors; everything
+ * else is rethrown as it is and ends as a 500 without details.
+ */
+export const translateSdkError = (error: unknown): never => {
+  if (isThrottling(error)) throw new ThrottledError(1);
+  throw error;
+};

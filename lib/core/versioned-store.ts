@@ -1,0 +1,506 @@
+import { randomBytes } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
+import {
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  type TransactWriteCommandInput,
+  UpdateCommand,
+  type UpdateCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import { db, tableName } from '../db/client';
+import { tableSpec } from '../db/table-spec';
+import {
+  AlreadyExistsError,
+  AppError,
+  BatchRejectedError,
+  GoneError,
+  IdempotencyKeyReusedError,
+  NotFoundError,
+  StaleDataError,
+  WriteContentionError,
+} from '../errors';
+import { decodeCursor, encodeCursor } from './cursor';
+import { allOf, ExpressionBuilder, updateExpression } from './expression';
+import { forItem, type Idempotency, idFromKey, markerFor, markerMatch } from './idempotency';
+import { mapWithConcurrency, retryWithBackoff } from './retry';
+import {
+  conditionFailure,
+  isTransactionConflict,
+  type StoredItem,
+  transactionCancellation,
+  translateSdkError,
+} from './sdk-errors';
+
+/** What the core needs to know of a kind of single-item versioned record. */
+export interface EntitySpec {
+  /** Key prefix, and the listing index's partition value. */
+  readonly type: string;
+  /** Every data field a record may have; a full replacement removes the ones it does not give. */
+  readonly fields: readonly string[];
+}
+
+/** Who writes, when, and under which Idempotency-Key. */
+export interface WriteContext {
+  actor: string;
+  now: Date;
+  idempotency?: Idempotency | undefined;
+}
+
+/** The version a change is based on; `any` is `If-Match: *`, an explicit overwrite. */
+export type Precondition = { kind: 'version'; version: number } | { kind: 'any' };
+
+/** Fields to set and optional fields to remove. */
+export interface Change {
+  set: Record<string, unknown>;
+  remove: readonly string[];
+}
+
+/** A record as the API shows it: its fields plus id, version and audit fields. */
+export type PublicRecord = { id: string; version: number } & Record<string, unknown>;
+
+export interface WriteResult {
+  record: PublicRecord;
+  /** True when this answers a repeat of a request already applied under the same key. */
+  replayed: boolean;
+}
+
+/** Attributes that are bookkeeping and never part of a record's public shape. */
+const internalAttributes = new Set([
+  'pk',
+  'sk',
+  'gsi1pk',
+  'gsi1sk',
+  'idem',
+  'expiresAt',
+  'deletedAt',
+  'deletedBy',
+]);
+
+/** How long a tombstone answers 410 (API.md: at least 30 days). */
+export const TOMBSTONE_RETENTION_MS = 35 * 24 * 60 * 60 * 1000;
+
+/** Upper bound on conditional writes one batch keeps in flight. */
+export const BATCH_CONCURRENCY = 10;
+
+const RECORD_SK = 'RECORD';
+const epochSeconds = (date: Date): number => Math.floor(date.getTime() / 1000);
+const listingIndex = tableSpec.globalIndexes[0];
+
+export const keyOf = (entity: EntitySpec, id: string) => ({ pk: `${entity.type}#${id}`, sk: RECORD_SK });
+
+/** URL-safe, 22 characters, 128 random bits. */
+export const newId = (): string => randomBytes(16).toString('base64url');
+
+const auditAttributes = ['version', 'createdAt', 'createdBy', 'updatedAt', 'updatedBy'];
+
+/** The record as the API shows it, in a stable order: id, its fields, then version and audit fields. */
+export const toPublicRecord = (item: StoredItem): PublicRecord => {
+  const fields = Object.keys(item)
+    .filter((name) => name !== 'id' && !internalAttributes.has(name) && !auditAttributes.includes(name))
+    .sort();
+  return Object.fromEntries(
+    ['id', ...fields, ...auditAttributes].filter((name) => item[name] !== undefined).map((name) => [name, item[name]]),
+  ) as PublicRecord;
+};
+
+/** A tombstone past its retention is treated as absent, whatever TTL has deleted yet. */
+const isLiveTombstone = (item: StoredItem, now: Date): boolean =>
+  item.deletedAt !== undefined && Number(item.expiresAt ?? 0) > epochSeconds(now);
+
+const goneError = (item: StoredItem): GoneError =>
+  new GoneError(String(item.deletedAt), String(item.deletedBy));
+
+/** Whether the stored item already holds everything the change asks for. */
+const changeIsPresent = (item: StoredItem, change: Change): boolean =>
+  Object.entries(change.set).every(([field, value]) => isDeepStrictEqual(item[field], value)) &&
+  change.remove.every((field) => item[field] === undefined);
+
+/**
+ * The clauses every change to an existing record must pass. Shared by single writes and
+ * batch transactions, so the two cannot disagree about what "current" means.
+ */
+const changeGuards = (x: ExpressionBuilder, precondition: Precondition, context: WriteContext): string[] => {
+  const clauses = [
+    // A change never creates a record: it must exist.
+    `attribute_exists(${x.name('pk')})`,
+    // A deleted record stays deleted; its tombstone answers 410.
+    `attribute_not_exists(${x.name('deletedAt')})`,
+  ];
+  if (precondition.kind === 'version') {
+    // The caller's copy is current: nobody changed the record since the version it read.
+    clauses.push(`${x.name('version')} = ${x.value(precondition.version)}`);
+  }
+  if (context.idempotency) {
+    // A request already applied under this key is never applied twice (even with If-Match: *).
+    clauses.push(
+      `attribute_not_exists(${x.name('idem')}) OR ${x.name('idem.k')} <> ${x.value(context.idempotency.keyHash)}`,
+    );
+  }
+  return clauses;
+};
+
+/** The UpdateItem input of a change, without ReturnValues: used alone and inside batch transactions. */
+const changeRequest = (
+  entity: EntitySpec,
+  id: string,
+  precondition: Precondition,
+  change: Change,
+  context: WriteContext,
+) => {
+  const x = new ExpressionBuilder();
+  const condition = allOf(changeGuards(x, precondition, context));
+  const set = Object.entries(change.set).map(([field, value]) => `${x.name(field)} = ${x.value(value)}`);
+  set.push(
+    `${x.name('version')} = ${x.name('version')} + ${x.value(1)}`,
+    `${x.name('updatedAt')} = ${x.value(context.now.toISOString())}`,
+    `${x.name('updatedBy')} = ${x.value(context.actor)}`,
+  );
+  if (context.idempotency)
+    set.push(`${x.name('idem')} = ${x.value(markerFor(context.idempotency, context.now))}`);
+  const remove = change.remove.map((field) => x.name(field));
+  return {
+    TableName: tableName(),
+    Key: keyOf(entity, id),
+    UpdateExpression: updateExpression(set, remove),
+    ConditionExpression: condition,
+    ...x.attributes(),
+  } satisfies UpdateCommandInput;
+};
+
+/**
+ * Decides what a failed change means from the item as it was stored when the write failed:
+ * missing, deleted, this very request applied before (replay), the key used for another
+ * request, the change already there (success), or a real conflict carrying the current record.
+ */
+const resolveFailedChange = (
+  item: StoredItem | undefined,
+  change: Change,
+  context: WriteContext,
+): WriteResult => {
+  if (!item) throw new NotFoundError();
+  if (item.deletedAt !== undefined) throw goneError(item);
+  const match = markerMatch(item, context.idempotency, context.now);
+  if (match === 'replay') return { record: toPublicRecord(item), replayed: true };
+  if (match === 'reused') throw new IdempotencyKeyReusedError();
+  if (changeIsPresent(item, change)) return { record: toPublicRecord(item), replayed: false };
+  throw new StaleDataError(toPublicRecord(item));
+};
+
+/**
+ * Creates a record if its key is free. With an Idempotency-Key the id comes from the key,
+ * so a retried create meets its own first write and answers with it instead of a second record.
+ */
+export const createRecord = async (
+  entity: EntitySpec,
+  fields: Record<string, unknown>,
+  context: WriteContext,
+  options: { id?: string } = {},
+): Promise<WriteResult> => {
+  const id = options.id ?? (context.idempotency ? idFromKey(context.idempotency.keyHash) : newId());
+  const now = context.now.toISOString();
+  const item: StoredItem = {
+    ...keyOf(entity, id),
+    gsi1pk: entity.type,
+    gsi1sk: `${now}#${id}`,
+    id,
+    ...fields,
+    version: 1,
+    createdAt: now,
+    createdBy: context.actor,
+    updatedAt: now,
+    updatedBy: context.actor,
+    ...(context.idempotency ? { idem: markerFor(context.idempotency, context.now) } : {}),
+  };
+  const x = new ExpressionBuilder();
+  const condition = [
+    // The key is free: no record, or only a tombstone whose retention has run out.
+    `attribute_not_exists(${x.name('pk')}) OR (attribute_exists(${x.name('deletedAt')}) AND ${x.name('expiresAt')} < ${x.value(epochSeconds(context.now))})`,
+  ];
+  try {
+    await db().send(
+      new PutCommand({
+        TableName: tableName(),
+        Item: item,
+        ConditionExpression: allOf(condition),
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        ...x.attributes(),
+      }),
+    );
+    return { record: toPublicRecord(item), replayed: false };
+  } catch (error) {
+    const failure = conditionFailure(error);
+    if (!failure?.item) return translateSdkError(error);
+    const stored = failure.item;
+    const match = markerMatch(stored, context.idempotency, context.now);
+    if (match === 'reused') throw new IdempotencyKeyReusedError();
+    if (match === 'replay') {
+      if (stored.deletedAt !== undefined) throw goneError(stored);
+      return { record: toPublicRecord(stored), replayed: true };
+    }
+    // Our own first attempt, retried by the SDK after its response was lost.
+    const ownFirstWrite =
+      stored.deletedAt === undefined &&
+      stored.version === 1 &&
+      stored.createdBy === context.actor &&
+      changeIsPresent(stored, { set: fields, remove: [] });
+    if (ownFirstWrite) return { record: toPublicRecord(stored), replayed: false };
+    // A key remembered past its window is free again; its old record keeps the derived id.
+    if (!options.id && context.idempotency) return createRecord(entity, fields, context, { id: newId() });
+    throw new AlreadyExistsError();
+  }
+};
+
+/** Reads one record with a strongly consistent read; 404 if it never existed, 410 if deleted. */
+export const getRecord = async (entity: EntitySpec, id: string, now = new Date()): Promise<PublicRecord> => {
+  const { Item } = await db()
+    .send(new GetCommand({ TableName: tableName(), Key: keyOf(entity, id), ConsistentRead: true }))
+    .catch(translateSdkError);
+  if (!Item) throw new NotFoundError();
+  if (Item.deletedAt !== undefined) {
+    if (isLiveTombstone(Item, now)) throw goneError(Item);
+    throw new NotFoundError();
+  }
+  return toPublicRecord(Item);
+};
+
+/**
+ * Applies a change to a record if the precondition holds, in one UpdateItem. A failed
+ * condition returns the stored item in the same round trip, so a conflict carries `current`
+ * without another read, and a stale request that would change nothing succeeds.
+ */
+export const changeRecord = async (
+  entity: EntitySpec,
+  id: string,
+  precondition: Precondition,
+  change: Change,
+  context: WriteContext,
+): Promise<WriteResult> => {
+  try {
+    const { Attributes } = await db().send(
+      new UpdateCommand({
+        ...changeRequest(entity, id, precondition, change, context),
+        ReturnValues: 'ALL_NEW',
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      }),
+    );
+    return { record: toPublicRecord(Attributes ?? {}), replayed: false };
+  } catch (error) {
+    const failure = conditionFailure(error);
+    if (!failure) return translateSdkError(error);
+    return resolveFailedChange(failure.item, change, context);
+  }
+};
+
+/**
+ * Deletes a record, leaving a tombstone that answers 410 for the retention period. The
+ * tombstone keeps who deleted it and when, and drops out of the listing index.
+ */
+export const deleteRecord = async (
+  entity: EntitySpec,
+  id: string,
+  precondition: Precondition,
+  context: WriteContext,
+): Promise<{ replayed: boolean }> => {
+  const x = new ExpressionBuilder();
+  const condition = allOf(changeGuards(x, precondition, context));
+  const set = [
+    `${x.name('deletedAt')} = ${x.value(context.now.toISOString())}`,
+    `${x.name('deletedBy')} = ${x.value(context.actor)}`,
+    `${x.name('expiresAt')} = ${x.value(epochSeconds(context.now) + TOMBSTONE_RETENTION_MS / 1000)}`,
+    `${x.name('version')} = ${x.name('version')} + ${x.value(1)}`,
+    `${x.name('updatedAt')} = ${x.value(context.now.toISOString())}`,
+    `${x.name('updatedBy')} = ${x.value(context.actor)}`,
+  ];
+  if (context.idempotency)
+    set.push(`${x.name('idem')} = ${x.value(markerFor(context.idempotency, context.now))}`);
+  const remove = ['gsi1pk', 'gsi1sk', ...entity.fields].map((field) => x.name(field));
+  try {
+    await db().send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: keyOf(entity, id),
+        UpdateExpression: updateExpression(set, remove),
+        ConditionExpression: condition,
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        ...x.attributes(),
+      }),
+    );
+    return { replayed: false };
+  } catch (error) {
+    const failure = conditionFailure(error);
+    if (!failure) return translateSdkError(error);
+    const item = failure.item;
+    if (!item) throw new NotFoundError();
+    const match = markerMatch(item, context.idempotency, context.now);
+    if (match === 'replay') return { replayed: true };
+    if (match === 'reused') throw new IdempotencyKeyReusedError();
+    if (item.deletedAt !== undefined) throw goneError(item);
+    throw new StaleDataError(toPublicRecord(item));
+  }
+};
+
+export interface Page {
+  items: PublicRecord[];
+  nextCursor?: string;
+}
+
+/** Lists live records of one type, newest first, a page at a time. Tombstones are not in the index. */
+export const listRecords = async (
+  entity: EntitySpec,
+  options: { limit: number; cursor?: string },
+): Promise<Page> => {
+  const startKey = decodeCursor(options.cursor, {
+    attributes: ['pk', 'sk', listingIndex.partitionKey, listingIndex.sortKey],
+    fixed: { [listingIndex.partitionKey]: entity.type },
+  });
+  const x = new ExpressionBuilder();
+  const { Items, LastEvaluatedKey } = await db()
+    .send(
+      new QueryCommand({
+        TableName: tableName(),
+        IndexName: listingIndex.name,
+        KeyConditionExpression: `${x.name(listingIndex.partitionKey)} = ${x.value(entity.type)}`,
+        ScanIndexForward: false,
+        Limit: options.limit,
+        ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+        ...x.attributes(),
+      }),
+    )
+    .catch(translateSdkError);
+  const nextCursor = encodeCursor(LastEvaluatedKey);
+  return { items: (Items ?? []).map(toPublicRecord), ...(nextCursor ? { nextCursor } : {}) };
+};
+
+export interface BatchUpdate {
+  id: string;
+  version: number;
+  set: Record<string, unknown>;
+}
+
+export type BatchItemResult =
+  | { id: string; status: 200; version: number }
+  | { id: string; status: number; code: string; current?: PublicRecord };
+
+const failedItem = (id: string, error: AppError): BatchItemResult => ({
+  id,
+  status: error.status,
+  code: error.code,
+  ...(error instanceof StaleDataError ? { current: error.current as PublicRecord } : {}),
+});
+
+/**
+ * Applies each update on its own, with at most BATCH_CONCURRENCY writes in flight; every
+ * item succeeds or fails by itself, and the results keep the request's order.
+ */
+export const changeEach = async (
+  entity: EntitySpec,
+  updates: readonly BatchUpdate[],
+  context: WriteContext,
+): Promise<BatchItemResult[]> =>
+  mapWithConcurrency(updates, BATCH_CONCURRENCY, async (update): Promise<BatchItemResult> => {
+    const itemContext = {
+      ...context,
+      idempotency: context.idempotency && forItem(context.idempotency, update.id),
+    };
+    try {
+      const { record } = await changeRecord(
+        entity,
+        update.id,
+        { kind: 'version', version: update.version },
+        { set: update.set, remove: [] },
+        itemContext,
+      );
+      return { id: update.id, status: 200, version: record.version };
+    } catch (error) {
+      if (error instanceof AppError) return failedItem(update.id, error);
+      throw error;
+    }
+  });
+
+/** Attempts of a transaction that collides with concurrent ones before answering WRITE_CONTENTION. */
+export const TRANSACTION_ATTEMPTS = 4;
+
+/**
+ * Sends one TransactWriteItems, retrying only collisions with concurrent transactions
+ * (the SDK does not), with full-jitter backoff; then WRITE_CONTENTION. Other
+ * cancellations are rethrown for the caller to read their reasons.
+ */
+export const transactWrite = async (input: TransactWriteCommandInput): Promise<void> => {
+  try {
+    await retryWithBackoff(() => db().send(new TransactWriteCommand(input)), isTransactionConflict, {
+      attempts: TRANSACTION_ATTEMPTS,
+      baseMs: 20,
+      capMs: 400,
+    });
+  } catch (error) {
+    if (isTransactionConflict(error)) throw new WriteContentionError(1);
+    throw error;
+  }
+};
+
+/**
+ * Applies all updates in one transaction or none. Items whose change is already there (or
+ * that replay this very request) count as successes and are left out of a second attempt;
+ * any real failure rejects the whole batch and names every failing id.
+ */
+export const changeAll = async (
+  entity: EntitySpec,
+  updates: readonly BatchUpdate[],
+  context: WriteContext,
+): Promise<BatchItemResult[]> => {
+  const settled = new Map<string, BatchItemResult>();
+  for (;;) {
+    const pending = updates.filter((update) => !settled.has(update.id));
+    const contexts = pending.map((update) => ({
+      ...context,
+      idempotency: context.idempotency && forItem(context.idempotency, update.id),
+    }));
+    try {
+      if (pending.length > 0) {
+        await transactWrite({
+          TransactItems: pending.map((update, index) => ({
+            Update: {
+              ...changeRequest(
+                entity,
+                update.id,
+                { kind: 'version', version: update.version },
+                { set: update.set, remove: [] },
+                contexts[index] as WriteContext,
+              ),
+              ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+            },
+          })),
+        });
+      }
+      for (const update of pending)
+        settled.set(update.id, { id: update.id, status: 200, version: update.version + 1 });
+      return updates.map((update) => settled.get(update.id) as BatchItemResult);
+    } catch (error) {
+      const reasons = transactionCancellation(error);
+      if (!reasons) return translateSdkError(error);
+      const failures: BatchItemResult[] = [];
+      let firstError: AppError | undefined;
+      pending.forEach((update, index) => {
+        const reason = reasons[index];
+        if (!reason || reason.code !== 'ConditionalCheckFailed') return;
+        try {
+          const { record } = resolveFailedChange(
+            reason.item,
+            { set: update.set, remove: [] },
+            contexts[index] as WriteContext,
+          );
+          settled.set(update.id, { id: update.id, status: 200, version: record.version });
+        } catch (itemError) {
+          if (!(itemError instanceof AppError)) throw itemError;
+          firstError ??= itemError;
+          failures.push(failedItem(update.id, itemError));
+        }
+      });
+      if (firstError) throw new BatchRejectedError(firstError, failures);
+      if (!reasons.some((reason) => reason.code === 'ConditionalCheckFailed'))
+        return translateSdkError(error);
+    }
+  }
+};

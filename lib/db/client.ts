@@ -1,0 +1,27 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { config } from '../config';
+
+let documentClient: DynamoDBDocumentClient | undefined;
+
+/**
+ * The DocumentClient, created once per cold start. Its middleware stack is the base
+ * client's, which is where tests count requests and inject faults.
+ */
+export const db = (): DynamoDBDocumentClient => {
+  if (documentClient) return documentClient;
+  const { AWS_REGION, DYNAMODB_ENDPOINT } = config();
+  const base = new DynamoDBClient({
+    region: AWS_REGION,
+    maxAttempts: 4,
+    ...(DYNAMODB_ENDPOINT
+      ? { endpoint: DYNAMODB_ENDPOINT, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
+      : {}),
+  });
+  documentClient = DynamoDBDocumentClient.from(base, {
+    marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
+  });
+  return documentClient;
+};
+
+export const tableName = (): string => config().TABLE_NAME;

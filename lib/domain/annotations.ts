@@ -1,0 +1,134 @@
+import { z } from 'zod';
+import {
+  type BatchItemResult,
+  type BatchUpdate,
+  type Change,
+  changeAll,
+  changeEach,
+  changeRecord,
+  createRecord,
+  deleteRecord,
+  type EntitySpec,
+  getRecord,
+  listRecords,
+  type Page,
+  type Precondition,
+  type PublicRecord,
+  type WriteContext,
+  type WriteResult,
+} from '../core/versioned-store';
+
+/** Annotations: simple versioned records any signed-in user may edit (API.md §2). */
+export const annotationEntity: EntitySpec = {
+  type: 'ANNOTATION',
+  fields: ['name', 'description', 'tags'],
+};
+
+const name = z.string().min(1).max(200);
+const description = z.string().max(5000);
+const tags = z.array(z.string().min(1).max(50)).max(20);
+const version = z.int().min(1);
+
+export const annotationFieldsSchema = z.strictObject({
+  name,
+  description: description.optional(),
+  tags: tags.optional(),
+});
+export type AnnotationFields = z.infer<typeof annotationFieldsSchema>;
+
+/** `PUT`: the full set of fields, plus the precondition as `version` if not in If-Match. */
+export const replaceAnnotationSchema = annotationFieldsSchema.extend({ version: version.optional() });
+
+/** `PATCH`: JSON Merge Patch; `null` removes an optional field; `name` cannot be removed. */
+export const patchAnnotationSchema = z
+  .strictObject({
+    name: name.optional(),
+    description: description.nullable().optional(),
+    tags: tags.nullable().optional(),
+    version: version.optional(),
+  })
+  .refine((patch) => Object.keys(patch).some((key) => key !== 'version'), {
+    message: 'The patch changes no field.',
+  });
+
+export const batchSchema = z.strictObject({
+  atomic: z.boolean().default(false),
+  updates: z
+    .array(
+      z.strictObject({
+        id: z.string().min(1).max(64),
+        version,
+        set: annotationFieldsSchema.partial().refine((set) => Object.keys(set).length > 0, {
+          message: 'set names no field.',
+        }),
+      }),
+    )
+    .min(1)
+    .max(100)
+    .superRefine((updates, ctx) => {
+      const seen = new Set<string>();
+      updates.forEach((update, index) => {
+        if (seen.has(update.id))
+          ctx.addIssue({ code: 'custom', path: [index, 'id'], message: 'Duplicate id.' });
+        seen.add(update.id);
+      });
+    }),
+});
+
+export const listQuerySchema = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: z.string().optional(),
+});
+
+/** A full replacement: the given fields are set, the optional ones not given are removed. */
+const replacement = (fields: AnnotationFields): Change => ({
+  set: { ...fields },
+  remove: annotationEntity.fields.filter((field) => !(field in fields)),
+});
+
+/** A merge patch: values are set, nulls remove (RFC 7396). */
+const mergePatch = (patch: Record<string, unknown>): Change => ({
+  set: Object.fromEntries(Object.entries(patch).filter(([, value]) => value !== null)),
+  remove: Object.entries(patch)
+    .filter(([, value]) => value === null)
+    .map(([field]) => field),
+});
+
+export const createAnnotation = (fields: AnnotationFields, context: WriteContext): Promise<WriteResult> =>
+  createRecord(annotationEntity, fields, context);
+
+export const getAnnotation = (id: string): Promise<PublicRecord> => getRecord(annotationEntity, id);
+
+export const listAnnotations = (options: { limit: number; cursor?: string | undefined }): Promise<Page> =>
+  listRecords(annotationEntity, {
+    limit: options.limit,
+    ...(options.cursor === undefined ? {} : { cursor: options.cursor }),
+  });
+
+export const replaceAnnotation = (
+  id: string,
+  precondition: Precondition,
+  fields: AnnotationFields,
+  context: WriteContext,
+): Promise<WriteResult> => changeRecord(annotationEntity, id, precondition, replacement(fields), context);
+
+export const patchAnnotation = (
+  id: string,
+  precondition: Precondition,
+  patch: Record<string, unknown>,
+  context: WriteContext,
+): Promise<WriteResult> => changeRecord(annotationEntity, id, precondition, mergePatch(patch), context);
+
+export const deleteAnnotation = (
+  id: string,
+  precondition: Precondition,
+  context: WriteContext,
+): Promise<{ replayed: boolean }> => deleteRecord(annotationEntity, id, precondition, context);
+
+/** Partial batches apply item by item; atomic ones in one transaction or not at all. */
+export const batchUpdateAnnotations = (
+  updates: readonly BatchUpdate[],
+  atomic: boolean,
+  context: WriteContext,
+): Promise<BatchItemResult[]> =>
+  atomic ? changeAll(annotationEntity, updates, context) : changeEach(annotationEntity, updates, context);

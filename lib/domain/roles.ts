@@ -1,0 +1,14 @@
+import { z } from 'zod';
+
+/** Every role a caller's `groups` claim may carry (API.md §1). */
+export const roles = [
+  'sales',
+  'purchasing',
+  'warehouse',
+  'finance',
+  'customer-relations',
+  'supervisor',
+] as const;
+
+export const roleSchema = z.enum(roles);
+export type Role = z.infer<typeof roleSchema>;

@@ -1,0 +1,240 @@
+/**
+ * Typed domain errors. lib throws them; the one error middleware in lib/http turns them
+ * into problem+json. Each carries its stable code and HTTP status, and only the extension
+ * members the contract names (API.md §1).
+ */
+
+export type ErrorCode =
+  | 'MALFORMED_REQUEST'
+  | 'IDEMPOTENCY_KEY_REQUIRED'
+  | 'UNAUTHENTICATED'
+  | 'FORBIDDEN'
+  | 'NOT_FOUND'
+  | 'STALE_DATA'
+  | 'ALREADY_EXISTS'
+  | 'INVALID_STATE'
+  | 'INSUFFICIENT_FUNDS'
+  | 'INSUFFICIENT_STOCK'
+  | 'PARTIAL_CONFLICT'
+  | 'WRITE_CONTENTION'
+  | 'LOCK_LOST'
+  | 'IDEMPOTENCY_IN_PROGRESS'
+  | 'GONE'
+  | 'PAYLOAD_TOO_LARGE'
+  | 'UNSUPPORTED_MEDIA_TYPE'
+  | 'VALIDATION_FAILED'
+  | 'TOO_MANY_CHANGES'
+  | 'IDEMPOTENCY_KEY_REUSED'
+  | 'LOCKED'
+  | 'PRECONDITION_REQUIRED'
+  | 'THROTTLED'
+  | 'INTERNAL';
+
+export interface FieldError {
+  /** JSON Pointer (RFC 6901) into the request body. */
+  pointer: string;
+  detail: string;
+}
+
+export class AppError extends Error {
+  /** Members added to the problem document (`current`, `errors`, `results`, ...). */
+  readonly extensions: Record<string, unknown>;
+  /** Response headers the answer must carry (`Retry-After`, `ETag`). */
+  readonly headers: Record<string, string>;
+
+  constructor(
+    readonly code: ErrorCode,
+    readonly status: number,
+    readonly title: string,
+    detail: string,
+    options: { extensions?: Record<string, unknown>; headers?: Record<string, string>; cause?: unknown } = {},
+  ) {
+    super(detail, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.extensions = options.extensions ?? {};
+    this.headers = options.headers ?? {};
+  }
+
+  /** Whether an unknown value is an AppError of one of the given codes. */
+  static is(value: unknown, ...codes: ErrorCode[]): value is AppError {
+    return value instanceof AppError && (codes.length === 0 || codes.includes(value.code));
+  }
+}
+
+export class MalformedRequestError extends AppError {
+  constructor(detail: string) {
+    super('MALFORMED_REQUEST', 400, 'Malformed request', detail);
+  }
+}
+
+export class IdempotencyKeyRequiredError extends AppError {
+  constructor() {
+    super(
+      'IDEMPOTENCY_KEY_REQUIRED',
+      400,
+      'Idempotency-Key required',
+      'This route moves money or stock and needs an Idempotency-Key header.',
+    );
+  }
+}
+
+export class UnauthenticatedError extends AppError {
+  constructor(detail = 'A valid bearer token is required.') {
+    super('UNAUTHENTICATED', 401, 'Unauthenticated', detail, { headers: { 'WWW-Authenticate': 'Bearer' } });
+  }
+}
+
+export class ForbiddenError extends AppError {
+  constructor(detail = 'Your roles do not allow this.') {
+    super('FORBIDDEN', 403, 'Forbidden', detail);
+  }
+}
+
+export class NotFoundError extends AppError {
+  constructor(detail = 'No such record.') {
+    super('NOT_FOUND', 404, 'Not found', detail);
+  }
+}
+
+export class GoneError extends AppError {
+  constructor(
+    readonly deletedAt: string,
+    readonly deletedBy: string,
+  ) {
+    super('GONE', 410, 'Gone', 'The record was deleted.', { extensions: { deletedAt, deletedBy } });
+  }
+}
+
+/**
+ * The record changed since the version the caller based its change on. Carries the record
+ * as it is now, so the caller can show it and retry without another read.
+ */
+export class StaleDataError extends AppError {
+  constructor(readonly current: { version: number } & Record<string, unknown>) {
+    super(
+      'STALE_DATA',
+      409,
+      'Stale data',
+      'The record was changed by someone else. Review the current version and try again.',
+      {
+        extensions: { current },
+        headers: { ETag: `"${current.version}"` },
+      },
+    );
+  }
+}
+
+export class AlreadyExistsError extends AppError {
+  constructor(detail = 'A record with this key exists already.') {
+    super('ALREADY_EXISTS', 409, 'Already exists', detail);
+  }
+}
+
+export class InvalidStateError extends AppError {
+  constructor(detail: string, extensions: Record<string, unknown> = {}) {
+    super('INVALID_STATE', 409, 'Invalid state', detail, { extensions });
+  }
+}
+
+export class WriteContentionError extends AppError {
+  constructor(retryAfterSeconds = 1) {
+    super(
+      'WRITE_CONTENTION',
+      409,
+      'Write contention',
+      'Concurrent writes kept colliding. Try again shortly.',
+      {
+        headers: { 'Retry-After': String(retryAfterSeconds) },
+      },
+    );
+  }
+}
+
+export class ThrottledError extends AppError {
+  constructor(retryAfterSeconds = 1) {
+    super('THROTTLED', 503, 'Throttled', 'The database is busy. Try again shortly.', {
+      headers: { 'Retry-After': String(retryAfterSeconds) },
+    });
+  }
+}
+
+export class PayloadTooLargeError extends AppError {
+  constructor(limitBytes: number) {
+    super('PAYLOAD_TOO_LARGE', 413, 'Payload too large', `The body must not exceed ${limitBytes} bytes.`);
+  }
+}
+
+export class UnsupportedMediaTypeError extends AppError {
+  constructor(accepted: readonly string[]) {
+    super(
+      'UNSUPPORTED_MEDIA_TYPE',
+      415,
+      'Unsupported media type',
+      `Send the body as ${accepted.join(' or ')}.`,
+    );
+  }
+}
+
+export class ValidationError extends AppError {
+  constructor(readonly errors: FieldError[]) {
+    super('VALIDATION_FAILED', 422, 'Validation failed', 'The request does not match the schema.', {
+      extensions: { errors },
+    });
+  }
+}
+
+export class TooManyChangesError extends AppError {
+  constructor(count: number, limit: number) {
+    super(
+      'TOO_MANY_CHANGES',
+      422,
+      'Too many changes',
+      `The request would write ${count} items; one atomic request writes at most ${limit}.`,
+    );
+  }
+}
+
+export class IdempotencyKeyReusedError extends AppError {
+  constructor() {
+    super(
+      'IDEMPOTENCY_KEY_REUSED',
+      422,
+      'Idempotency-Key reused',
+      'This Idempotency-Key was used with another request.',
+    );
+  }
+}
+
+export class IdempotencyInProgressError extends AppError {
+  constructor() {
+    super(
+      'IDEMPOTENCY_IN_PROGRESS',
+      409,
+      'Request in progress',
+      'A request with this Idempotency-Key is still running.',
+      {
+        headers: { 'Retry-After': '1' },
+      },
+    );
+  }
+}
+
+export class PreconditionRequiredError extends AppError {
+  constructor() {
+    super(
+      'PRECONDITION_REQUIRED',
+      428,
+      'Precondition required',
+      'Say which version the change is based on: If-Match: "<version>" or "version" in the body.',
+    );
+  }
+}
+
+/** One item of an atomic batch failed, so nothing was written; `results` names each failing id. */
+export class BatchRejectedError extends AppError {
+  constructor(first: AppError, results: unknown[]) {
+    super(first.code, first.status, first.title, 'No update of the atomic batch was applied.', {
+      extensions: { results },
+    });
+  }
+}

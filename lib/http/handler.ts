@@ -1,0 +1,84 @@
+import middy, { type MiddlewareObj } from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { type FunctionName, routeKeyOf, routes } from '../../functions/routes';
+import { AppError, NotFoundError } from '../errors';
+import { problemResult } from './problem';
+import { type ApiEvent, type ApiRequest, authorize, parseJsonBody, principalOf } from './request';
+import type { ApiResult } from './response';
+
+/** What a route does: parse, one call into lib, answer. */
+export type Action = (request: ApiRequest) => Promise<ApiResult>;
+
+type MiddyRequest = middy.Request<ApiEvent, ApiResult, Error, Context>;
+
+/** Per-invocation state shared by the middlewares and the dispatcher. */
+const apiRequests = new WeakMap<ApiEvent, ApiRequest>();
+
+const requestIdOf = (event: ApiEvent): string => event.requestContext?.requestId ?? 'unknown';
+
+/**
+ * Resolves the route from API Gateway's `routeKey`, authenticates and authorizes the
+ * caller and parses the body, in that order: 404, 401, 403, then 413/415/400.
+ */
+const prepareRequest = (table: Map<string, (typeof routes)[number]>): MiddlewareObj<ApiEvent, ApiResult> => ({
+  before: (request: MiddyRequest) => {
+    const { event } = request;
+    const route = table.get(event.routeKey);
+    if (!route) throw new NotFoundError('No such route.');
+    const principal = route.access === 'public' ? { sub: 'anonymous', roles: [] } : principalOf(event);
+    authorize(route, principal);
+    apiRequests.set(event, {
+      event,
+      route,
+      principal,
+      body: parseJsonBody(event),
+      now: new Date(),
+      requestId: requestIdOf(event),
+    });
+  },
+});
+
+/** The one place error responses are written: problem+json for every error. */
+const problemResponses = (): MiddlewareObj<ApiEvent, ApiResult> => ({
+  onError: (request: MiddyRequest) => {
+    const apiRequest = apiRequests.get(request.event);
+    const { error } = request;
+    if (!(error instanceof AppError)) {
+      console.error(
+        JSON.stringify({
+          level: 'error',
+          requestId: requestIdOf(request.event),
+          error: String(error?.stack ?? error),
+        }),
+      );
+    }
+    request.response = problemResult(error, requestIdOf(request.event), {
+      staleStatus: apiRequest?.preconditionSource === 'header' ? 412 : 409,
+    });
+  },
+});
+
+/**
+ * The Lambda handler of one function: dispatches the routes of the route table that belong
+ * to it. Fails at cold start if the actions and the table disagree, so neither can drift.
+ */
+export const createHandler = (fn: FunctionName, actions: Record<string, Action>) => {
+  const table = new Map(routes.filter((route) => route.fn === fn).map((route) => [routeKeyOf(route), route]));
+  const missing = [...table.keys()].filter((key) => !actions[key]);
+  const extra = Object.keys(actions).filter((key) => !table.has(key));
+  if (missing.length > 0 || extra.length > 0) {
+    throw new Error(
+      `Routes of ${fn} do not match the route table: missing ${missing.join(', ')}; extra ${extra.join(', ')}`,
+    );
+  }
+  const dispatch = async (event: ApiEvent): Promise<ApiResult> => {
+    const request = apiRequests.get(event);
+    const action = request && actions[event.routeKey];
+    if (!request || !action) throw new NotFoundError('No such route.');
+    return action(request);
+  };
+  return middy<ApiEvent, ApiResult, Error, Context>()
+    .use(problemResponses())
+    .use(prepareRequest(table))
+    .handler(dispatch);
+};

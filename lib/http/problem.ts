@@ -1,0 +1,39 @@
+import { AppError } from '../errors';
+import type { ApiResult } from './response';
+
+/** A stable URI per code: the problem `type` (RFC 9457). */
+export const problemType = (code: string): string =>
+  `https://no-lost-updates.dev/problems/${code.toLowerCase().replaceAll('_', '-')}`;
+
+/**
+ * The problem+json answer for any error. AppErrors say what they are; anything else is
+ * a 500 that shows only the request id, never a message, stack or AWS error name.
+ */
+export const problemResult = (
+  error: unknown,
+  requestId: string,
+  options: { staleStatus?: 409 | 412 } = {},
+): ApiResult => {
+  if (!(error instanceof AppError)) {
+    return problemResult(
+      new AppError('INTERNAL', 500, 'Internal error', 'Something went wrong on our side.'),
+      requestId,
+    );
+  }
+  // A stale If-Match header answers 412; a stale body version answers 409 (API.md §1).
+  const status =
+    error.code === 'STALE_DATA' && error.status === 409 ? (options.staleStatus ?? 409) : error.status;
+  return {
+    statusCode: status,
+    headers: { 'content-type': 'application/problem+json', ...error.headers },
+    body: JSON.stringify({
+      type: problemType(error.code),
+      title: error.title,
+      status,
+      detail: error.message,
+      code: error.code,
+      requestId,
+      ...error.extensions,
+    }),
+  };
+};

@@ -1,0 +1,172 @@
+import type { APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
+import type { RouteSpec } from '../../functions/routes';
+import { type Idempotency, idempotencyKeyHash, requestHashOf } from '../core/idempotency';
+import type { Precondition, WriteContext } from '../core/versioned-store';
+import { type Role, roles } from '../domain/roles';
+import {
+  ForbiddenError,
+  MalformedRequestError,
+  PayloadTooLargeError,
+  PreconditionRequiredError,
+  UnauthenticatedError,
+  UnsupportedMediaTypeError,
+} from '../errors';
+
+export type ApiEvent = APIGatewayProxyEventV2WithJWTAuthorizer;
+
+export interface Principal {
+  sub: string;
+  roles: Role[];
+}
+
+/** Largest accepted body (API.md §1). */
+export const MAX_BODY_BYTES = 256 * 1024;
+
+/**
+ * One request as handlers see it: the matched route, the caller, the parsed body and the
+ * precondition and idempotency helpers. Knows HTTP, knows nothing of DynamoDB.
+ */
+export interface ApiRequest {
+  event: ApiEvent;
+  route: RouteSpec;
+  principal: Principal;
+  body: unknown;
+  now: Date;
+  requestId: string;
+  /** Where the precondition came from; decides 412 (header) or 409 (body) for stale data. */
+  preconditionSource?: 'header' | 'body';
+}
+
+const header = (event: ApiEvent, name: string): string | undefined => event.headers?.[name] ?? undefined;
+
+/**
+ * The caller from the JWT claims API Gateway's authorizer passed on. API Gateway flattens
+ * array claims to `[a b]`; Cognito names them `cognito:groups`; both are understood.
+ */
+export const principalOf = (event: ApiEvent): Principal => {
+  const claims = (event.requestContext as { authorizer?: { jwt?: { claims?: Record<string, unknown> } } })
+    .authorizer?.jwt?.claims;
+  const sub = claims?.sub;
+  if (typeof sub !== 'string' || sub.length === 0) throw new UnauthenticatedError();
+  return { sub, roles: rolesOf(claims?.groups ?? claims?.['cognito:groups']) };
+};
+
+const rolesOf = (claim: unknown): Role[] => {
+  let names: unknown[] = [];
+  if (Array.isArray(claim)) names = claim;
+  else if (typeof claim === 'string') {
+    const text = claim.trim();
+    if (text.startsWith('["')) {
+      try {
+        names = JSON.parse(text) as unknown[];
+      } catch {
+        names = [];
+      }
+    } else names = text.replace(/^\[|\]$/g, '').split(/[\s,]+/);
+  }
+  return names.filter((name): name is Role => (roles as readonly unknown[]).includes(name));
+};
+
+/** 403 unless the caller holds one of the route's roles. */
+export const authorize = (route: RouteSpec, principal: Principal): void => {
+  if (route.access === 'public' || route.access === 'any') return;
+  if (!route.access.some((role) => principal.roles.includes(role))) throw new ForbiddenError();
+};
+
+/** The JSON body, after the size, media-type and syntax checks of API.md §1. */
+export const parseJsonBody = (event: ApiEvent): unknown => {
+  if (event.body === undefined || event.body === null || event.body === '') return undefined;
+  const raw = event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
+  if (raw.byteLength > MAX_BODY_BYTES) throw new PayloadTooLargeError(MAX_BODY_BYTES);
+  const accepted =
+    event.requestContext.http.method === 'PATCH'
+      ? ['application/json', 'application/merge-patch+json']
+      : ['application/json'];
+  const mediaType = (header(event, 'content-type') ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+  if (!accepted.includes(mediaType)) throw new UnsupportedMediaTypeError(accepted);
+  try {
+    return JSON.parse(raw.toString('utf8'));
+  } catch {
+    throw new MalformedRequestError('The body is not valid JSON.');
+  }
+};
+
+const ETAG_VERSION = /^"([1-9][0-9]{0,14})"$/;
+
+/**
+ * The version a change is based on, from `If-Match` or the body's `version` (API.md §1):
+ * both and different is 400, neither is 428, `*` is an explicit overwrite.
+ */
+export const preconditionOf = (request: ApiRequest, bodyVersion: number | undefined): Precondition => {
+  const ifMatch = header(request.event, 'if-match')?.trim();
+  let fromHeader: Precondition | undefined;
+  if (ifMatch !== undefined) {
+    if (ifMatch === '*') fromHeader = { kind: 'any' };
+    else {
+      const match = ETAG_VERSION.exec(ifMatch);
+      if (!match?.[1])
+        throw new MalformedRequestError('If-Match must be "*" or one strong ETag such as "3".');
+      fromHeader = { kind: 'version', version: Number(match[1]) };
+    }
+  }
+  if (fromHeader && bodyVersion !== undefined) {
+    if (fromHeader.kind === 'any' || fromHeader.version !== bodyVersion) {
+      throw new MalformedRequestError('If-Match and the body version disagree.');
+    }
+  }
+  if (fromHeader) {
+    request.preconditionSource = 'header';
+    return fromHeader;
+  }
+  if (bodyVersion !== undefined) {
+    request.preconditionSource = 'body';
+    return { kind: 'version', version: bodyVersion };
+  }
+  throw new PreconditionRequiredError();
+};
+
+/** Whether `If-None-Match` already names this version, so a GET can answer 304. */
+export const notModified = (request: ApiRequest, version: number): boolean => {
+  const value = header(request.event, 'if-none-match');
+  if (value === undefined) return false;
+  if (value.trim() === '*') return true;
+  return value.split(',').some((tag) => tag.trim().replace(/^W\//, '') === `"${version}"`);
+};
+
+const IDEMPOTENCY_KEY = /^[\x20-\x7e]{1,255}$/;
+
+/**
+ * The request's Idempotency-Key, scoped to the caller, with a hash of everything the
+ * request asks for (route, path, body, precondition) to tell a replay from a reuse.
+ */
+export const idempotencyOf = (request: ApiRequest): Idempotency | undefined => {
+  const key = header(request.event, 'idempotency-key');
+  if (key === undefined) return undefined;
+  if (!IDEMPOTENCY_KEY.test(key))
+    throw new MalformedRequestError('Idempotency-Key must be 1-255 printable ASCII characters.');
+  return {
+    keyHash: idempotencyKeyHash(request.principal.sub, key),
+    requestHash: requestHashOf({
+      route: request.event.routeKey,
+      path: request.event.rawPath,
+      body: request.body ?? null,
+      ifMatch: header(request.event, 'if-match') ?? null,
+    }),
+  };
+};
+
+export const pathParameter = (request: ApiRequest, name: string): string => {
+  const value = request.event.pathParameters?.[name];
+  if (!value) throw new MalformedRequestError(`Missing path parameter ${name}.`);
+  return value;
+};
+
+export const queryParameters = (request: ApiRequest): Record<string, string | undefined> =>
+  request.event.queryStringParameters ?? {};
+
+/** Who writes, when, and under which key: what every write in lib needs from the request. */
+export const writeContextOf = (request: ApiRequest): WriteContext => ({
+  actor: request.principal.sub,
+  now: request.now,
+  idempotency: idempotencyOf(request),
+});

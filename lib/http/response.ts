@@ -1,0 +1,28 @@
+/** What a handler returns: API Gateway v2's result shape, with string header values. */
+export interface ApiResult {
+  statusCode: number;
+  headers: Record<string, string>;
+  body?: string;
+}
+
+export const etagOf = (version: number): string => `"${version}"`;
+
+export const json = (statusCode: number, body: unknown, headers: Record<string, string> = {}): ApiResult => ({
+  statusCode,
+  headers: { 'content-type': 'application/json', ...headers },
+  body: JSON.stringify(body),
+});
+
+export const noContent = (headers: Record<string, string> = {}): ApiResult => ({ statusCode: 204, headers });
+
+/** A response carrying a versioned record: always with its strong ETag. */
+export const recordResult = (
+  statusCode: number,
+  record: { version: number },
+  options: { replayed?: boolean; headers?: Record<string, string> } = {},
+): ApiResult =>
+  json(statusCode, record, {
+    ETag: etagOf(record.version),
+    ...(options.replayed ? { 'Idempotent-Replayed': 'true' } : {}),
+    ...options.headers,
+  });

@@ -1,0 +1,33 @@
+import type { z } from 'zod';
+import { type FieldError, MalformedRequestError, ValidationError } from '../errors';
+
+/** RFC 6901 JSON Pointer for a path of keys. */
+export const jsonPointer = (path: readonly PropertyKey[]): string =>
+  path.map((key) => `/${String(key).replaceAll('~', '~0').replaceAll('/', '~1')}`).join('');
+
+const fieldErrors = (error: z.ZodError): FieldError[] =>
+  error.issues.flatMap((issue) =>
+    issue.code === 'unrecognized_keys'
+      ? issue.keys.map((key) => ({ pointer: jsonPointer([...issue.path, key]), detail: 'Unknown field.' }))
+      : [{ pointer: jsonPointer(issue.path), detail: issue.message }],
+  );
+
+/** Validates a request body; a mismatch is a 422 whose errors point into the body. */
+export const parseBody = <S extends z.ZodType>(schema: S, body: unknown): z.infer<S> => {
+  const result = schema.safeParse(body);
+  if (!result.success) throw new ValidationError(fieldErrors(result.error));
+  return result.data;
+};
+
+/** Validates query parameters; a bad one is a 400 naming the parameter. */
+export const parseQuery = <S extends z.ZodType>(
+  schema: S,
+  query: Record<string, string | undefined>,
+): z.infer<S> => {
+  const result = schema.safeParse(query);
+  if (!result.success) {
+    const names = [...new Set(result.error.issues.map((issue) => String(issue.path[0] ?? 'query')))];
+    throw new MalformedRequestError(`Bad query parameter: ${names.join(', ')}.`);
+  }
+  return result.data;
+};

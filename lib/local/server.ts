@@ -1,0 +1,195 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Context } from 'aws-lambda';
+import { z } from 'zod';
+import { type FunctionName, type RouteSpec, routeKeyOf, routes } from '../../functions/routes';
+import { MalformedRequestError, NotFoundError, PayloadTooLargeError, UnauthenticatedError } from '../errors';
+import { problemResult } from '../http/problem';
+import type { ApiEvent } from '../http/request';
+import { type ApiResult, json } from '../http/response';
+import { parseBody } from '../http/validation';
+import type { LocalTokens } from './tokens';
+
+type Handler = (event: ApiEvent, context: Context) => Promise<ApiResult>;
+
+/** What API Gateway itself refuses before any Lambda runs (its payload limit is 10 MB). */
+const GATEWAY_MAX_BODY_BYTES = 10 * 1024 * 1024;
+
+interface CompiledRoute {
+  route: RouteSpec;
+  pattern: RegExp;
+  parameters: string[];
+}
+
+const compile = (route: RouteSpec): CompiledRoute => {
+  const parameters: string[] = [];
+  const source = route.path
+    .split('/')
+    .map((segment) => {
+      const parameter = /^\{(\w+)\}$/.exec(segment);
+      if (!parameter?.[1]) return segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      parameters.push(parameter[1]);
+      return '([^/]+)';
+    })
+    .join('/');
+  return { route, pattern: new RegExp(`^${source}$`), parameters };
+};
+
+/** Routes with fixed segments first, as API Gateway prefers `/annotations/batch` to `/annotations/{id}`. */
+const compiledRoutes = routes.map(compile).sort((a, b) => a.parameters.length - b.parameters.length);
+
+const loadHandler = async (fn: FunctionName): Promise<Handler> => {
+  const module = (await import(new URL(`../../functions/${fn}.ts`, import.meta.url).href)) as {
+    handler: Handler;
+  };
+  return module.handler;
+};
+
+const readBody = (request: IncomingMessage): Promise<Buffer> =>
+  new Promise((resolveBody, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    request.on('data', (chunk: Buffer) => {
+      size += chunk.byteLength;
+      if (size > GATEWAY_MAX_BODY_BYTES) {
+        reject(new PayloadTooLargeError(GATEWAY_MAX_BODY_BYTES));
+        request.destroy();
+      } else chunks.push(chunk);
+    });
+    request.on('end', () => resolveBody(Buffer.concat(chunks)));
+    request.on('error', reject);
+  });
+
+/** API Gateway hands claims on as strings; arrays become `[a b]`. Done here too, so both paths are the same. */
+const flattenClaims = (claims: Record<string, unknown>): Record<string, string | number | boolean> =>
+  Object.fromEntries(
+    Object.entries(claims).map(([name, value]) => [
+      name,
+      Array.isArray(value) ? `[${value.join(' ')}]` : (value as string | number | boolean),
+    ]),
+  );
+
+const tokenRequestSchema = z.strictObject({
+  sub: z.string().min(1).max(200),
+  groups: z.array(z.string().min(1).max(100)).max(20).optional(),
+  ttlSeconds: z
+    .int()
+    .min(1)
+    .max(7 * 24 * 3600)
+    .optional(),
+});
+
+const send = (response: ServerResponse, result: ApiResult): void => {
+  response.writeHead(result.statusCode, result.headers);
+  response.end(result.body ?? '');
+};
+
+/**
+ * Serves the route table over node:http the way API Gateway would: it matches the route,
+ * checks the bearer token as the JWT authorizer does, builds an APIGatewayProxyEventV2
+ * with the claims and calls the same handler export Lambda calls. Adds the local-only
+ * `POST /_local/token`.
+ */
+export const createLocalServer = (tokens: LocalTokens): Server =>
+  createServer((request, response) => {
+    const requestId = randomUUID();
+    handle(tokens, request, requestId)
+      .then((result) => send(response, result))
+      .catch((error: unknown) => send(response, problemResult(error, requestId)));
+  });
+
+const handle = async (
+  tokens: LocalTokens,
+  request: IncomingMessage,
+  requestId: string,
+): Promise<ApiResult> => {
+  const url = new URL(request.url ?? '/', 'http://localhost');
+  const method = (request.method ?? 'GET').toUpperCase();
+  const body = await readBody(request);
+
+  if (method === 'POST' && url.pathname === '/_local/token') {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(body.toString('utf8') || 'null');
+    } catch {
+      throw new MalformedRequestError('The body is not valid JSON.');
+    }
+    const claims = parseBody(tokenRequestSchema, parsed);
+    return json(200, { token: await tokens.sign(claims) });
+  }
+
+  let matched: { compiled: CompiledRoute; values: string[] } | undefined;
+  for (const compiled of compiledRoutes) {
+    if (compiled.route.method !== method) continue;
+    const match = compiled.pattern.exec(url.pathname);
+    if (match) {
+      matched = { compiled, values: match.slice(1) };
+      break;
+    }
+  }
+  if (!matched) throw new NotFoundError('No such route.');
+  const { route, parameters } = matched.compiled;
+
+  let claims: Record<string, string | number | boolean> | undefined;
+  if (route.access !== 'public') {
+    const authorization = request.headers.authorization ?? '';
+    const token = /^Bearer (\S+)$/i.exec(authorization)?.[1];
+    if (!token) throw new UnauthenticatedError();
+    const verified = await tokens.verify(token);
+    if ('refused' in verified) throw new UnauthenticatedError(verified.refused);
+    claims = flattenClaims(verified.claims);
+  }
+
+  const headers = Object.fromEntries(
+    Object.entries(request.headers).map(([name, value]) => [
+      name.toLowerCase(),
+      Array.isArray(value) ? value.join(',') : (value ?? ''),
+    ]),
+  );
+  const query = [...url.searchParams.keys()];
+  const pathParameters = Object.fromEntries(
+    parameters.map((name, index) => [name, decodeURIComponent(matched.values[index] ?? '')]),
+  );
+  const now = new Date();
+  const event = {
+    version: '2.0',
+    routeKey: routeKeyOf(route),
+    rawPath: url.pathname,
+    rawQueryString: url.search.replace(/^\?/, ''),
+    headers,
+    ...(query.length > 0
+      ? {
+          queryStringParameters: Object.fromEntries(
+            query.map((name) => [name, url.searchParams.getAll(name).join(',')]),
+          ),
+        }
+      : {}),
+    ...(parameters.length > 0 ? { pathParameters } : {}),
+    ...(body.byteLength > 0 ? { body: body.toString('utf8') } : {}),
+    isBase64Encoded: false,
+    requestContext: {
+      accountId: 'local',
+      apiId: 'local',
+      domainName: headers.host ?? 'localhost',
+      domainPrefix: 'localhost',
+      http: {
+        method,
+        path: url.pathname,
+        protocol: `HTTP/${request.httpVersion}`,
+        sourceIp: request.socket.remoteAddress ?? '127.0.0.1',
+        userAgent: headers['user-agent'] ?? '',
+      },
+      requestId,
+      routeKey: routeKeyOf(route),
+      stage: '$default',
+      time: now.toISOString(),
+      timeEpoch: now.getTime(),
+      ...(claims
+        ? { authorizer: { principalId: '', integrationLatency: 0, jwt: { claims, scopes: [] } } }
+        : {}),
+    },
+  } as unknown as ApiEvent;
+  const context = { awsRequestId: requestId, functionName: route.fn } as Context;
+  const handler = await loadHandler(route.fn);
+  return handler(event, context);
+};
