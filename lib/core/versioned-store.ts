@@ -101,7 +101,9 @@ export const toPublicRecord = (item: StoredItem): PublicRecord => {
     .filter((name) => name !== 'id' && !internalAttributes.has(name) && !auditAttributes.includes(name))
     .sort();
   return Object.fromEntries(
-    ['id', ...fields, ...auditAttributes].filter((name) => item[name] !== undefined).map((name) => [name, item[name]]),
+    ['id', ...fields, ...auditAttributes]
+      .filter((name) => item[name] !== undefined)
+      .map((name) => [name, item[name]]),
   ) as PublicRecord;
 };
 
@@ -484,7 +486,7 @@ export const changeAll = async (
       let firstError: AppError | undefined;
       pending.forEach((update, index) => {
         const reason = reasons[index];
-        if (!reason || reason.code !== 'ConditionalCheckFailed') return;
+        if (reason?.code !== 'ConditionalCheckFailed') return;
         try {
           const { record } = resolveFailedChange(
             reason.item,

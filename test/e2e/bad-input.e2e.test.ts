@@ -1,0 +1,269 @@
+import { SignJWT } from 'jose';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { LOCAL_AUDIENCE, LOCAL_ISSUER, newSigningSecret } from '../../lib/local/tokens';
+import { type CallOptions, useApi } from '../support/api';
+import { tableSnapshot } from '../support/table';
+
+const api = useApi();
+let alice = '';
+let id = '';
+
+beforeAll(async () => {
+  alice = await api.tokenFor('alice');
+  const created = await api.call('POST', '/annotations', {
+    token: alice,
+    body: { name: 'original', tags: ['t'] },
+  });
+  id = created.body.id;
+});
+
+const forged = (claims: { exp?: number; aud?: string }, secret: Uint8Array) =>
+  new SignJWT({ groups: ['sales'] })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject('mallory')
+    .setIssuer(LOCAL_ISSUER)
+    .setAudience(claims.aud ?? LOCAL_AUDIENCE)
+    .setExpirationTime(claims.exp ?? Math.floor(Date.now() / 1000) + 600)
+    .sign(secret);
+
+interface Case {
+  name: string;
+  method: string;
+  path: () => string;
+  options: () => Promise<CallOptions>;
+  status: number;
+  code: string;
+}
+
+const token = async (): Promise<CallOptions> => ({ token: alice });
+const cases: Case[] = [
+  {
+    name: 'body that is not JSON',
+    method: 'POST',
+    path: () => '/annotations',
+    options: async () => ({
+      token: alice,
+      rawBody: '{"name": ',
+      headers: { 'content-type': 'application/json' },
+    }),
+    status: 400,
+    code: 'MALFORMED_REQUEST',
+  },
+  {
+    name: 'JSON of the wrong shape',
+    method: 'POST',
+    path: () => '/annotations',
+    options: async () => ({ token: alice, body: ['name'] }),
+    status: 422,
+    code: 'VALIDATION_FAILED',
+  },
+  {
+    name: 'an unknown field',
+    method: 'POST',
+    path: () => '/annotations',
+    options: async () => ({ token: alice, body: { name: 'x', colour: 'red' } }),
+    status: 422,
+    code: 'VALIDATION_FAILED',
+  },
+  {
+    name: 'a name over 200 characters',
+    method: 'PUT',
+    path: () => `/annotations/${id}`,
+    options: async () => ({ token: alice, headers: { 'if-match': '"1"' }, body: { name: 'n'.repeat(201) } }),
+    status: 422,
+    code: 'VALIDATION_FAILED',
+  },
+  {
+    name: 'a 300 KiB body',
+    method: 'POST',
+    path: () => '/annotations',
+    options: async () => ({ token: alice, body: { name: 'big', description: 'd'.repeat(300 * 1024) } }),
+    status: 413,
+    code: 'PAYLOAD_TOO_LARGE',
+  },
+  {
+    name: 'a body that is not application/json',
+    method: 'POST',
+    path: () => '/annotations',
+    options: async () => ({ token: alice, rawBody: 'name=x', headers: { 'content-type': 'text/plain' } }),
+    status: 415,
+    code: 'UNSUPPORTED_MEDIA_TYPE',
+  },
+  {
+    name: 'merge-patch+json on a PUT',
+    method: 'PUT',
+    path: () => `/annotations/${id}`,
+    options: async () => ({
+      token: alice,
+      body: { name: 'x', version: 1 },
+      headers: { 'content-type': 'application/merge-patch+json' },
+    }),
+    status: 415,
+    code: 'UNSUPPORTED_MEDIA_TYPE',
+  },
+  {
+    name: 'no token',
+    method: 'POST',
+    path: () => '/annotations',
+    options: async () => ({ body: { name: 'x' } }),
+    status: 401,
+    code: 'UNAUTHENTICATED',
+  },
+  {
+    name: 'an expired token',
+    method: 'POST',
+    path: () => '/annotations',
+    options: async () => ({
+      token: await forged({ exp: Math.floor(Date.now() / 1000) - 60 }, api.secret),
+      body: { name: 'x' },
+    }),
+    status: 401,
+    code: 'UNAUTHENTICATED',
+  },
+  {
+    name: 'a token signed with another key',
+    method: 'POST',
+    path: () => '/annotations',
+    options: async () => ({ token: await forged({}, newSigningSecret()), body: { name: 'x' } }),
+    status: 401,
+    code: 'UNAUTHENTICATED',
+  },
+  {
+    name: 'a token for another audience',
+    method: 'POST',
+    path: () => '/annotations',
+    options: async () => ({ token: await forged({ aud: 'someone-else' }, api.secret), body: { name: 'x' } }),
+    status: 401,
+    code: 'UNAUTHENTICATED',
+  },
+  {
+    name: 'a change without a precondition',
+    method: 'PUT',
+    path: () => `/annotations/${id}`,
+    options: async () => ({ token: alice, body: { name: 'x' } }),
+    status: 428,
+    code: 'PRECONDITION_REQUIRED',
+  },
+  {
+    name: 'a delete without a precondition',
+    method: 'DELETE',
+    path: () => `/annotations/${id}`,
+    options: token,
+    status: 428,
+    code: 'PRECONDITION_REQUIRED',
+  },
+  {
+    name: 'If-Match and body version disagreeing',
+    method: 'PUT',
+    path: () => `/annotations/${id}`,
+    options: async () => ({ token: alice, headers: { 'if-match': '"1"' }, body: { name: 'x', version: 2 } }),
+    status: 400,
+    code: 'MALFORMED_REQUEST',
+  },
+  {
+    name: 'a malformed If-Match',
+    method: 'PATCH',
+    path: () => `/annotations/${id}`,
+    options: async () => ({ token: alice, headers: { 'if-match': 'version one' }, body: { name: 'x' } }),
+    status: 400,
+    code: 'MALFORMED_REQUEST',
+  },
+  {
+    name: 'a malformed Idempotency-Key',
+    method: 'POST',
+    path: () => '/annotations',
+    options: async () => ({
+      token: alice,
+      headers: { 'idempotency-key': 'é'.repeat(3) },
+      body: { name: 'x' },
+    }),
+    status: 400,
+    code: 'MALFORMED_REQUEST',
+  },
+  {
+    name: 'an unknown route',
+    method: 'POST',
+    path: () => '/annotation',
+    options: async () => ({ token: alice, body: { name: 'x' } }),
+    status: 404,
+    code: 'NOT_FOUND',
+  },
+  {
+    name: 'a malformed cursor',
+    method: 'GET',
+    path: () => '/annotations?cursor=not-a-cursor',
+    options: token,
+    status: 400,
+    code: 'MALFORMED_REQUEST',
+  },
+  {
+    name: 'a limit out of range',
+    method: 'GET',
+    path: () => '/annotations?limit=101',
+    options: token,
+    status: 400,
+    code: 'MALFORMED_REQUEST',
+  },
+  {
+    name: 'a patch that removes the required name',
+    method: 'PATCH',
+    path: () => `/annotations/${id}`,
+    options: async () => ({ token: alice, headers: { 'if-match': '"1"' }, body: { name: null } }),
+    status: 422,
+    code: 'VALIDATION_FAILED',
+  },
+  {
+    name: 'a batch with a duplicate id',
+    method: 'POST',
+    path: () => '/annotations/batch',
+    options: async () => ({
+      token: alice,
+      body: {
+        updates: [
+          { id, version: 1, set: { name: 'a' } },
+          { id, version: 1, set: { name: 'b' } },
+        ],
+      },
+    }),
+    status: 422,
+    code: 'VALIDATION_FAILED',
+  },
+  {
+    name: 'a batch of 101 updates',
+    method: 'POST',
+    path: () => '/annotations/batch',
+    options: async () => ({
+      token: alice,
+      body: {
+        updates: Array.from({ length: 101 }, (_, n) => ({ id: `id-${n}`, version: 1, set: { name: 'a' } })),
+      },
+    }),
+    status: 422,
+    code: 'VALIDATION_FAILED',
+  },
+];
+
+describe('bad input gets its 4xx and changes nothing', () => {
+  it.each(cases)('$name → $status $code', async ({ method, path, options, status, code }) => {
+    const before = await tableSnapshot();
+    const answer = await api.call(method, path(), await options());
+    expect(answer.status).toBe(status);
+    expect(answer.headers.get('content-type')).toBe('application/problem+json');
+    expect(answer.body).toMatchObject({ status, code, type: expect.stringMatching(/^https:\/\//) });
+    expect(typeof answer.body.requestId).toBe('string');
+    expect(await tableSnapshot()).toEqual(before);
+  });
+
+  it('points validation errors at the offending fields', async () => {
+    const answer = await api.call('POST', '/annotations', {
+      token: alice,
+      body: { name: '', tags: ['ok', 'x'.repeat(51)], colour: 'red' },
+    });
+    expect(answer.status).toBe(422);
+    expect(answer.body.errors.map((error: { pointer: string }) => error.pointer).sort()).toEqual([
+      '/colour',
+      '/name',
+      '/tags/1',
+    ]);
+  });
+});

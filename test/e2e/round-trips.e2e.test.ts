@@ -1,0 +1,116 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useApi } from '../support/api';
+import { recordRequests } from '../support/sdk';
+
+/** API.md §4: the DynamoDB requests each HTTP request may make on its success path. */
+const api = useApi();
+let alice = '';
+
+beforeAll(async () => {
+  alice = await api.tokenFor('alice');
+});
+
+const create = async (name = 'n') =>
+  (await api.call('POST', '/annotations', { token: alice, body: { name } })).body as { id: string };
+
+const counted = async (method: string, path: string, options: Parameters<typeof api.call>[2]) => {
+  const { result, commands } = await recordRequests(() =>
+    api.call(method, path, { token: alice, ...options }),
+  );
+  return { status: result.status, commands };
+};
+
+describe('round trips per annotation route', () => {
+  it('POST /annotations: one PutItem', async () => {
+    expect(await counted('POST', '/annotations', { body: { name: 'x' } })).toEqual({
+      status: 201,
+      commands: ['PutItemCommand'],
+    });
+  });
+
+  it('POST /annotations with an Idempotency-Key: still one PutItem', async () => {
+    expect(
+      await counted('POST', '/annotations', {
+        body: { name: 'x' },
+        headers: { 'idempotency-key': 'rt-create' },
+      }),
+    ).toEqual({ status: 201, commands: ['PutItemCommand'] });
+  });
+
+  it('GET /annotations/{id}: one GetItem, and one for a 304', async () => {
+    const { id } = await create();
+    expect(await counted('GET', `/annotations/${id}`, {})).toEqual({
+      status: 200,
+      commands: ['GetItemCommand'],
+    });
+    expect(await counted('GET', `/annotations/${id}`, { headers: { 'if-none-match': '"1"' } })).toEqual({
+      status: 304,
+      commands: ['GetItemCommand'],
+    });
+  });
+
+  it('GET /annotations: one Query', async () => {
+    await create();
+    expect(await counted('GET', '/annotations?limit=5', {})).toEqual({
+      status: 200,
+      commands: ['QueryCommand'],
+    });
+  });
+
+  it('PUT, PATCH and DELETE: one UpdateItem each, with or without an Idempotency-Key', async () => {
+    const { id } = await create();
+    expect(
+      await counted('PUT', `/annotations/${id}`, { headers: { 'if-match': '"1"' }, body: { name: 'p' } }),
+    ).toEqual({
+      status: 200,
+      commands: ['UpdateItemCommand'],
+    });
+    expect(
+      await counted('PATCH', `/annotations/${id}`, {
+        headers: { 'if-match': '"2"', 'idempotency-key': 'rt-patch' },
+        body: { tags: ['t'] },
+      }),
+    ).toEqual({ status: 200, commands: ['UpdateItemCommand'] });
+    expect(await counted('DELETE', `/annotations/${id}`, { headers: { 'if-match': '"3"' } })).toEqual({
+      status: 204,
+      commands: ['UpdateItemCommand'],
+    });
+  });
+
+  it('a conflict answer with current: the one failed UpdateItem', async () => {
+    const { id } = await create();
+    await api.call('PUT', `/annotations/${id}`, {
+      token: alice,
+      headers: { 'if-match': '"1"' },
+      body: { name: 'v2' },
+    });
+    expect(
+      await counted('PUT', `/annotations/${id}`, { headers: { 'if-match': '"1"' }, body: { name: 'old' } }),
+    ).toEqual({
+      status: 412,
+      commands: ['UpdateItemCommand'],
+    });
+  });
+
+  it('POST /annotations/batch, not atomic: one UpdateItem per item', async () => {
+    const ids = await Promise.all([create(), create(), create()]);
+    const updates = ids.map(({ id }) => ({ id, version: 1, set: { name: 'b' } }));
+    expect(await counted('POST', '/annotations/batch', { body: { updates } })).toEqual({
+      status: 200,
+      commands: ['UpdateItemCommand', 'UpdateItemCommand', 'UpdateItemCommand'],
+    });
+  });
+
+  it('POST /annotations/batch, atomic: one TransactWriteItems', async () => {
+    const ids = await Promise.all([create(), create(), create()]);
+    const updates = ids.map(({ id }) => ({ id, version: 1, set: { name: 'b' } }));
+    expect(await counted('POST', '/annotations/batch', { body: { atomic: true, updates } })).toEqual({
+      status: 200,
+      commands: ['TransactWriteItemsCommand'],
+    });
+  });
+
+  it('GET /health: none', async () => {
+    expect(await counted('GET', '/health', {})).toEqual({ status: 200, commands: [] });
+  });
+});

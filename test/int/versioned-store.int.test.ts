@@ -1,0 +1,150 @@
+import { describe, expect, it } from 'vitest';
+import {
+  changeRecord,
+  createRecord,
+  deleteRecord,
+  type EntitySpec,
+  getRecord,
+  TOMBSTONE_RETENTION_MS,
+} from '../../lib/core/versioned-store';
+import { networkTimeout, recordRequests, withFault } from '../support/sdk';
+
+const entity: EntitySpec = { type: 'THING', fields: ['name', 'note'] };
+const at = (iso: string) => ({ actor: 'tester', now: new Date(iso) });
+
+describe('versioned store (DynamoDB Local)', () => {
+  it('creates at version 1 and bumps by exactly 1 per change', async () => {
+    const { record } = await createRecord(entity, { name: 'a' }, at('2026-01-01T00:00:00Z'));
+    const first = await changeRecord(
+      entity,
+      record.id,
+      { kind: 'version', version: 1 },
+      { set: { name: 'b' }, remove: [] },
+      at('2026-01-01T00:00:01Z'),
+    );
+    const second = await changeRecord(
+      entity,
+      record.id,
+      { kind: 'version', version: 2 },
+      { set: { note: 'n' }, remove: [] },
+      at('2026-01-01T00:00:02Z'),
+    );
+    expect([record.version, first.record.version, second.record.version]).toEqual([1, 2, 3]);
+    expect(await getRecord(entity, record.id)).toEqual({
+      id: record.id,
+      name: 'b',
+      note: 'n',
+      version: 3,
+      createdAt: '2026-01-01T00:00:00.000Z',
+      createdBy: 'tester',
+      updatedAt: '2026-01-01T00:00:02.000Z',
+      updatedBy: 'tester',
+    });
+  });
+
+  it('a stale change carries the current record and writes nothing', async () => {
+    const { record } = await createRecord(entity, { name: 'a' }, at('2026-01-01T00:00:00Z'));
+    await changeRecord(
+      entity,
+      record.id,
+      { kind: 'version', version: 1 },
+      { set: { name: 'b' }, remove: [] },
+      at('2026-01-01T00:00:01Z'),
+    );
+    await expect(
+      changeRecord(
+        entity,
+        record.id,
+        { kind: 'version', version: 1 },
+        { set: { name: 'c' }, remove: [] },
+        at('2026-01-01T00:00:02Z'),
+      ),
+    ).rejects.toMatchObject({ code: 'STALE_DATA', current: { name: 'b', version: 2 } });
+    expect(await getRecord(entity, record.id)).toMatchObject({ name: 'b', version: 2 });
+  });
+
+  it('a tombstone answers 410 within its retention and 404 after it, by timestamp, before TTL removes it', async () => {
+    const { record } = await createRecord(entity, { name: 'a' }, at('2026-01-01T00:00:00Z'));
+    await deleteRecord(
+      entity,
+      record.id,
+      { kind: 'version', version: 1 },
+      { actor: 'remover', now: new Date('2026-01-02T00:00:00Z') },
+    );
+    await expect(getRecord(entity, record.id, new Date('2026-01-31T00:00:00Z'))).rejects.toMatchObject({
+      code: 'GONE',
+      deletedBy: 'remover',
+      deletedAt: '2026-01-02T00:00:00.000Z',
+    });
+    const afterRetention = new Date(Date.parse('2026-01-02T00:00:00Z') + TOMBSTONE_RETENTION_MS + 1000);
+    await expect(getRecord(entity, record.id, afterRetention)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+
+  it('a natural key is taken while its record lives, and free again once its tombstone has expired', async () => {
+    await createRecord(entity, { name: 'a' }, at('2026-01-01T00:00:00Z'), { id: 'SKU-1' });
+    await expect(
+      createRecord(entity, { name: 'b' }, at('2026-01-01T00:00:01Z'), { id: 'SKU-1' }),
+    ).rejects.toMatchObject({
+      code: 'ALREADY_EXISTS',
+    });
+    await deleteRecord(entity, 'SKU-1', { kind: 'any' }, at('2026-01-02T00:00:00Z'));
+    const later = new Date(Date.parse('2026-01-02T00:00:00Z') + TOMBSTONE_RETENTION_MS + 1000);
+    const { record } = await createRecord(
+      entity,
+      { name: 'c' },
+      { actor: 'tester', now: later },
+      { id: 'SKU-1' },
+    );
+    expect(record).toMatchObject({ id: 'SKU-1', name: 'c', version: 1 });
+  });
+
+  it('a create the SDK retries after its response was lost meets its own write and succeeds', async () => {
+    const { result, injected } = await withFault(
+      {
+        when: (name) => name === 'PutItemCommand',
+        at: 'after',
+        error: networkTimeout,
+        layer: 'inside-retries',
+        times: 1,
+      },
+      () => createRecord(entity, { name: 'once' }, at('2026-01-01T00:00:00Z'), { id: 'SKU-RETRY' }),
+    );
+    expect(injected).toBe(1);
+    expect(result.record).toMatchObject({ id: 'SKU-RETRY', name: 'once', version: 1 });
+  });
+
+  it('throttling that outlasts the SDK retries is THROTTLED with Retry-After', async () => {
+    const { record } = await createRecord(entity, { name: 'a' }, at('2026-01-01T00:00:00Z'));
+    const throttled = () =>
+      Object.assign(new Error('Rate exceeded'), {
+        name: 'ProvisionedThroughputExceededException',
+        $retryable: undefined,
+      });
+    await expect(
+      withFault({ when: () => true, at: 'before', error: throttled, layer: 'outside-retries' }, () =>
+        getRecord(entity, record.id),
+      ),
+    ).rejects.toMatchObject({ code: 'THROTTLED', status: 503, headers: { 'Retry-After': '1' } });
+  });
+
+  it('a conflict costs the one failed request, with current', async () => {
+    const { record } = await createRecord(entity, { name: 'a' }, at('2026-01-01T00:00:00Z'));
+    await changeRecord(
+      entity,
+      record.id,
+      { kind: 'any' },
+      { set: { name: 'b' }, remove: [] },
+      at('2026-01-01T00:00:01Z'),
+    );
+    const { commands } = await recordRequests(() =>
+      changeRecord(
+        entity,
+        record.id,
+        { kind: 'version', version: 1 },
+        { set: { name: 'c' }, remove: [] },
+        at('2026-01-01T00:00:02Z'),
+      ).catch((error: unknown) => error),
+    );
+    expect(commands).toEqual(['UpdateItemCommand']);
+  });
+});

@@ -1,0 +1,74 @@
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll } from 'vitest';
+import type { Role } from '../../lib/domain/roles';
+import { createLocalServer } from '../../lib/local/server';
+import { type LocalTokens, localTokens, newSigningSecret } from '../../lib/local/tokens';
+
+export interface CallOptions {
+  token?: string;
+  body?: unknown;
+  /** Sent as it is, instead of JSON of `body`. */
+  rawBody?: string;
+  headers?: Record<string, string>;
+}
+
+export interface CallResult {
+  status: number;
+  headers: Headers;
+  // biome-ignore lint/suspicious/noExplicitAny: tests read whatever the API answered.
+  body: any;
+}
+
+export interface TestApi {
+  url: string;
+  /** The local signing secret, to forge expired or mis-addressed tokens. */
+  secret: Uint8Array;
+  tokens: LocalTokens;
+  call(method: string, path: string, options?: CallOptions): Promise<CallResult>;
+  tokenFor(sub: string, ...groups: Role[]): Promise<string>;
+}
+
+/**
+ * The local server (the same code as `npm start`) on a free port for this test file,
+ * over the file's own table in DynamoDB Local.
+ */
+export const useApi = (): TestApi => {
+  const secret = newSigningSecret();
+  const tokens = localTokens(secret);
+  const server = createLocalServer(tokens);
+  const api: TestApi = {
+    url: '',
+    secret,
+    tokens,
+    tokenFor: (sub, ...groups) => tokens.sign({ sub, groups }),
+    call: async (method, path, options = {}) => {
+      const headers: Record<string, string> = { ...options.headers };
+      if (options.token) headers.authorization = `Bearer ${options.token}`;
+      let body: string | undefined = options.rawBody;
+      if (body === undefined && options.body !== undefined) {
+        body = JSON.stringify(options.body);
+        headers['content-type'] ??= 'application/json';
+      }
+      const response = await fetch(`${api.url}${path}`, {
+        method,
+        headers,
+        ...(body === undefined ? {} : { body }),
+      });
+      const text = await response.text();
+      return {
+        status: response.status,
+        headers: response.headers,
+        body: text ? JSON.parse(text) : undefined,
+      };
+    },
+  };
+  beforeAll(async () => {
+    await new Promise<void>((listening) => server.listen(0, '127.0.0.1', listening));
+    api.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise((closed) => server.close(closed));
+  });
+  return api;
+};

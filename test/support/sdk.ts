@@ -1,0 +1,83 @@
+import type { FinalizeHandlerArguments, HandlerExecutionContext, MiddlewareStack } from '@smithy/types';
+import { db } from '../../lib/db/client';
+
+// biome-ignore lint/suspicious/noExplicitAny: the stack is generic over every command's input and output.
+type AnyStack = MiddlewareStack<any, any>;
+const stack = (): AnyStack => db().middlewareStack as AnyStack;
+let counter = 0;
+
+/**
+ * Runs `fn` and records every request it sends to DynamoDB, by command name (one entry per
+ * command, counted outside the SDK's own retries).
+ */
+export const recordRequests = async <T>(fn: () => Promise<T>): Promise<{ result: T; commands: string[] }> => {
+  const commands: string[] = [];
+  const name = `test-record-${counter++}`;
+  stack().add(
+    ((next: (args: unknown) => Promise<unknown>, context: HandlerExecutionContext) =>
+      async (args: unknown) => {
+        commands.push(String(context.commandName));
+        return next(args);
+      }) as never,
+    { step: 'initialize', name },
+  );
+  try {
+    return { result: await fn(), commands };
+  } finally {
+    stack().remove(name);
+  }
+};
+
+export interface Fault {
+  /** Which requests to fail: the command name and its (marshalled) input. */
+  when: (commandName: string, input: Record<string, unknown>) => boolean;
+  /** `after`: the request reaches the database, then its response is lost. `before`: it never leaves. */
+  at: 'before' | 'after';
+  error: () => Error;
+  /**
+   * `outside-retries`: the caller sees the error (the SDK does not retry it).
+   * `inside-retries`: the SDK sees it on one attempt and retries the same request.
+   */
+  layer: 'outside-retries' | 'inside-retries';
+  /** Injects at most this many times (default: every matching request). */
+  times?: number;
+}
+
+/** Injects a fault into real requests to DynamoDB Local while `fn` runs. */
+export const withFault = async <T>(
+  fault: Fault,
+  fn: () => Promise<T>,
+): Promise<{ result: T; injected: number }> => {
+  let injected = 0;
+  const name = `test-fault-${counter++}`;
+  stack().add(
+    ((next: (args: FinalizeHandlerArguments<object>) => Promise<unknown>, context: HandlerExecutionContext) =>
+      async (args: FinalizeHandlerArguments<object>) => {
+        const hit =
+          injected < (fault.times ?? Number.POSITIVE_INFINITY) &&
+          fault.when(String(context.commandName), args.input as Record<string, unknown>);
+        if (hit && fault.at === 'before') {
+          injected++;
+          throw fault.error();
+        }
+        const output = await next(args);
+        if (hit && fault.at === 'after') {
+          injected++;
+          throw fault.error();
+        }
+        return output;
+      }) as never,
+    (fault.layer === 'outside-retries'
+      ? { step: 'initialize', name }
+      : { step: 'deserialize', name }) as never,
+  );
+  try {
+    return { result: await fn(), injected };
+  } finally {
+    stack().remove(name);
+  }
+};
+
+/** An error the SDK's retry strategy treats as transient (a timed-out socket). */
+export const networkTimeout = (): Error =>
+  Object.assign(new Error('socket timed out'), { name: 'TimeoutError' });

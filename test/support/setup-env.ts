@@ -1,0 +1,22 @@
+import { randomUUID } from 'node:crypto';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { inject } from 'vitest';
+import { ensureTable } from '../../lib/local/tables';
+
+const endpoint = inject('dynamoEndpoint');
+// Tests write and delete freely: refuse anything but a database on this machine.
+if (!/^http:\/\/(127\.0\.0\.1|localhost|\[::1\]):\d+$/.test(endpoint)) {
+  throw new Error(`Tests run only against a local DynamoDB endpoint, not ${endpoint}`);
+}
+
+process.env.DYNAMODB_ENDPOINT = endpoint;
+process.env.AWS_REGION = 'us-east-1';
+process.env.TABLE_NAME = `test-${randomUUID()}`;
+
+const admin = new DynamoDBClient({
+  endpoint,
+  region: 'us-east-1',
+  credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+});
+await ensureTable(admin, process.env.TABLE_NAME);
+admin.destroy();

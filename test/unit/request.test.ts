@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import { routes } from '../../functions/routes';
+import { type ApiEvent, type ApiRequest, preconditionOf, principalOf } from '../../lib/http/request';
+
+const eventWith = (headers: Record<string, string>, claims?: Record<string, unknown>): ApiEvent =>
+  ({
+    headers,
+    routeKey: 'PUT /annotations/{id}',
+    rawPath: '/annotations/a',
+    requestContext: {
+      http: { method: 'PUT' },
+      requestId: 'r',
+      ...(claims ? { authorizer: { jwt: { claims } } } : {}),
+    },
+  }) as unknown as ApiEvent;
+
+const requestWith = (headers: Record<string, string>): ApiRequest => ({
+  event: eventWith(headers),
+  route: routes[0] as ApiRequest['route'],
+  principal: { sub: 'u', roles: [] },
+  body: undefined,
+  now: new Date(),
+  requestId: 'r',
+});
+
+describe('preconditions (API.md §1)', () => {
+  it('reads a strong ETag from If-Match and remembers it came from the header', () => {
+    const request = requestWith({ 'if-match': '"7"' });
+    expect(preconditionOf(request, undefined)).toEqual({ kind: 'version', version: 7 });
+    expect(request.preconditionSource).toBe('header');
+  });
+
+  it('reads the body version when there is no header', () => {
+    const request = requestWith({});
+    expect(preconditionOf(request, 3)).toEqual({ kind: 'version', version: 3 });
+    expect(request.preconditionSource).toBe('body');
+  });
+
+  it('accepts both when they agree', () => {
+    expect(preconditionOf(requestWith({ 'if-match': '"3"' }), 3)).toEqual({ kind: 'version', version: 3 });
+  });
+
+  it('treats * as an explicit overwrite', () => {
+    expect(preconditionOf(requestWith({ 'if-match': '*' }), undefined)).toEqual({ kind: 'any' });
+  });
+
+  it('answers 400 when header and body disagree', () => {
+    expect(() => preconditionOf(requestWith({ 'if-match': '"3"' }), 4)).toThrow(
+      expect.objectContaining({ code: 'MALFORMED_REQUEST', status: 400 }),
+    );
+  });
+
+  it('answers 400 for weak, listed or non-numeric ETags', () => {
+    for (const value of ['W/"3"', '"3", "4"', '"three"', '"0"', '3']) {
+      expect(() => preconditionOf(requestWith({ 'if-match': value }), undefined)).toThrow(
+        expect.objectContaining({ code: 'MALFORMED_REQUEST' }),
+      );
+    }
+  });
+
+  it('answers 428 when neither is given', () => {
+    expect(() => preconditionOf(requestWith({}), undefined)).toThrow(
+      expect.objectContaining({ code: 'PRECONDITION_REQUIRED', status: 428 }),
+    );
+  });
+});
+
+describe('the caller from JWT claims', () => {
+  it('reads groups as API Gateway flattens them', () => {
+    expect(principalOf(eventWith({}, { sub: 'ann', groups: '[sales supervisor]' }))).toEqual({
+      sub: 'ann',
+      roles: ['sales', 'supervisor'],
+    });
+  });
+
+  it('reads cognito:groups and JSON arrays, and drops unknown roles', () => {
+    expect(principalOf(eventWith({}, { sub: 'ann', 'cognito:groups': '["finance","admin"]' })).roles).toEqual(
+      ['finance'],
+    );
+    expect(principalOf(eventWith({}, { sub: 'ann', groups: ['warehouse'] })).roles).toEqual(['warehouse']);
+  });
+
+  it('is 401 without a sub', () => {
+    expect(() => principalOf(eventWith({}))).toThrow(
+      expect.objectContaining({ code: 'UNAUTHENTICATED', status: 401 }),
+    );
+  });
+});
