@@ -1,4 +1,5 @@
 import {
+  annotationEntity,
   annotationFieldsSchema,
   batchSchema,
   batchUpdateAnnotations,
@@ -6,13 +7,13 @@ import {
   deleteAnnotation,
   getAnnotation,
   listAnnotations,
-  listQuerySchema,
   patchAnnotation,
   patchAnnotationSchema,
   replaceAnnotation,
   replaceAnnotationSchema,
 } from '../lib/domain/annotations';
 import { createHandler } from '../lib/http/handler';
+import { lockActions } from '../lib/http/lock-actions';
 import {
   notModified,
   pathParameter,
@@ -20,10 +21,12 @@ import {
   queryParameters,
   writeContextOf,
 } from '../lib/http/request';
-import { etagOf, json, noContent, recordResult } from '../lib/http/response';
-import { parseBody, parseQuery } from '../lib/http/validation';
+import { json, noContent, readResult, recordResult } from '../lib/http/response';
+import { pageQuerySchema, parseBody, parseQuery } from '../lib/http/validation';
 
 export const handler = createHandler('annotations', {
+  ...lockActions(annotationEntity, 'annotations'),
+
   'POST /annotations': async (request) => {
     const fields = parseBody(annotationFieldsSchema, request.body);
     const { record, replayed } = await createAnnotation(fields, writeContextOf(request));
@@ -31,15 +34,13 @@ export const handler = createHandler('annotations', {
   },
 
   'GET /annotations': async (request) => {
-    const query = parseQuery(listQuerySchema, queryParameters(request));
+    const query = parseQuery(pageQuerySchema, queryParameters(request));
     return json(200, await listAnnotations(query));
   },
 
   'GET /annotations/{id}': async (request) => {
     const record = await getAnnotation(pathParameter(request, 'id'));
-    if (notModified(request, record.version))
-      return { statusCode: 304, headers: { ETag: etagOf(record.version) } };
-    return recordResult(200, record);
+    return readResult(record, (version) => notModified(request, version));
   },
 
   'PUT /annotations/{id}': async (request) => {

@@ -1,7 +1,7 @@
 import type { Role } from '../lib/domain/roles';
 
 /** The Lambda functions, one per resource; each is `functions/<name>.ts` exporting `handler`. */
-export const functionNames = ['health', 'annotations'] as const;
+export const functionNames = ['health', 'annotations', 'orders'] as const;
 export type FunctionName = (typeof functionNames)[number];
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -29,6 +29,27 @@ export const routes: readonly RouteSpec[] = [
   { method: 'PUT', path: '/annotations/{id}', fn: 'annotations', access: 'any' },
   { method: 'PATCH', path: '/annotations/{id}', fn: 'annotations', access: 'any' },
   { method: 'DELETE', path: '/annotations/{id}', fn: 'annotations', access: 'any' },
+  { method: 'POST', path: '/annotations/{id}/lock', fn: 'annotations', access: 'any' },
+  { method: 'PUT', path: '/annotations/{id}/lock', fn: 'annotations', access: 'any' },
+  { method: 'DELETE', path: '/annotations/{id}/lock', fn: 'annotations', access: 'any' },
+
+  { method: 'POST', path: '/orders', fn: 'orders', access: ['sales'] },
+  { method: 'GET', path: '/orders', fn: 'orders', access: 'any' },
+  { method: 'GET', path: '/orders/{id}', fn: 'orders', access: 'any' },
+  { method: 'PUT', path: '/orders/{id}', fn: 'orders', access: ['sales'] },
+  { method: 'PATCH', path: '/orders/{id}', fn: 'orders', access: ['sales'] },
+  { method: 'POST', path: '/orders/{id}/lines', fn: 'orders', access: ['sales'] },
+  { method: 'PATCH', path: '/orders/{id}/lines/{lineId}', fn: 'orders', access: ['sales'] },
+  { method: 'DELETE', path: '/orders/{id}/lines/{lineId}', fn: 'orders', access: ['sales'] },
+  {
+    method: 'POST',
+    path: '/orders/{id}/transitions',
+    fn: 'orders',
+    access: ['sales', 'supervisor', 'warehouse'],
+  },
+  { method: 'POST', path: '/orders/{id}/lock', fn: 'orders', access: 'any' },
+  { method: 'PUT', path: '/orders/{id}/lock', fn: 'orders', access: 'any' },
+  { method: 'DELETE', path: '/orders/{id}/lock', fn: 'orders', access: 'any' },
 ];
 
 /** API Gateway's route key, e.g. `PUT /annotations/{id}`; also what the dispatchers switch on. */

@@ -238,3 +238,20 @@ export class BatchRejectedError extends AppError {
     });
   }
 }
+
+/** Another user holds an unexpired lock on the record. */
+export class LockedError extends AppError {
+  constructor(lock: { owner: string; expiresAt: string }, retryAfterSeconds: number) {
+    super('LOCKED', 423, 'Locked', `${lock.owner} holds the lock on this record until ${lock.expiresAt}.`, {
+      extensions: { lock },
+      headers: { 'Retry-After': String(Math.max(1, retryAfterSeconds)) },
+    });
+  }
+}
+
+/** The lock token is no longer the current one: it expired, was released, broken or taken over. */
+export class LockLostError extends AppError {
+  constructor() {
+    super('LOCK_LOST', 409, 'Lock lost', 'This lock token is no longer current. Acquire the lock again.');
+  }
+}

@@ -53,3 +53,29 @@ export const mapWithConcurrency = async <T, R>(
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
   return results;
 };
+
+/** The conflicts a re-read and a second try can resolve; nothing else is retried. */
+export const RETRYABLE_CONFLICTS = ['STALE_DATA', 'WRITE_CONTENTION'] as const;
+
+export const isRetryableConflict = (error: unknown): boolean =>
+  typeof error === 'object' &&
+  error !== null &&
+  (RETRYABLE_CONFLICTS as readonly unknown[]).includes((error as { code?: unknown }).code);
+
+/**
+ * Read-modify-write for automated writers (the retry decorator of the seed article, done
+ * right): reads the current state, applies the caller's change to it and writes with the
+ * version it read; on STALE_DATA or WRITE_CONTENTION it waits (full jitter) and starts again
+ * from a fresh read. Any other error ends it at once. Works in-process (domain errors) and
+ * over HTTP (the API client's errors), as both carry `code`.
+ */
+export const updateWithRetry = async <S, R>(
+  steps: { read: () => Promise<S>; write: (state: S) => Promise<R> },
+  options: Partial<BackoffOptions> = {},
+): Promise<R> =>
+  retryWithBackoff(async () => steps.write(await steps.read()), isRetryableConflict, {
+    attempts: 10,
+    baseMs: 10,
+    capMs: 1000,
+    ...options,
+  });

@@ -24,6 +24,7 @@ import {
 import { decodeCursor, encodeCursor } from './cursor';
 import { allOf, ExpressionBuilder, updateExpression } from './expression';
 import { forItem, type Idempotency, idFromKey, markerFor, markerMatch } from './idempotency';
+import { activeLock, assertNotLockedOut, lockGuard } from './lease-guard';
 import { mapWithConcurrency, retryWithBackoff } from './retry';
 import {
   conditionFailure,
@@ -46,6 +47,8 @@ export interface WriteContext {
   actor: string;
   now: Date;
   idempotency?: Idempotency | undefined;
+  /** The caller's `Lock-Token`, if it sent one. */
+  lockToken?: string | undefined;
 }
 
 /** The version a change is based on; `any` is `If-Match: *`, an explicit overwrite. */
@@ -56,6 +59,14 @@ export interface Change {
   set: Record<string, unknown>;
   remove: readonly string[];
 }
+
+/** A JSON Merge Patch (RFC 7396) as a change: values are set, nulls remove. */
+export const mergePatch = (patch: Record<string, unknown>): Change => ({
+  set: Object.fromEntries(Object.entries(patch).filter(([, value]) => value !== null && value !== undefined)),
+  remove: Object.entries(patch)
+    .filter(([, value]) => value === null)
+    .map(([field]) => field),
+});
 
 /** A record as the API shows it: its fields plus id, version and audit fields. */
 export type PublicRecord = { id: string; version: number } & Record<string, unknown>;
@@ -68,6 +79,8 @@ export interface WriteResult {
 
 /** Attributes that are bookkeeping and never part of a record's public shape. */
 const internalAttributes = new Set([
+  'lock',
+  'lockFence',
   'pk',
   'sk',
   'gsi1pk',
@@ -95,23 +108,29 @@ export const newId = (): string => randomBytes(16).toString('base64url');
 
 const auditAttributes = ['version', 'createdAt', 'createdBy', 'updatedAt', 'updatedBy'];
 
-/** The record as the API shows it, in a stable order: id, its fields, then version and audit fields. */
-export const toPublicRecord = (item: StoredItem): PublicRecord => {
+/**
+ * The record as the API shows it, in a stable order: id, its fields, version and audit
+ * fields, and who holds its lock while an unexpired one is held.
+ */
+export const toPublicRecord = (item: StoredItem, now = new Date()): PublicRecord => {
   const fields = Object.keys(item)
     .filter((name) => name !== 'id' && !internalAttributes.has(name) && !auditAttributes.includes(name))
     .sort();
-  return Object.fromEntries(
+  const record = Object.fromEntries(
     ['id', ...fields, ...auditAttributes]
       .filter((name) => item[name] !== undefined)
       .map((name) => [name, item[name]]),
   ) as PublicRecord;
+  const lock = activeLock(item, now);
+  if (lock) record.lock = { owner: lock.owner, expiresAt: lock.expiresAt };
+  return record;
 };
 
 /** A tombstone past its retention is treated as absent, whatever TTL has deleted yet. */
 const isLiveTombstone = (item: StoredItem, now: Date): boolean =>
   item.deletedAt !== undefined && Number(item.expiresAt ?? 0) > epochSeconds(now);
 
-const goneError = (item: StoredItem): GoneError =>
+export const goneError = (item: StoredItem): GoneError =>
   new GoneError(String(item.deletedAt), String(item.deletedBy));
 
 /** Whether the stored item already holds everything the change asks for. */
@@ -140,24 +159,34 @@ const changeGuards = (x: ExpressionBuilder, precondition: Precondition, context:
       `attribute_not_exists(${x.name('idem')}) OR ${x.name('idem.k')} <> ${x.value(context.idempotency.keyHash)}`,
     );
   }
+  clauses.push(lockGuard(x, context));
   return clauses;
 };
 
 /** The UpdateItem input of a change, without ReturnValues: used alone and inside batch transactions. */
-const changeRequest = (
+/** More conditions and updates on top of a change: what an aggregate's header adds. */
+export interface ChangeExtras {
+  clauses?: (x: ExpressionBuilder) => string[];
+  set?: (x: ExpressionBuilder) => string[];
+}
+
+/** The UpdateItem input of a change, without ReturnValues: used alone and inside transactions. */
+export const changeRequest = (
   entity: EntitySpec,
   id: string,
   precondition: Precondition,
   change: Change,
   context: WriteContext,
+  extras: ChangeExtras = {},
 ) => {
   const x = new ExpressionBuilder();
-  const condition = allOf(changeGuards(x, precondition, context));
+  const condition = allOf([...changeGuards(x, precondition, context), ...(extras.clauses?.(x) ?? [])]);
   const set = Object.entries(change.set).map(([field, value]) => `${x.name(field)} = ${x.value(value)}`);
   set.push(
     `${x.name('version')} = ${x.name('version')} + ${x.value(1)}`,
     `${x.name('updatedAt')} = ${x.value(context.now.toISOString())}`,
     `${x.name('updatedBy')} = ${x.value(context.actor)}`,
+    ...(extras.set?.(x) ?? []),
   );
   if (context.idempotency)
     set.push(`${x.name('idem')} = ${x.value(markerFor(context.idempotency, context.now))}`);
@@ -176,13 +205,14 @@ const changeRequest = (
  * missing, deleted, this very request applied before (replay), the key used for another
  * request, the change already there (success), or a real conflict carrying the current record.
  */
-const resolveFailedChange = (
+export const resolveFailedChange = (
   item: StoredItem | undefined,
   change: Change,
   context: WriteContext,
 ): WriteResult => {
   if (!item) throw new NotFoundError();
   if (item.deletedAt !== undefined) throw goneError(item);
+  assertNotLockedOut(item, context);
   const match = markerMatch(item, context.idempotency, context.now);
   if (match === 'replay') return { record: toPublicRecord(item), replayed: true };
   if (match === 'reused') throw new IdempotencyKeyReusedError();
@@ -200,9 +230,33 @@ export const createRecord = async (
   context: WriteContext,
   options: { id?: string } = {},
 ): Promise<WriteResult> => {
-  const id = options.id ?? (context.idempotency ? idFromKey(context.idempotency.keyHash) : newId());
+  const item = newRecordItem(entity, fields, context, options.id);
+  try {
+    await db().send(
+      new PutCommand({ ...createRequest(item, context), ReturnValuesOnConditionCheckFailure: 'ALL_OLD' }),
+    );
+    return { record: toPublicRecord(item), replayed: false };
+  } catch (error) {
+    const failure = conditionFailure(error);
+    if (!failure?.item) return translateSdkError(error);
+    const resolved = resolveFailedCreate(failure.item, fields, context, options);
+    return resolved ?? createRecord(entity, fields, context, { id: newId() });
+  }
+};
+
+/**
+ * A new record's item at version 1. Without a natural id, a keyed create derives its id
+ * from the key, so that a retry meets its own first write.
+ */
+export const newRecordItem = (
+  entity: EntitySpec,
+  fields: Record<string, unknown>,
+  context: WriteContext,
+  naturalId?: string,
+): StoredItem => {
+  const id = naturalId ?? (context.idempotency ? idFromKey(context.idempotency.keyHash) : newId());
   const now = context.now.toISOString();
-  const item: StoredItem = {
+  return {
     ...keyOf(entity, id),
     gsi1pk: entity.type,
     gsi1sk: `${now}#${id}`,
@@ -215,43 +269,45 @@ export const createRecord = async (
     updatedBy: context.actor,
     ...(context.idempotency ? { idem: markerFor(context.idempotency, context.now) } : {}),
   };
+};
+
+/** The PutItem input of a create, without ReturnValues: used alone and inside transactions. */
+export const createRequest = (item: StoredItem, context: WriteContext) => {
   const x = new ExpressionBuilder();
   const condition = [
     // The key is free: no record, or only a tombstone whose retention has run out.
     `attribute_not_exists(${x.name('pk')}) OR (attribute_exists(${x.name('deletedAt')}) AND ${x.name('expiresAt')} < ${x.value(epochSeconds(context.now))})`,
   ];
-  try {
-    await db().send(
-      new PutCommand({
-        TableName: tableName(),
-        Item: item,
-        ConditionExpression: allOf(condition),
-        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        ...x.attributes(),
-      }),
-    );
-    return { record: toPublicRecord(item), replayed: false };
-  } catch (error) {
-    const failure = conditionFailure(error);
-    if (!failure?.item) return translateSdkError(error);
-    const stored = failure.item;
-    const match = markerMatch(stored, context.idempotency, context.now);
-    if (match === 'reused') throw new IdempotencyKeyReusedError();
-    if (match === 'replay') {
-      if (stored.deletedAt !== undefined) throw goneError(stored);
-      return { record: toPublicRecord(stored), replayed: true };
-    }
-    // Our own first attempt, retried by the SDK after its response was lost.
-    const ownFirstWrite =
-      stored.deletedAt === undefined &&
-      stored.version === 1 &&
-      stored.createdBy === context.actor &&
-      changeIsPresent(stored, { set: fields, remove: [] });
-    if (ownFirstWrite) return { record: toPublicRecord(stored), replayed: false };
-    // A key remembered past its window is free again; its old record keeps the derived id.
-    if (!options.id && context.idempotency) return createRecord(entity, fields, context, { id: newId() });
-    throw new AlreadyExistsError();
+  return { TableName: tableName(), Item: item, ConditionExpression: allOf(condition), ...x.attributes() };
+};
+
+/**
+ * What a create whose key was taken means: a replay of this very request, its own first
+ * attempt retried by the SDK (success), a reused key (422), a taken natural key (409), or
+ * undefined: a keyed create whose derived id is held by a key past its window, which may
+ * go ahead under a fresh id.
+ */
+export const resolveFailedCreate = (
+  stored: StoredItem,
+  fields: Record<string, unknown>,
+  context: WriteContext,
+  options: { id?: string } = {},
+): WriteResult | undefined => {
+  const match = markerMatch(stored, context.idempotency, context.now);
+  if (match === 'reused') throw new IdempotencyKeyReusedError();
+  if (match === 'replay') {
+    if (stored.deletedAt !== undefined) throw goneError(stored);
+    return { record: toPublicRecord(stored), replayed: true };
   }
+  // Our own first attempt, retried by the SDK after its response was lost.
+  const ownFirstWrite =
+    stored.deletedAt === undefined &&
+    stored.version === 1 &&
+    stored.createdBy === context.actor &&
+    changeIsPresent(stored, { set: fields, remove: [] });
+  if (ownFirstWrite) return { record: toPublicRecord(stored), replayed: false };
+  if (!options.id && context.idempotency) return undefined;
+  throw new AlreadyExistsError();
 };
 
 /** Reads one record with a strongly consistent read; 404 if it never existed, 410 if deleted. */
@@ -339,6 +395,7 @@ export const deleteRecord = async (
     if (match === 'replay') return { replayed: true };
     if (match === 'reused') throw new IdempotencyKeyReusedError();
     if (item.deletedAt !== undefined) throw goneError(item);
+    assertNotLockedOut(item, context);
     throw new StaleDataError(toPublicRecord(item));
   }
 };
@@ -372,7 +429,7 @@ export const listRecords = async (
     )
     .catch(translateSdkError);
   const nextCursor = encodeCursor(LastEvaluatedKey);
-  return { items: (Items ?? []).map(toPublicRecord), ...(nextCursor ? { nextCursor } : {}) };
+  return { items: (Items ?? []).map((item) => toPublicRecord(item)), ...(nextCursor ? { nextCursor } : {}) };
 };
 
 export interface BatchUpdate {

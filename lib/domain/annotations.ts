@@ -11,6 +11,7 @@ import {
   type EntitySpec,
   getRecord,
   listRecords,
+  mergePatch,
   type Page,
   type Precondition,
   type PublicRecord,
@@ -75,23 +76,10 @@ export const batchSchema = z.strictObject({
     }),
 });
 
-export const listQuerySchema = z.strictObject({
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: z.string().optional(),
-});
-
 /** A full replacement: the given fields are set, the optional ones not given are removed. */
 const replacement = (fields: AnnotationFields): Change => ({
   set: { ...fields },
   remove: annotationEntity.fields.filter((field) => !(field in fields)),
-});
-
-/** A merge patch: values are set, nulls remove (RFC 7396). */
-const mergePatch = (patch: Record<string, unknown>): Change => ({
-  set: Object.fromEntries(Object.entries(patch).filter(([, value]) => value !== null)),
-  remove: Object.entries(patch)
-    .filter(([, value]) => value === null)
-    .map(([field]) => field),
 });
 
 export const createAnnotation = (fields: AnnotationFields, context: WriteContext): Promise<WriteResult> =>

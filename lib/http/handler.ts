@@ -1,6 +1,7 @@
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { type FunctionName, routeKeyOf, routes } from '../../functions/routes';
+import { now } from '../clock';
 import { AppError, NotFoundError } from '../errors';
 import { problemResult } from './problem';
 import { type ApiEvent, type ApiRequest, authorize, parseJsonBody, principalOf } from './request';
@@ -32,7 +33,7 @@ const prepareRequest = (table: Map<string, (typeof routes)[number]>): Middleware
       route,
       principal,
       body: parseJsonBody(event),
-      now: new Date(),
+      now: now(),
       requestId: requestIdOf(event),
     });
   },

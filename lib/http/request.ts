@@ -169,4 +169,16 @@ export const writeContextOf = (request: ApiRequest): WriteContext => ({
   actor: request.principal.sub,
   now: request.now,
   idempotency: idempotencyOf(request),
+  lockToken: lockTokenOf(request),
 });
+
+const LOCK_TOKEN = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** The `Lock-Token` header, if sent; a malformed one is 400. */
+export const lockTokenOf = (request: ApiRequest): string | undefined => {
+  const token = header(request.event, 'lock-token');
+  if (token === undefined) return undefined;
+  if (!LOCK_TOKEN.test(token))
+    throw new MalformedRequestError('Lock-Token is not a token this API handed out.');
+  return token;
+};

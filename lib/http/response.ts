@@ -26,3 +26,12 @@ export const recordResult = (
     ...(options.replayed ? { 'Idempotent-Replayed': 'true' } : {}),
     ...options.headers,
   });
+
+/** A GET's answer: 304 with the ETag when `If-None-Match` names this version, else the record. */
+export const readResult = (
+  record: { version: number },
+  notModified: (version: number) => boolean,
+): ApiResult =>
+  notModified(record.version)
+    ? { statusCode: 304, headers: { ETag: etagOf(record.version) } }
+    : recordResult(200, record);

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import { type FieldError, MalformedRequestError, ValidationError } from '../errors';
 
 /** RFC 6901 JSON Pointer for a path of keys. */
@@ -31,3 +31,9 @@ export const parseQuery = <S extends z.ZodType>(
   }
   return result.data;
 };
+
+/** `?limit=1..100&cursor=` of every listing. */
+export const pageQuerySchema = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: z.string().optional(),
+});

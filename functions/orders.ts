@@ -1,0 +1,122 @@
+import {
+  addLine,
+  addLineSchema,
+  createOrder,
+  createOrderSchema,
+  getOrder,
+  listOrders,
+  orderEntity,
+  patchLine,
+  patchLineSchema,
+  patchOrder,
+  patchOrderSchema,
+  removeLine,
+  replaceOrder,
+  replaceOrderSchema,
+  transitionOrder,
+  transitionSchema,
+} from '../lib/domain/orders';
+import { createHandler } from '../lib/http/handler';
+import { lockActions } from '../lib/http/lock-actions';
+import {
+  notModified,
+  pathParameter,
+  preconditionOf,
+  queryParameters,
+  writeContextOf,
+} from '../lib/http/request';
+import { json, readResult, recordResult } from '../lib/http/response';
+import { pageQuerySchema, parseBody, parseQuery } from '../lib/http/validation';
+
+export const handler = createHandler('orders', {
+  ...lockActions(orderEntity, 'orders'),
+
+  'POST /orders': async (request) => {
+    const input = parseBody(createOrderSchema, request.body);
+    const { order, replayed } = await createOrder(input, writeContextOf(request));
+    return recordResult(201, order, { replayed, headers: { Location: `/orders/${order.id}` } });
+  },
+
+  'GET /orders': async (request) => {
+    const query = parseQuery(pageQuerySchema, queryParameters(request));
+    return json(200, await listOrders(query));
+  },
+
+  'GET /orders/{id}': async (request) => {
+    const order = await getOrder(pathParameter(request, 'id'));
+    return readResult(order, (version) => notModified(request, version));
+  },
+
+  'PUT /orders/{id}': async (request) => {
+    const { version, ...input } = parseBody(replaceOrderSchema, request.body);
+    const precondition = preconditionOf(request, version);
+    const { order, replayed } = await replaceOrder(
+      pathParameter(request, 'id'),
+      precondition,
+      input,
+      writeContextOf(request),
+    );
+    return recordResult(200, order, { replayed });
+  },
+
+  'PATCH /orders/{id}': async (request) => {
+    const { version, ...patch } = parseBody(patchOrderSchema, request.body);
+    const precondition = preconditionOf(request, version);
+    const { header, replayed } = await patchOrder(
+      pathParameter(request, 'id'),
+      precondition,
+      patch,
+      writeContextOf(request),
+    );
+    return recordResult(200, header, { replayed });
+  },
+
+  'POST /orders/{id}/lines': async (request) => {
+    const { version, ...line } = parseBody(addLineSchema, request.body);
+    const precondition = preconditionOf(request, version);
+    const { body, replayed } = await addLine(
+      pathParameter(request, 'id'),
+      precondition,
+      line,
+      writeContextOf(request),
+    );
+    return recordResult(201, body, { replayed });
+  },
+
+  'PATCH /orders/{id}/lines/{lineId}': async (request) => {
+    const { version, ...patch } = parseBody(patchLineSchema, request.body);
+    const precondition = preconditionOf(request, version);
+    const { body, replayed } = await patchLine(
+      pathParameter(request, 'id'),
+      pathParameter(request, 'lineId'),
+      precondition,
+      patch,
+      writeContextOf(request),
+    );
+    return recordResult(200, body, { replayed });
+  },
+
+  'DELETE /orders/{id}/lines/{lineId}': async (request) => {
+    const precondition = preconditionOf(request, undefined);
+    const { body, replayed } = await removeLine(
+      pathParameter(request, 'id'),
+      pathParameter(request, 'lineId'),
+      precondition,
+      writeContextOf(request),
+    );
+    return recordResult(200, body, { replayed });
+  },
+
+  'POST /orders/{id}/transitions': async (request) => {
+    const { version, to } = parseBody(transitionSchema, request.body);
+    const precondition = preconditionOf(request, version);
+    const { header, replayed } = await transitionOrder(
+      pathParameter(request, 'id'),
+      precondition,
+      to,
+      request.principal.roles,
+      writeContextOf(request),
+    );
+    return recordResult(200, header, { replayed });
+  },
+});

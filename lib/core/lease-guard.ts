@@ -1,0 +1,49 @@
+import { LockedError } from '../errors';
+import type { ExpressionBuilder } from './expression';
+import type { StoredItem } from './sdk-errors';
+
+/**
+ * A lease lock as stored on the record's own item, so that every write to the record
+ * checks it in the same condition as the version. `until` (epoch ms) decides expiry;
+ * TTL never does.
+ */
+export interface StoredLock {
+  token: string;
+  owner: string;
+  acquiredAt: string;
+  expiresAt: string;
+  until: number;
+}
+
+/** The item's lock while it is unexpired; an expired lock binds no one. */
+export const activeLock = (item: StoredItem, now: Date): StoredLock | undefined => {
+  const lock = item.lock as StoredLock | undefined;
+  return lock && lock.until > now.getTime() ? lock : undefined;
+};
+
+/** The condition clause that keeps writers out while someone else holds an unexpired lock. */
+export const lockGuard = (
+  x: ExpressionBuilder,
+  context: { now: Date; lockToken?: string | undefined },
+): string => {
+  // Nobody holds an unexpired lock on the record, or the writer presents its token.
+  const clauses = [
+    `attribute_not_exists(${x.name('lock')})`,
+    `${x.name('lock.until')} <= ${x.value(context.now.getTime())}`,
+  ];
+  if (context.lockToken) clauses.push(`${x.name('lock.token')} = ${x.value(context.lockToken)}`);
+  return clauses.join(' OR ');
+};
+
+/** 423 with the holder and `Retry-After` when an unexpired lock keeps this writer out. */
+export const assertNotLockedOut = (
+  item: StoredItem,
+  context: { now: Date; lockToken?: string | undefined },
+): void => {
+  const lock = activeLock(item, context.now);
+  if (!lock || lock.token === context.lockToken) return;
+  throw new LockedError(
+    { owner: lock.owner, expiresAt: lock.expiresAt },
+    Math.ceil((lock.until - context.now.getTime()) / 1000),
+  );
+};

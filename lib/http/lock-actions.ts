@@ -1,0 +1,49 @@
+import { z } from 'zod';
+import { acquireLease, releaseLease, renewLease } from '../core/leases';
+import type { EntitySpec } from '../core/versioned-store';
+import { ForbiddenError, MalformedRequestError } from '../errors';
+import type { Action } from './handler';
+import { lockTokenOf, pathParameter } from './request';
+import { json, noContent } from './response';
+import { parseBody } from './validation';
+
+const lockBodySchema = z
+  .strictObject({ ttlSeconds: z.int().min(5).max(900).default(120) })
+  .optional()
+  .transform((body) => body ?? { ttlSeconds: 120 });
+
+/**
+ * The three lock routes of a resource (`/{res}/{id}/lock`), the same for every locked
+ * resource: acquire (201), renew (200, needs Lock-Token), release (204, needs Lock-Token
+ * unless a supervisor breaks the lock).
+ */
+export const lockActions = (entity: EntitySpec, resource: string): Record<string, Action> => ({
+  [`POST /${resource}/{id}/lock`]: async (request) => {
+    const { ttlSeconds } = parseBody(lockBodySchema, request.body);
+    const lease = await acquireLease(entity, pathParameter(request, 'id'), ttlSeconds, {
+      actor: request.principal.sub,
+      now: request.now,
+    });
+    return json(201, lease);
+  },
+
+  [`PUT /${resource}/{id}/lock`]: async (request) => {
+    const { ttlSeconds } = parseBody(lockBodySchema, request.body);
+    const token = lockTokenOf(request);
+    if (!token) throw new MalformedRequestError('Renewing a lock needs its Lock-Token header.');
+    const lease = await renewLease(entity, pathParameter(request, 'id'), token, ttlSeconds, {
+      actor: request.principal.sub,
+      now: request.now,
+    });
+    return json(200, lease);
+  },
+
+  [`DELETE /${resource}/{id}/lock`]: async (request) => {
+    const token = lockTokenOf(request);
+    if (!token && !request.principal.roles.includes('supervisor')) {
+      throw new ForbiddenError('Only a supervisor may release a lock without its Lock-Token.');
+    }
+    await releaseLease(entity, pathParameter(request, 'id'), token);
+    return noContent();
+  },
+});
