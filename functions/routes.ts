@@ -1,7 +1,7 @@
 import type { Role } from '../lib/domain/roles';
 
 /** The Lambda functions, one per resource; each is `functions/<name>.ts` exporting `handler`. */
-export const functionNames = ['health', 'annotations', 'orders'] as const;
+export const functionNames = ['health', 'annotations', 'orders', 'debtors', 'articles', 'accounts'] as const;
 export type FunctionName = (typeof functionNames)[number];
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -50,6 +50,23 @@ export const routes: readonly RouteSpec[] = [
   { method: 'POST', path: '/orders/{id}/lock', fn: 'orders', access: 'any' },
   { method: 'PUT', path: '/orders/{id}/lock', fn: 'orders', access: 'any' },
   { method: 'DELETE', path: '/orders/{id}/lock', fn: 'orders', access: 'any' },
+
+  { method: 'POST', path: '/debtors', fn: 'debtors', access: ['customer-relations'] },
+  { method: 'GET', path: '/debtors/{id}', fn: 'debtors', access: 'any' },
+  { method: 'PATCH', path: '/debtors/{id}', fn: 'debtors', access: 'any' },
+  { method: 'POST', path: '/debtors/{id}/postings', fn: 'debtors', access: ['finance'] },
+
+  { method: 'POST', path: '/articles', fn: 'articles', access: ['purchasing'] },
+  { method: 'GET', path: '/articles/{id}', fn: 'articles', access: 'any' },
+  { method: 'PATCH', path: '/articles/{id}', fn: 'articles', access: 'any' },
+  { method: 'POST', path: '/articles/{id}/stock-movements', fn: 'articles', access: ['warehouse'] },
+
+  { method: 'POST', path: '/accounts', fn: 'accounts', access: ['finance'] },
+  { method: 'GET', path: '/accounts/{id}', fn: 'accounts', access: ['finance', 'supervisor'] },
+  { method: 'POST', path: '/accounts/{id}/deposits', fn: 'accounts', access: ['finance'] },
+  { method: 'POST', path: '/accounts/{id}/withdrawals', fn: 'accounts', access: ['finance'] },
+  { method: 'GET', path: '/accounts/{id}/entries', fn: 'accounts', access: ['finance', 'supervisor'] },
+  { method: 'POST', path: '/transfers', fn: 'accounts', access: ['finance'] },
 ];
 
 /** API Gateway's route key, e.g. `PUT /annotations/{id}`; also what the dispatchers switch on. */

@@ -255,3 +255,37 @@ export class LockLostError extends AppError {
     super('LOCK_LOST', 409, 'Lock lost', 'This lock token is no longer current. Acquire the lock again.');
   }
 }
+
+/** A withdrawal or debit would take a balance below zero; carries the record as it is now. */
+export class InsufficientFundsError extends AppError {
+  constructor(current: Record<string, unknown>) {
+    super('INSUFFICIENT_FUNDS', 409, 'Insufficient funds', 'The balance does not cover this amount.', {
+      extensions: { current },
+    });
+  }
+}
+
+/** A stock movement would take the stock below zero; carries the record as it is now. */
+export class InsufficientStockError extends AppError {
+  constructor(current: Record<string, unknown>) {
+    super('INSUFFICIENT_STOCK', 409, 'Insufficient stock', 'The stock does not cover this movement.', {
+      extensions: { current },
+    });
+  }
+}
+
+/** Some field groups of a PATCH conflicted; the others stay applied. */
+export class PartialConflictError extends AppError {
+  constructor(groups: Record<string, unknown>, record: { version: number }) {
+    super(
+      'PARTIAL_CONFLICT',
+      409,
+      'Partial conflict',
+      'Some field groups were changed by someone else; the others were applied.',
+      {
+        extensions: { groups, record },
+        headers: { ETag: `"${record.version}"` },
+      },
+    );
+  }
+}

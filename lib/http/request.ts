@@ -5,6 +5,7 @@ import type { Precondition, WriteContext } from '../core/versioned-store';
 import { type Role, roles } from '../domain/roles';
 import {
   ForbiddenError,
+  IdempotencyKeyRequiredError,
   MalformedRequestError,
   PayloadTooLargeError,
   PreconditionRequiredError,
@@ -153,6 +154,13 @@ export const idempotencyOf = (request: ApiRequest): Idempotency | undefined => {
       ifMatch: header(request.event, 'if-match') ?? null,
     }),
   };
+};
+
+/** Money and stock routes need a key (API.md §1): without it, 400 IDEMPOTENCY_KEY_REQUIRED. */
+export const requiredIdempotencyOf = (request: ApiRequest): Idempotency => {
+  const idempotency = idempotencyOf(request);
+  if (!idempotency) throw new IdempotencyKeyRequiredError();
+  return idempotency;
 };
 
 export const pathParameter = (request: ApiRequest, name: string): string => {

@@ -15,13 +15,13 @@ export const json = (statusCode: number, body: unknown, headers: Record<string, 
 
 export const noContent = (headers: Record<string, string> = {}): ApiResult => ({ statusCode: 204, headers });
 
-/** A response carrying a versioned record: always with its strong ETag. */
+/** A response carrying a versioned record (as its body, or inside `body`): always with its strong ETag. */
 export const recordResult = (
   statusCode: number,
   record: { version: number },
-  options: { replayed?: boolean; headers?: Record<string, string> } = {},
+  options: { replayed?: boolean; headers?: Record<string, string>; body?: unknown } = {},
 ): ApiResult =>
-  json(statusCode, record, {
+  json(statusCode, options.body ?? record, {
     ETag: etagOf(record.version),
     ...(options.replayed ? { 'Idempotent-Replayed': 'true' } : {}),
     ...options.headers,

@@ -1,0 +1,159 @@
+import { z } from 'zod';
+import { counterChange, explainCounterFailure, readCurrent } from '../core/counters';
+import type { Idempotency } from '../core/idempotency';
+import { transactOnce } from '../core/idempotent-transaction';
+import { entryPut, type LedgerEntry, listEntries, newEntry } from '../core/ledger';
+import {
+  createRecord,
+  type EntitySpec,
+  getRecord,
+  newId,
+  type PublicRecord,
+  type WriteContext,
+  type WriteResult,
+} from '../core/versioned-store';
+import { InsufficientFundsError, NotFoundError, ValidationError } from '../errors';
+import { currencyCode } from './field-values';
+
+/** Accounts: a balance that changes only together with a ledger entry, exactly once per key. */
+export const accountEntity: EntitySpec = { type: 'ACCOUNT', fields: ['name', 'currency'] };
+
+/** The largest single movement, in minor units. */
+export const MAX_AMOUNT = 1_000_000_000_000;
+
+const amount = z.int().min(1).max(MAX_AMOUNT);
+const reference = z.string().min(1).max(200);
+
+export const createAccountSchema = z.strictObject({
+  name: z.string().min(1).max(200),
+  currency: currencyCode,
+});
+export const movementSchema = z.strictObject({ amount, reference: reference.optional() });
+export const transferSchema = z.strictObject({
+  from: z.string().min(1).max(64),
+  to: z.string().min(1).max(64),
+  amount,
+  reference: reference.optional(),
+});
+
+/**
+ * An account's id starts with its currency (`EUR-…`): currency never changes, so a transfer
+ * knows both currencies without reading either account first.
+ */
+const currencyOf = (accountId: string): string => {
+  const match = /^([A-Z]{3})-[A-Za-z0-9_-]{22}$/.exec(accountId);
+  if (!match?.[1]) throw new NotFoundError('No such account.');
+  return match[1];
+};
+
+export const createAccount = (
+  input: z.infer<typeof createAccountSchema>,
+  context: WriteContext,
+): Promise<WriteResult> =>
+  createRecord(accountEntity, { ...input, balance: 0 }, context, {
+    id: `${input.currency}-${context.idempotency ? context.idempotency.keyHash.slice(0, 22) : newId()}`,
+  });
+
+export const getAccount = (id: string): Promise<PublicRecord> => {
+  currencyOf(id);
+  return getRecord(accountEntity, id);
+};
+
+const insufficient = (item: Record<string, unknown> | undefined): never =>
+  explainCounterFailure(item, (current) => new InsufficientFundsError(current));
+
+/**
+ * A deposit (+) or withdrawal (−): the balance ADD (a withdrawal conditioned on the balance
+ * covering it), its ledger entry and the key's record in one transaction, then one
+ * consistent read for the balance.
+ */
+export const moveMoney = async (
+  accountId: string,
+  kind: 'deposit' | 'withdrawal',
+  movement: z.infer<typeof movementSchema>,
+  idempotency: Idempotency,
+  context: WriteContext,
+): Promise<{ entry: LedgerEntry; balance: number; replayed: boolean }> => {
+  currencyOf(accountId);
+  const delta = kind === 'deposit' ? movement.amount : -movement.amount;
+  const entry = newEntry(accountId, { kind, amount: delta, ...pickReference(movement) }, context);
+  const { response, replayed } = await transactOnce(
+    idempotency,
+    [
+      counterChange(accountEntity, accountId, 'balance', delta, context, { neverBelowZero: true }),
+      entryPut(accountEntity, entry),
+    ],
+    { entry },
+    (_index, item) => insufficient(item),
+    context,
+  );
+  const current = await readCurrent(accountEntity, accountId);
+  return { entry: response.entry, balance: Number(current.balance), replayed };
+};
+
+const pickReference = (input: { reference?: string | undefined }) =>
+  input.reference === undefined ? {} : { reference: input.reference };
+
+/**
+ * A transfer: the debit (conditioned on the balance), the credit and both entries with the
+ * key's record, all in one transaction; then both balances, read consistently at once.
+ */
+export const transfer = async (
+  input: z.infer<typeof transferSchema>,
+  idempotency: Idempotency,
+  context: WriteContext,
+): Promise<{
+  body: { transferId: string; entries: LedgerEntry[]; balances: Record<string, number> };
+  replayed: boolean;
+}> => {
+  if (input.from === input.to) {
+    throw new ValidationError([{ pointer: '/to', detail: 'A transfer needs two different accounts.' }]);
+  }
+  if (currencyOf(input.from) !== currencyOf(input.to)) {
+    throw new ValidationError([{ pointer: '/to', detail: 'Both accounts must hold the same currency.' }]);
+  }
+  const transferId = newId();
+  const details = { transferId, ...pickReference(input) };
+  const debit = newEntry(
+    input.from,
+    { kind: 'transfer-out', amount: -input.amount, counterparty: input.to, ...details },
+    context,
+  );
+  const credit = newEntry(
+    input.to,
+    { kind: 'transfer-in', amount: input.amount, counterparty: input.from, ...details },
+    context,
+  );
+  const { response, replayed } = await transactOnce(
+    idempotency,
+    [
+      counterChange(accountEntity, input.from, 'balance', -input.amount, context, { neverBelowZero: true }),
+      counterChange(accountEntity, input.to, 'balance', input.amount, context, { neverBelowZero: true }),
+      entryPut(accountEntity, debit),
+      entryPut(accountEntity, credit),
+    ],
+    { transferId, entries: [debit, credit] },
+    (_index, item) => insufficient(item),
+    context,
+  );
+  const [from, to] = await Promise.all([
+    readCurrent(accountEntity, input.from),
+    readCurrent(accountEntity, input.to),
+  ]);
+  return {
+    body: {
+      transferId: response.transferId,
+      entries: response.entries,
+      balances: { [input.from]: Number(from.balance), [input.to]: Number(to.balance) },
+    },
+    replayed,
+  };
+};
+
+export const accountEntries = (
+  accountId: string,
+  options: { limit: number; cursor?: string | undefined },
+) => {
+  currencyOf(accountId);
+  return listEntries(accountEntity, accountId, options);
+};

@@ -1,0 +1,108 @@
+import { z } from 'zod';
+import { counterChange, explainCounterFailure, readCurrent } from '../core/counters';
+import { type FieldGroupEntity, type GroupPatch, patchGroups } from '../core/field-groups';
+import type { Idempotency } from '../core/idempotency';
+import { transactOnce } from '../core/idempotent-transaction';
+import {
+  createRecord,
+  getRecord,
+  type PublicRecord,
+  type WriteContext,
+  type WriteResult,
+} from '../core/versioned-store';
+import { InsufficientStockError } from '../errors';
+import { groupPatchSchema, money } from './field-values';
+
+/** Articles: keyed by SKU, field groups owned by four departments; `inStock` moves only by stock movements. */
+export const articleEntity: FieldGroupEntity = {
+  type: 'ARTICLE',
+  fields: [
+    'description',
+    'salesPrice',
+    'vatCode',
+    'preferredSupplier',
+    'maxPurchasePrice',
+    'binLocation',
+    'reorderLevel',
+  ],
+  groups: {
+    basic: { fields: ['description'], owners: ['sales', 'purchasing'] },
+    sales: { fields: ['salesPrice', 'vatCode'], owners: ['sales'] },
+    purchasing: { fields: ['preferredSupplier', 'maxPurchasePrice'], owners: ['purchasing'] },
+    inventory: { fields: ['binLocation', 'reorderLevel'], owners: ['warehouse'] },
+  },
+  readOnly: ['inStock'],
+  required: ['description'],
+};
+
+const articleFields = {
+  description: z.string().min(1).max(500),
+  salesPrice: money.min(0),
+  vatCode: z.string().min(1).max(20),
+  preferredSupplier: z.string().min(1).max(200),
+  maxPurchasePrice: money.min(0),
+  binLocation: z.string().min(1).max(50),
+  reorderLevel: z.int().min(0).max(1_000_000_000),
+};
+
+export const skuSchema = z.string().regex(/^[A-Z0-9-]{1,64}$/, 'A SKU: 1-64 of A-Z, 0-9 and -.');
+
+export const createArticleSchema = z.strictObject({
+  id: skuSchema,
+  description: articleFields.description,
+  salesPrice: articleFields.salesPrice.optional(),
+  vatCode: articleFields.vatCode.optional(),
+  preferredSupplier: articleFields.preferredSupplier.optional(),
+  maxPurchasePrice: articleFields.maxPurchasePrice.optional(),
+  binLocation: articleFields.binLocation.optional(),
+  reorderLevel: articleFields.reorderLevel.optional(),
+});
+
+export const patchArticleSchema = groupPatchSchema(articleFields, articleEntity);
+
+export const stockMovementSchema = z.strictObject({
+  delta: z
+    .int()
+    .min(-1_000_000_000)
+    .max(1_000_000_000)
+    .refine((delta) => delta !== 0, { message: 'A movement moves stock: delta must not be 0.' }),
+  reason: z.string().min(1).max(200),
+});
+
+export const createArticle = (
+  input: z.infer<typeof createArticleSchema>,
+  context: WriteContext,
+): Promise<WriteResult> => {
+  const { id, ...fields } = input;
+  return createRecord(articleEntity, { ...fields, inStock: 0 }, context, { id });
+};
+
+export const getArticle = (id: string): Promise<PublicRecord> => getRecord(articleEntity, id);
+
+export const patchArticle = (
+  id: string,
+  patch: GroupPatch,
+  roles: readonly string[],
+  context: WriteContext,
+) => patchGroups(articleEntity, id, patch, roles, context);
+
+/**
+ * A stock movement: an atomic ADD conditioned on the stock covering it, with the key's
+ * record in the same transaction, then one consistent read for the stock.
+ */
+export const moveStock = async (
+  id: string,
+  movement: z.infer<typeof stockMovementSchema>,
+  idempotency: Idempotency,
+  context: WriteContext,
+): Promise<{ inStock: number; replayed: boolean }> => {
+  const { replayed } = await transactOnce(
+    idempotency,
+    [counterChange(articleEntity, id, 'inStock', movement.delta, context, { neverBelowZero: true })],
+    { articleId: id, delta: movement.delta, reason: movement.reason },
+    (_index, item) => explainCounterFailure(item, (current) => new InsufficientStockError(current)),
+    context,
+  );
+  const current = await readCurrent(articleEntity, id);
+  return { inStock: Number(current.inStock), replayed };
+};

@@ -1,0 +1,86 @@
+import { z } from 'zod';
+import { counterChange, explainCounterFailure, readCurrent } from '../core/counters';
+import type { FieldGroupEntity, GroupPatch } from '../core/field-groups';
+import { patchGroups } from '../core/field-groups';
+import type { Idempotency } from '../core/idempotency';
+import { transactOnce } from '../core/idempotent-transaction';
+import {
+  createRecord,
+  getRecord,
+  type PublicRecord,
+  type WriteContext,
+  type WriteResult,
+} from '../core/versioned-store';
+import { countryCode, groupPatchSchema, money } from './field-values';
+
+/** Debtors: field groups owned by customer relations and finance; `balance` moves only by postings. */
+export const debtorEntity: FieldGroupEntity = {
+  type: 'DEBTOR',
+  fields: ['name', 'street', 'city', 'postalCode', 'country', 'creditLimit', 'paymentTermsDays'],
+  groups: {
+    profile: { fields: ['name'], owners: ['customer-relations'] },
+    address: { fields: ['street', 'city', 'postalCode', 'country'], owners: ['customer-relations'] },
+    credit: { fields: ['creditLimit', 'paymentTermsDays'], owners: ['finance'] },
+  },
+  readOnly: ['balance'],
+  required: ['name'],
+};
+
+const debtorFields = {
+  name: z.string().min(1).max(200),
+  street: z.string().min(1).max(200),
+  city: z.string().min(1).max(100),
+  postalCode: z.string().min(1).max(20),
+  country: countryCode,
+  creditLimit: money.min(0),
+  paymentTermsDays: z.int().min(0).max(365),
+};
+
+export const createDebtorSchema = z.strictObject({
+  name: debtorFields.name,
+  street: debtorFields.street.optional(),
+  city: debtorFields.city.optional(),
+  postalCode: debtorFields.postalCode.optional(),
+  country: debtorFields.country.optional(),
+  creditLimit: debtorFields.creditLimit.optional(),
+  paymentTermsDays: debtorFields.paymentTermsDays.optional(),
+});
+
+export const patchDebtorSchema = groupPatchSchema(debtorFields, debtorEntity);
+
+export const postingSchema = z.strictObject({
+  amount: money.refine((amount) => amount !== 0, { message: 'A posting moves money: amount must not be 0.' }),
+  reference: z.string().min(1).max(200),
+});
+
+export const createDebtor = (
+  fields: z.infer<typeof createDebtorSchema>,
+  context: WriteContext,
+): Promise<WriteResult> => createRecord(debtorEntity, { ...fields, balance: 0 }, context);
+
+export const getDebtor = (id: string): Promise<PublicRecord> => getRecord(debtorEntity, id);
+
+export const patchDebtor = (id: string, patch: GroupPatch, roles: readonly string[], context: WriteContext) =>
+  patchGroups(debtorEntity, id, patch, roles, context);
+
+/**
+ * A posting: an atomic ADD to the balance and the key's record in one transaction, then
+ * one consistent read for the balance. It takes no precondition, so it never conflicts
+ * with group edits, and it never reads before it writes.
+ */
+export const postToDebtor = async (
+  id: string,
+  posting: z.infer<typeof postingSchema>,
+  idempotency: Idempotency,
+  context: WriteContext,
+): Promise<{ balance: number; replayed: boolean }> => {
+  const { replayed } = await transactOnce(
+    idempotency,
+    [counterChange(debtorEntity, id, 'balance', posting.amount, context, { neverBelowZero: false })],
+    { debtorId: id, amount: posting.amount, reference: posting.reference },
+    (_index, item) => explainCounterFailure(item),
+    context,
+  );
+  const current = await readCurrent(debtorEntity, id);
+  return { balance: Number(current.balance), replayed };
+};
