@@ -1,0 +1,248 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { mapWithConcurrency } from '../../lib/core/retry';
+import { type CallResult, useApi } from '../support/api';
+import { recordRequests, withFault } from '../support/sdk';
+import { tableSnapshot } from '../support/table';
+
+const api = useApi();
+let finance = '';
+
+beforeAll(async () => {
+  finance = await api.tokenFor('fiona', 'finance');
+});
+
+const openAccount = async (currency = 'EUR') => {
+  const created = await api.call('POST', '/accounts', { token: finance, body: { name: 'Till', currency } });
+  expect(created.status).toBe(201);
+  return created.body.id as string;
+};
+
+const money = (path: string, key: string, body: Record<string, unknown>) =>
+  api.call('POST', path, { token: finance, headers: { 'idempotency-key': key }, body });
+
+const deposit = (id: string, amount: number, key: string) =>
+  money(`/accounts/${id}/deposits`, key, { amount });
+const withdraw = (id: string, amount: number, key: string) =>
+  money(`/accounts/${id}/withdrawals`, key, { amount });
+
+const balanceOf = async (id: string): Promise<number> =>
+  (await api.call('GET', `/accounts/${id}`, { token: finance })).body.balance;
+
+const allEntries = async (id: string): Promise<{ amount: number; createdAt: string }[]> => {
+  const entries: { amount: number; createdAt: string }[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await api.call(
+      'GET',
+      `/accounts/${id}/entries?limit=100${cursor ? `&cursor=${cursor}` : ''}`,
+      {
+        token: finance,
+      },
+    );
+    expect(page.status).toBe(200);
+    entries.push(...page.body.items);
+    cursor = page.body.nextCursor;
+  } while (cursor);
+  return entries;
+};
+
+describe('accounts: exactly-once money movement', () => {
+  it('500 concurrent deposits of random amounts: the balance is their sum, with 500 entries', async () => {
+    const id = await openAccount();
+    const amounts = Array.from({ length: 500 }, (_, n) => 1 + ((n * 7919) % 100_000));
+    const answers = await mapWithConcurrency(amounts, 50, (amount, n) =>
+      deposit(id, amount, `dep-${id}-${n}`),
+    );
+    expect(answers.every((answer) => answer.status === 201)).toBe(true);
+    expect(await balanceOf(id)).toBe(amounts.reduce((sum, amount) => sum + amount, 0));
+    const entries = await allEntries(id);
+    expect(entries).toHaveLength(500);
+    expect(entries.map((entry) => entry.createdAt)).toEqual(
+      [...entries.map((entry) => entry.createdAt)].sort().reverse(),
+    );
+  });
+
+  it('200 concurrent withdrawals against a balance that covers some: never negative, exact, refusals INSUFFICIENT_FUNDS', async () => {
+    const id = await openAccount();
+    await deposit(id, 10_000, `seed-${id}`);
+    const amounts = Array.from({ length: 200 }, (_, n) => 50 + (n % 5) * 25);
+    const answers = await Promise.all(amounts.map((amount, n) => withdraw(id, amount, `wd-${id}-${n}`)));
+    const accepted = amounts.filter((_, n) => answers[n]?.status === 201);
+    const refused = answers.filter((answer) => answer.status !== 201);
+    expect(refused.length).toBeGreaterThan(0);
+    expect(
+      refused.every((answer) => answer.status === 409 && answer.body.code === 'INSUFFICIENT_FUNDS'),
+    ).toBe(true);
+    expect(refused.every((answer) => answer.body.current.balance >= 0)).toBe(true);
+    expect(
+      answers.filter((answer) => answer.status === 201).every((answer) => answer.body.balance >= 0),
+    ).toBe(true);
+    const balance = await balanceOf(id);
+    expect(balance).toBe(10_000 - accepted.reduce((sum, amount) => sum + amount, 0));
+    expect(balance).toBeGreaterThanOrEqual(0);
+    const entries = await allEntries(id);
+    expect(entries).toHaveLength(1 + accepted.length);
+    expect(entries.reduce((sum, entry) => sum + entry.amount, 0)).toBe(balance);
+  });
+
+  it('300 concurrent transfers both ways among 4 accounts: the total holds and each balance is the sum of its entries', async () => {
+    const ids = await Promise.all([openAccount(), openAccount(), openAccount(), openAccount()]);
+    await Promise.all(ids.map((id) => deposit(id, 5_000, `seed-${id}`)));
+    const answers = await Promise.all(
+      Array.from({ length: 300 }, (_, n) => {
+        const from = ids[n % 4] as string;
+        const to = ids[(n * 3 + 1) % 4 === n % 4 ? (n + 1) % 4 : (n * 3 + 1) % 4] as string;
+        return money('/transfers', `tr-${ids[0]}-${n}`, { from, to, amount: 10 + (n % 13) * 40 });
+      }),
+    );
+    expect(
+      answers.every((answer) => answer.status === 201 || answer.body.code === 'INSUFFICIENT_FUNDS'),
+    ).toBe(true);
+    expect(answers.filter((answer) => answer.status === 201).length).toBeGreaterThan(0);
+    const balances = await Promise.all(ids.map(balanceOf));
+    expect(balances.reduce((sum, balance) => sum + balance, 0)).toBe(4 * 5_000);
+    for (const [index, id] of ids.entries()) {
+      const entries = await allEntries(id);
+      expect(entries.reduce((sum, entry) => sum + entry.amount, 0)).toBe(balances[index]);
+      expect(balances[index]).toBeGreaterThanOrEqual(0);
+    }
+  });
+
+  it('a request sent twice, in sequence or at once, with the same key applies once', async () => {
+    const id = await openAccount();
+    const first = await deposit(id, 700, 'twice');
+    const second = await deposit(id, 700, 'twice');
+    expect([first.status, second.status]).toEqual([201, 201]);
+    expect(second.headers.get('idempotent-replayed')).toBe('true');
+    expect(second.body.entry).toEqual(first.body.entry);
+    const together = await Promise.all(Array.from({ length: 8 }, () => withdraw(id, 100, 'together')));
+    expect(together.map((answer) => answer.status)).toEqual(Array(8).fill(201));
+    expect(new Set(together.map((answer) => answer.body.entry.entryId)).size).toBe(1);
+    expect(await balanceOf(id)).toBe(600);
+    expect(await allEntries(id)).toHaveLength(2);
+  });
+
+  it('a lost response on 10% of writes, each retried with its key, still applies each deposit exactly once', async () => {
+    const id = await openAccount();
+    const amounts = Array.from({ length: 60 }, (_, n) => 100 + n);
+    let seen = 0;
+    let lost = 0;
+    const { result: answers, injected } = await withFault(
+      {
+        // Every tenth transaction reaches the database and then loses its response.
+        when: (name) => name === 'TransactWriteItemsCommand' && ++seen % 10 === 0,
+        at: 'after',
+        error: () => new Error('connection reset after the write'),
+        layer: 'outside-retries',
+      },
+      () =>
+        mapWithConcurrency(amounts, 10, async (amount, n) => {
+          const key = `lost-${id}-${n}`;
+          let answer: CallResult = await deposit(id, amount, key);
+          while (answer.status >= 500) {
+            lost++;
+            answer = await deposit(id, amount, key);
+          }
+          return answer;
+        }),
+    );
+    // About one write in ten lost its response; the client saw each as a 500 and retried it.
+    expect(injected).toBeGreaterThanOrEqual(5);
+    expect(lost).toBe(injected);
+    expect(answers.every((answer) => answer.status === 201)).toBe(true);
+    expect(answers.filter((answer) => answer.headers.get('idempotent-replayed') === 'true')).toHaveLength(
+      injected,
+    );
+    expect(await balanceOf(id)).toBe(amounts.reduce((sum, amount) => sum + amount, 0));
+    expect(await allEntries(id)).toHaveLength(60);
+  });
+
+  it('throttling that outlasts the SDK retries is 503 THROTTLED with Retry-After, nothing written', async () => {
+    const id = await openAccount();
+    const before = await tableSnapshot();
+    const { result } = await withFault(
+      {
+        when: (name) => name === 'TransactWriteItemsCommand',
+        at: 'before',
+        error: () => Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }),
+        layer: 'outside-retries',
+      },
+      () => deposit(id, 100, 'throttled'),
+    );
+    expect([result.status, result.body.code, result.headers.get('retry-after')]).toEqual([
+      503,
+      'THROTTLED',
+      '1',
+    ]);
+    expect(JSON.stringify(result.body)).not.toContain('ThrottlingException');
+    expect(await tableSnapshot()).toEqual(before);
+  });
+
+  it('round trips: one transaction and one consistent read per movement', async () => {
+    const id = await openAccount();
+    const other = await openAccount();
+    const dep = await recordRequests(() => deposit(id, 500, `rt-${id}`));
+    expect([dep.result.status, dep.commands]).toEqual([201, ['TransactWriteItemsCommand', 'GetItemCommand']]);
+    const transfer = await recordRequests(() =>
+      money('/transfers', `rt-tr-${id}`, { from: id, to: other, amount: 5 }),
+    );
+    expect(transfer.result.status).toBe(201);
+    expect(transfer.commands).toEqual(['TransactWriteItemsCommand', 'GetItemCommand', 'GetItemCommand']);
+    expect(transfer.result.body.balances).toEqual({ [id]: 495, [other]: 5 });
+  });
+});
+
+describe('accounts: bad input changes nothing', () => {
+  it.each([
+    { name: 'amount 0', amount: 0, status: 422 },
+    { name: 'a negative amount', amount: -5, status: 422 },
+    { name: 'a fractional amount', amount: 1.5, status: 422 },
+    { name: 'an amount over 1e12', amount: 1_000_000_000_001, status: 422 },
+    { name: 'a string amount', amount: '100', status: 422 },
+  ])('$name → $status', async ({ amount, status }) => {
+    const id = await openAccount();
+    const before = await tableSnapshot();
+    const answer = await deposit(id, amount as number, `bad-${id}`);
+    expect([answer.status, answer.body.code]).toEqual([status, 'VALIDATION_FAILED']);
+    expect(await tableSnapshot()).toEqual(before);
+  });
+
+  it('a missing key, an unknown account, a wrong role, a self-transfer and mixed currencies', async () => {
+    const eur = await openAccount('EUR');
+    const usd = await openAccount('USD');
+    const sales = await api.tokenFor('sal', 'sales');
+    const before = await tableSnapshot();
+    const noKey = await api.call('POST', `/accounts/${eur}/deposits`, {
+      token: finance,
+      body: { amount: 5 },
+    });
+    const unknown = await deposit('EUR-AAAAAAAAAAAAAAAAAAAAAA', 5, 'unknown-acc');
+    const malformedId = await deposit('nope', 5, 'unknown-acc-2');
+    const wrongRole = await api.call('POST', `/accounts/${eur}/deposits`, {
+      token: sales,
+      headers: { 'idempotency-key': 'role' },
+      body: { amount: 5 },
+    });
+    const self = await money('/transfers', 'self', { from: eur, to: eur, amount: 5 });
+    const mixed = await money('/transfers', 'mixed', { from: eur, to: usd, amount: 5 });
+    const badCurrency = await api.call('POST', '/accounts', {
+      token: finance,
+      body: { name: 'x', currency: 'EURO' },
+    });
+    expect(
+      [noKey, unknown, malformedId, wrongRole, self, mixed, badCurrency].map((answer) => [
+        answer.status,
+        answer.body.code,
+      ]),
+    ).toEqual([
+      [400, 'IDEMPOTENCY_KEY_REQUIRED'],
+      [404, 'NOT_FOUND'],
+      [404, 'NOT_FOUND'],
+      [403, 'FORBIDDEN'],
+      [422, 'VALIDATION_FAILED'],
+      [422, 'VALIDATION_FAILED'],
+      [422, 'VALIDATION_FAILED'],
+    ]);
+    expect(await tableSnapshot()).toEqual(before);
+  });
+});

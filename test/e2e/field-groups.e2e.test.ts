@@ -1,0 +1,291 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useApi } from '../support/api';
+import { recordRequests } from '../support/sdk';
+import { tableSnapshot } from '../support/table';
+
+const api = useApi();
+let relations = '';
+let relations2 = '';
+let finance = '';
+let purchasing = '';
+let warehouse = '';
+
+beforeAll(async () => {
+  relations = await api.tokenFor('rita', 'customer-relations');
+  relations2 = await api.tokenFor('rob', 'customer-relations');
+  finance = await api.tokenFor('fred', 'finance');
+  purchasing = await api.tokenFor('pia', 'purchasing');
+  warehouse = await api.tokenFor('walt', 'warehouse');
+});
+
+const address = { street: 'Main St 1', city: 'Berlin', postalCode: '10115', country: 'DE' };
+const credit = { creditLimit: 1000, paymentTermsDays: 30 };
+
+const createDebtor = async () => {
+  const created = await api.call('POST', '/debtors', {
+    token: relations,
+    body: { name: 'ACME', ...address, ...credit },
+  });
+  expect(created.status).toBe(201);
+  return created.body as { id: string; version: number };
+};
+
+const patch = (token: string, id: string, base: Record<string, unknown>, set: Record<string, unknown>) =>
+  api.call('PATCH', `/debtors/${id}`, { token, body: { base, set } });
+
+describe('debtors: field groups with owners', () => {
+  it('address and credit limit changed at once from the same read: both 200, both stored', async () => {
+    const { id } = await createDebtor();
+    const [byRelations, byFinance] = await Promise.all([
+      patch(relations, id, address, { city: 'Hamburg', postalCode: '20095' }),
+      patch(finance, id, credit, { creditLimit: 5000 }),
+    ]);
+    expect([byRelations.status, byFinance.status]).toEqual([200, 200]);
+    expect(byRelations.body.groups).toEqual({ address: 'applied' });
+    expect(byFinance.body.groups).toEqual({ credit: 'applied' });
+    const stored = (await api.call('GET', `/debtors/${id}`, { token: finance })).body;
+    expect(stored).toMatchObject({ city: 'Hamburg', postalCode: '20095', creditLimit: 5000, version: 3 });
+  });
+
+  it('two users change the address differently from the same read: one applied, one PARTIAL_CONFLICT', async () => {
+    const { id } = await createDebtor();
+    const answers = await Promise.all([
+      patch(relations, id, address, { street: 'Side St 2' }),
+      patch(relations2, id, address, { street: 'Other St 3' }),
+    ]);
+    expect(answers.map((answer) => answer.status).sort()).toEqual([200, 409]);
+    const winner = answers.find((answer) => answer.status === 200);
+    const loser = answers.find((answer) => answer.status === 409);
+    expect(loser?.body.code).toBe('PARTIAL_CONFLICT');
+    expect(loser?.body.groups).toEqual({
+      address: { status: 'conflict', current: { ...address, street: winner?.body.record.street } },
+    });
+    expect(loser?.body.record).toEqual(winner?.body.record);
+
+    // A third request from the first read: address is stale, credit is not.
+    const third = await patch(
+      finance,
+      id,
+      { ...address, ...credit },
+      { street: 'Third St 4', creditLimit: 7000 },
+    );
+    expect(third.status).toBe(403);
+    const mixed = await api.call('PATCH', `/debtors/${id}`, {
+      token: await api.tokenFor('both', 'customer-relations', 'finance'),
+      body: { base: { ...address, ...credit }, set: { street: 'Third St 4', creditLimit: 7000 } },
+    });
+    expect(mixed.status).toBe(409);
+    expect(mixed.body.groups.credit).toEqual({ status: 'applied' });
+    expect(mixed.body.groups.address.status).toBe('conflict');
+    const stored = (await api.call('GET', `/debtors/${id}`, { token: finance })).body;
+    expect(stored).toMatchObject({ street: winner?.body.record.street, creditLimit: 7000, version: 3 });
+  });
+
+  it('two users make the same change: both 200', async () => {
+    const { id } = await createDebtor();
+    const answers = await Promise.all([
+      patch(relations, id, address, { city: 'Munich', postalCode: '80331' }),
+      patch(relations2, id, address, { city: 'Munich', postalCode: '80331' }),
+    ]);
+    expect(answers.map((answer) => answer.status)).toEqual([200, 200]);
+    expect((await api.call('GET', `/debtors/${id}`, { token: finance })).body).toMatchObject({
+      city: 'Munich',
+    });
+  });
+
+  it('a group whose set equals its base is unchanged and not written', async () => {
+    const { id } = await createDebtor();
+    const { result, commands } = await recordRequests(() =>
+      patch(relations, id, { name: 'ACME', ...address }, { name: 'ACME', city: 'Cologne' }),
+    );
+    expect(result.status).toBe(200);
+    expect(result.body.groups).toEqual({ profile: 'unchanged', address: 'applied' });
+    expect(commands).toEqual(['UpdateItemCommand']);
+    expect(result.headers.get('etag')).toBe('"2"');
+  });
+
+  it('bad patches get 403 or 422 and change nothing', async () => {
+    const { id } = await createDebtor();
+    const before = await tableSnapshot();
+    const financeOnAddress = await patch(finance, id, address, { city: 'Paris' });
+    const balance = await patch(finance, id, { balance: 0 }, { balance: 100 });
+    const missingBase = await patch(relations, id, { street: address.street }, { street: 'New St' });
+    const unknown = await patch(relations, id, { colour: 'red' }, { colour: 'blue' });
+    const badValue = await patch(finance, id, credit, { paymentTermsDays: 400 });
+    const badCountry = await patch(relations, id, address, { country: 'XX' });
+    const removeName = await patch(relations, id, { name: 'ACME' }, { name: null });
+    expect(
+      [financeOnAddress, balance, missingBase, unknown, badValue, badCountry, removeName].map((a) => [
+        a.status,
+        a.body.code,
+      ]),
+    ).toEqual([
+      [403, 'FORBIDDEN'],
+      [422, 'VALIDATION_FAILED'],
+      [422, 'VALIDATION_FAILED'],
+      [422, 'VALIDATION_FAILED'],
+      [422, 'VALIDATION_FAILED'],
+      [422, 'VALIDATION_FAILED'],
+      [422, 'VALIDATION_FAILED'],
+    ]);
+    expect(balance.body.errors).toEqual([{ pointer: '/set/balance', detail: 'This field is read-only.' }]);
+    expect(missingBase.body.errors.map((e: { pointer: string }) => e.pointer)).toEqual([
+      '/base/city',
+      '/base/postalCode',
+      '/base/country',
+    ]);
+    expect(await tableSnapshot()).toEqual(before);
+  });
+
+  it('100 concurrent postings interleaved with 50 group PATCHes: no PATCH conflicts, the balance is exact', async () => {
+    const { id } = await createDebtor();
+    const amounts = Array.from({ length: 100 }, (_, n) => (n % 3 === 0 ? -(n + 1) * 7 : (n + 1) * 11));
+    const postings = amounts.map((amount, n) =>
+      api.call('POST', `/debtors/${id}/postings`, {
+        token: finance,
+        headers: { 'idempotency-key': `post-${id}-${n}` },
+        body: { amount, reference: `inv-${n}` },
+      }),
+    );
+    const patches = Array.from({ length: 50 }, (_, n) =>
+      n % 2 === 0
+        ? patch(relations, id, address, { street: 'Moved St 9' })
+        : patch(finance, id, credit, { creditLimit: 2500 }),
+    );
+    const [postingAnswers, patchAnswers] = await Promise.all([Promise.all(postings), Promise.all(patches)]);
+    expect(postingAnswers.map((answer) => answer.status)).toEqual(Array(100).fill(201));
+    expect(patchAnswers.map((answer) => answer.status)).toEqual(Array(50).fill(200));
+    const stored = (await api.call('GET', `/debtors/${id}`, { token: finance })).body;
+    expect(stored.balance).toBe(amounts.reduce((sum, amount) => sum + amount, 0));
+    expect(stored).toMatchObject({ street: 'Moved St 9', creditLimit: 2500 });
+    expect(stored.version).toBe(1 + 100 + 50);
+  });
+});
+
+describe('articles: SKU keys and stock that never goes below zero', () => {
+  const createArticle = async (id: string) => {
+    const created = await api.call('POST', '/articles', {
+      token: purchasing,
+      body: { id, description: 'Bolt M6' },
+    });
+    expect(created.status).toBe(201);
+    return created.body;
+  };
+  const move = (id: string, delta: number, key: string, token = warehouse) =>
+    api.call('POST', `/articles/${id}/stock-movements`, {
+      token,
+      headers: { 'idempotency-key': key },
+      body: { delta, reason: 'count' },
+    });
+
+  it('a taken SKU is 409 ALREADY_EXISTS', async () => {
+    await createArticle('BOLT-M6');
+    const again = await api.call('POST', '/articles', {
+      token: purchasing,
+      body: { id: 'BOLT-M6', description: 'x' },
+    });
+    expect([again.status, again.body.code]).toEqual([409, 'ALREADY_EXISTS']);
+  });
+
+  it('groups of four departments: sales price by sales, bin by warehouse, at once', async () => {
+    await createArticle('NUT-M6');
+    const sales = await api.tokenFor('sal', 'sales');
+    const [price, bin] = await Promise.all([
+      api.call('PATCH', '/articles/NUT-M6', {
+        token: sales,
+        body: { base: { salesPrice: null, vatCode: null }, set: { salesPrice: 120, vatCode: 'S' } },
+      }),
+      api.call('PATCH', '/articles/NUT-M6', {
+        token: warehouse,
+        body: {
+          base: { binLocation: null, reorderLevel: null },
+          set: { binLocation: 'A-01', reorderLevel: 10 },
+        },
+      }),
+    ]);
+    expect([price.status, bin.status]).toEqual([200, 200]);
+    const inStock = await api.call('PATCH', '/articles/NUT-M6', {
+      token: warehouse,
+      body: { base: { inStock: 0 }, set: { inStock: 5 } },
+    });
+    expect(inStock.status).toBe(422);
+  });
+
+  it('200 concurrent movements of +1 and −1 against a stock of 50: never below zero, exact, every refusal INSUFFICIENT_STOCK', async () => {
+    await createArticle('WASHER-M6');
+    expect((await move('WASHER-M6', 50, 'initial-50')).status).toBe(201);
+    const deltas = Array.from({ length: 200 }, (_, n) => (n % 4 === 0 ? 1 : -1));
+    const users = await Promise.all(Array.from({ length: 10 }, (_, n) => api.tokenFor(`w${n}`, 'warehouse')));
+    const answers = await Promise.all(
+      deltas.map((delta, n) => move('WASHER-M6', delta, `washer-${n}`, users[n % users.length])),
+    );
+    const accepted = answers.flatMap((answer, n) => (answer.status === 201 ? [deltas[n] as number] : []));
+    const refused = answers.filter((answer) => answer.status !== 201);
+    expect(
+      refused.every((answer) => answer.status === 409 && answer.body.code === 'INSUFFICIENT_STOCK'),
+    ).toBe(true);
+    expect(refused.length).toBeGreaterThan(0);
+    expect(
+      answers.filter((answer) => answer.status === 201).every((answer) => answer.body.inStock >= 0),
+    ).toBe(true);
+    const stored = (await api.call('GET', '/articles/WASHER-M6', { token: warehouse })).body;
+    expect(stored.inStock).toBe(50 + accepted.reduce((sum, delta) => sum + delta, 0));
+    expect(stored.inStock).toBeGreaterThanOrEqual(0);
+  });
+
+  it('a replayed key applies once, sent again in sequence or at once', async () => {
+    await createArticle('SCREW-M6');
+    const first = await move('SCREW-M6', 7, 'screw-once');
+    const again = await move('SCREW-M6', 7, 'screw-once');
+    const together = await Promise.all(
+      Array.from({ length: 10 }, () => move('SCREW-M6', 3, 'screw-together')),
+    );
+    expect([first.status, again.status]).toEqual([201, 201]);
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    expect(together.map((answer) => answer.status)).toEqual(Array(10).fill(201));
+    expect(together.filter((answer) => answer.headers.get('idempotent-replayed') === 'true')).toHaveLength(9);
+    const reused = await move('SCREW-M6', 8, 'screw-once');
+    expect([reused.status, reused.body.code]).toEqual([422, 'IDEMPOTENCY_KEY_REUSED']);
+    const stored = (await api.call('GET', '/articles/SCREW-M6', { token: warehouse })).body;
+    expect(stored.inStock).toBe(10);
+  });
+
+  it('a movement without Idempotency-Key is 400 and changes nothing', async () => {
+    await createArticle('PIN-M6');
+    const before = await tableSnapshot();
+    const answer = await api.call('POST', '/articles/PIN-M6/stock-movements', {
+      token: warehouse,
+      body: { delta: 1, reason: 'x' },
+    });
+    expect([answer.status, answer.body.code]).toEqual([400, 'IDEMPOTENCY_KEY_REQUIRED']);
+    expect(await tableSnapshot()).toEqual(before);
+  });
+
+  it('round trips: one transaction and one consistent read per movement; one write per PATCHed group', async () => {
+    await createArticle('RIVET-M6');
+    const movement = await recordRequests(() => move('RIVET-M6', 5, 'rivet-1'));
+    expect([movement.result.status, movement.commands]).toEqual([
+      201,
+      ['TransactWriteItemsCommand', 'GetItemCommand'],
+    ]);
+    const sales = await api.tokenFor('sal', 'sales', 'purchasing', 'warehouse');
+    const groups = await recordRequests(() =>
+      api.call('PATCH', '/articles/RIVET-M6', {
+        token: sales,
+        body: {
+          base: {
+            description: 'Bolt M6',
+            salesPrice: null,
+            vatCode: null,
+            binLocation: null,
+            reorderLevel: null,
+          },
+          set: { description: 'Rivet M6', salesPrice: 5, binLocation: 'B-2' },
+        },
+      }),
+    );
+    expect(groups.result.status).toBe(200);
+    expect(groups.commands).toEqual(['UpdateItemCommand', 'UpdateItemCommand', 'UpdateItemCommand']);
+    expect(groups.result.body.record.version).toBe(5);
+  });
+});
