@@ -7,6 +7,7 @@ import {
   ForbiddenError,
   IdempotencyKeyRequiredError,
   MalformedRequestError,
+  NotFoundError,
   PayloadTooLargeError,
   PreconditionRequiredError,
   UnauthenticatedError,
@@ -163,9 +164,13 @@ export const requiredIdempotencyOf = (request: ApiRequest): Idempotency => {
   return idempotency;
 };
 
+/** Ids this API makes or accepts (SKUs, line ids, account ids) are short and URL-safe. */
+const ID = /^[A-Za-z0-9_-]{1,128}$/;
+
+/** A path id; one that no record of this API can have is 404 before any database request. */
 export const pathParameter = (request: ApiRequest, name: string): string => {
   const value = request.event.pathParameters?.[name];
-  if (!value) throw new MalformedRequestError(`Missing path parameter ${name}.`);
+  if (!value || !ID.test(value)) throw new NotFoundError();
   return value;
 };
 

@@ -147,9 +147,14 @@ const handle = async (
     ]),
   );
   const query = [...url.searchParams.keys()];
-  const pathParameters = Object.fromEntries(
-    parameters.map((name, index) => [name, decodeURIComponent(matched.values[index] ?? '')]),
-  );
+  let pathParameters: Record<string, string>;
+  try {
+    pathParameters = Object.fromEntries(
+      parameters.map((name, index) => [name, decodeURIComponent(matched.values[index] ?? '')]),
+    );
+  } catch {
+    throw new MalformedRequestError('The path is not valid percent-encoding.');
+  }
   const now = new Date();
   const event = {
     version: '2.0',
