@@ -8,19 +8,11 @@ import {
   transfer,
   transferSchema,
 } from '../lib/domain/accounts';
+import { createAction, getAction } from '../lib/http/actions';
 import { type Action, createHandler } from '../lib/http/handler';
-import {
-  notModified,
-  pathParameter,
-  queryParameters,
-  requiredIdempotencyOf,
-  writeContextOf,
-} from '../lib/http/request';
-import { json, readResult, recordResult } from '../lib/http/response';
+import { pathParameter, queryParameters, requiredIdempotencyOf, writeContextOf } from '../lib/http/request';
+import { json, replayHeaders } from '../lib/http/response';
 import { pageQuerySchema, parseBody, parseQuery } from '../lib/http/validation';
-
-const replayHeaders = (replayed: boolean): Record<string, string> =>
-  replayed ? { 'Idempotent-Replayed': 'true' } : {};
 
 const movement =
   (kind: 'deposit' | 'withdrawal'): Action =>
@@ -37,16 +29,9 @@ const movement =
   };
 
 export const handler = createHandler('accounts', {
-  'POST /accounts': async (request) => {
-    const input = parseBody(createAccountSchema, request.body);
-    const { record, replayed } = await createAccount(input, writeContextOf(request));
-    return recordResult(201, record, { replayed, headers: { Location: `/accounts/${record.id}` } });
-  },
+  'POST /accounts': createAction('accounts', createAccountSchema, createAccount),
 
-  'GET /accounts/{id}': async (request) => {
-    const record = await getAccount(pathParameter(request, 'id'));
-    return readResult(record, (version) => notModified(request, version));
-  },
+  'GET /accounts/{id}': getAction(getAccount),
 
   'POST /accounts/{id}/deposits': movement('deposit'),
   'POST /accounts/{id}/withdrawals': movement('withdrawal'),

@@ -12,36 +12,21 @@ import {
   replaceAnnotation,
   replaceAnnotationSchema,
 } from '../lib/domain/annotations';
+import { createAction, getAction, listAction } from '../lib/http/actions';
 import { createHandler } from '../lib/http/handler';
 import { lockActions } from '../lib/http/lock-actions';
-import {
-  notModified,
-  pathParameter,
-  preconditionOf,
-  queryParameters,
-  writeContextOf,
-} from '../lib/http/request';
-import { json, noContent, readResult, recordResult } from '../lib/http/response';
-import { pageQuerySchema, parseBody, parseQuery } from '../lib/http/validation';
+import { pathParameter, preconditionOf, writeContextOf } from '../lib/http/request';
+import { json, noContent, recordResult } from '../lib/http/response';
+import { parseBody } from '../lib/http/validation';
 
 export const handler = createHandler('annotations', {
   ...lockActions(annotationEntity, 'annotations'),
 
-  'POST /annotations': async (request) => {
-    const fields = parseBody(annotationFieldsSchema, request.body);
-    const { record, replayed } = await createAnnotation(fields, writeContextOf(request));
-    return recordResult(201, record, { replayed, headers: { Location: `/annotations/${record.id}` } });
-  },
+  'POST /annotations': createAction('annotations', annotationFieldsSchema, createAnnotation),
 
-  'GET /annotations': async (request) => {
-    const query = parseQuery(pageQuerySchema, queryParameters(request));
-    return json(200, await listAnnotations(query));
-  },
+  'GET /annotations': listAction(listAnnotations),
 
-  'GET /annotations/{id}': async (request) => {
-    const record = await getAnnotation(pathParameter(request, 'id'));
-    return readResult(record, (version) => notModified(request, version));
-  },
+  'GET /annotations/{id}': getAction(getAnnotation),
 
   'PUT /annotations/{id}': async (request) => {
     const { version, ...fields } = parseBody(replaceAnnotationSchema, request.body);

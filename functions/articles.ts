@@ -7,33 +7,18 @@ import {
   patchArticleSchema,
   stockMovementSchema,
 } from '../lib/domain/articles';
+import { createAction, getAction, groupPatchAction } from '../lib/http/actions';
 import { createHandler } from '../lib/http/handler';
-import { notModified, pathParameter, requiredIdempotencyOf, writeContextOf } from '../lib/http/request';
-import { json, readResult, recordResult } from '../lib/http/response';
+import { pathParameter, requiredIdempotencyOf, writeContextOf } from '../lib/http/request';
+import { json, replayHeaders } from '../lib/http/response';
 import { parseBody } from '../lib/http/validation';
 
 export const handler = createHandler('articles', {
-  'POST /articles': async (request) => {
-    const input = parseBody(createArticleSchema, request.body);
-    const { record, replayed } = await createArticle(input, writeContextOf(request));
-    return recordResult(201, record, { replayed, headers: { Location: `/articles/${record.id}` } });
-  },
+  'POST /articles': createAction('articles', createArticleSchema, createArticle),
 
-  'GET /articles/{id}': async (request) => {
-    const record = await getArticle(pathParameter(request, 'id'));
-    return readResult(record, (version) => notModified(request, version));
-  },
+  'GET /articles/{id}': getAction(getArticle),
 
-  'PATCH /articles/{id}': async (request) => {
-    const patch = parseBody(patchArticleSchema, request.body);
-    const result = await patchArticle(
-      pathParameter(request, 'id'),
-      patch,
-      request.principal.roles,
-      writeContextOf(request),
-    );
-    return recordResult(200, result.record, { body: result });
-  },
+  'PATCH /articles/{id}': groupPatchAction(patchArticleSchema, patchArticle),
 
   'POST /articles/{id}/stock-movements': async (request) => {
     const movement = parseBody(stockMovementSchema, request.body);
@@ -43,6 +28,6 @@ export const handler = createHandler('articles', {
       requiredIdempotencyOf(request),
       writeContextOf(request),
     );
-    return json(201, { inStock }, replayed ? { 'Idempotent-Replayed': 'true' } : {});
+    return json(201, { inStock }, replayHeaders(replayed));
   },
 });

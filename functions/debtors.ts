@@ -7,33 +7,18 @@ import {
   postingSchema,
   postToDebtor,
 } from '../lib/domain/debtors';
+import { createAction, getAction, groupPatchAction } from '../lib/http/actions';
 import { createHandler } from '../lib/http/handler';
-import { notModified, pathParameter, requiredIdempotencyOf, writeContextOf } from '../lib/http/request';
-import { json, readResult, recordResult } from '../lib/http/response';
+import { pathParameter, requiredIdempotencyOf, writeContextOf } from '../lib/http/request';
+import { json, replayHeaders } from '../lib/http/response';
 import { parseBody } from '../lib/http/validation';
 
 export const handler = createHandler('debtors', {
-  'POST /debtors': async (request) => {
-    const fields = parseBody(createDebtorSchema, request.body);
-    const { record, replayed } = await createDebtor(fields, writeContextOf(request));
-    return recordResult(201, record, { replayed, headers: { Location: `/debtors/${record.id}` } });
-  },
+  'POST /debtors': createAction('debtors', createDebtorSchema, createDebtor),
 
-  'GET /debtors/{id}': async (request) => {
-    const record = await getDebtor(pathParameter(request, 'id'));
-    return readResult(record, (version) => notModified(request, version));
-  },
+  'GET /debtors/{id}': getAction(getDebtor),
 
-  'PATCH /debtors/{id}': async (request) => {
-    const patch = parseBody(patchDebtorSchema, request.body);
-    const result = await patchDebtor(
-      pathParameter(request, 'id'),
-      patch,
-      request.principal.roles,
-      writeContextOf(request),
-    );
-    return recordResult(200, result.record, { body: result });
-  },
+  'PATCH /debtors/{id}': groupPatchAction(patchDebtorSchema, patchDebtor),
 
   'POST /debtors/{id}/postings': async (request) => {
     const posting = parseBody(postingSchema, request.body);
@@ -43,6 +28,6 @@ export const handler = createHandler('debtors', {
       requiredIdempotencyOf(request),
       writeContextOf(request),
     );
-    return json(201, { balance }, replayed ? { 'Idempotent-Replayed': 'true' } : {});
+    return json(201, { balance }, replayHeaders(replayed));
   },
 });

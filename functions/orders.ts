@@ -16,17 +16,12 @@ import {
   transitionOrder,
   transitionSchema,
 } from '../lib/domain/orders';
+import { getAction, listAction } from '../lib/http/actions';
 import { createHandler } from '../lib/http/handler';
 import { lockActions } from '../lib/http/lock-actions';
-import {
-  notModified,
-  pathParameter,
-  preconditionOf,
-  queryParameters,
-  writeContextOf,
-} from '../lib/http/request';
-import { json, readResult, recordResult } from '../lib/http/response';
-import { pageQuerySchema, parseBody, parseQuery } from '../lib/http/validation';
+import { pathParameter, preconditionOf, writeContextOf } from '../lib/http/request';
+import { recordResult } from '../lib/http/response';
+import { parseBody } from '../lib/http/validation';
 
 export const handler = createHandler('orders', {
   ...lockActions(orderEntity, 'orders'),
@@ -37,15 +32,9 @@ export const handler = createHandler('orders', {
     return recordResult(201, order, { replayed, headers: { Location: `/orders/${order.id}` } });
   },
 
-  'GET /orders': async (request) => {
-    const query = parseQuery(pageQuerySchema, queryParameters(request));
-    return json(200, await listOrders(query));
-  },
+  'GET /orders': listAction(listOrders),
 
-  'GET /orders/{id}': async (request) => {
-    const order = await getOrder(pathParameter(request, 'id'));
-    return readResult(order, (version) => notModified(request, version));
-  },
+  'GET /orders/{id}': getAction(getOrder),
 
   'PUT /orders/{id}': async (request) => {
     const { version, ...input } = parseBody(replaceOrderSchema, request.body);

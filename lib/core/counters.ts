@@ -3,7 +3,8 @@ import { db, tableName } from '../db/client';
 import type { AppError } from '../errors';
 import { NotFoundError } from '../errors';
 import { allOf, ExpressionBuilder } from './expression';
-import type { TransactItem } from './idempotent-transaction';
+import type { Idempotency } from './idempotency';
+import { type TransactItem, transactOnce } from './idempotent-transaction';
 import { type StoredItem, translateSdkError } from './sdk-errors';
 import { type EntitySpec, goneError, keyOf, type PublicRecord, toPublicRecord } from './versioned-store';
 
@@ -61,4 +62,33 @@ export const readCurrent = async (entity: EntitySpec, id: string): Promise<Store
     .catch(translateSdkError);
   if (!Item) throw new NotFoundError();
   return Item;
+};
+
+/**
+ * One counter movement, exactly once per key: the ADD and the key's record in one
+ * transaction, then one consistent read for the value in the answer.
+ */
+export const moveCounter = async (
+  entity: EntitySpec,
+  id: string,
+  attribute: string,
+  delta: number,
+  movement: Record<string, unknown>,
+  options: { notEnough?: (current: PublicRecord) => AppError },
+  idempotency: Idempotency,
+  context: { actor: string; now: Date },
+): Promise<{ value: number; replayed: boolean }> => {
+  const { replayed } = await transactOnce(
+    idempotency,
+    [
+      counterChange(entity, id, attribute, delta, context, {
+        neverBelowZero: options.notEnough !== undefined,
+      }),
+    ],
+    movement,
+    (_index, item) => explainCounterFailure(item, options.notEnough),
+    context,
+  );
+  const current = await readCurrent(entity, id);
+  return { value: Number(current[attribute]), replayed };
 };

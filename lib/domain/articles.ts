@@ -1,8 +1,7 @@
 import { z } from 'zod';
-import { counterChange, explainCounterFailure, readCurrent } from '../core/counters';
+import { moveCounter } from '../core/counters';
 import { type FieldGroupEntity, type GroupPatch, patchGroups } from '../core/field-groups';
 import type { Idempotency } from '../core/idempotency';
-import { transactOnce } from '../core/idempotent-transaction';
 import {
   createRecord,
   getRecord,
@@ -96,13 +95,15 @@ export const moveStock = async (
   idempotency: Idempotency,
   context: WriteContext,
 ): Promise<{ inStock: number; replayed: boolean }> => {
-  const { replayed } = await transactOnce(
+  const { value, replayed } = await moveCounter(
+    articleEntity,
+    id,
+    'inStock',
+    movement.delta,
+    { articleId: id, ...movement },
+    { notEnough: (current) => new InsufficientStockError(current) },
     idempotency,
-    [counterChange(articleEntity, id, 'inStock', movement.delta, context, { neverBelowZero: true })],
-    { articleId: id, delta: movement.delta, reason: movement.reason },
-    (_index, item) => explainCounterFailure(item, (current) => new InsufficientStockError(current)),
     context,
   );
-  const current = await readCurrent(articleEntity, id);
-  return { inStock: Number(current.inStock), replayed };
+  return { inStock: value, replayed };
 };

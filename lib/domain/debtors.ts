@@ -1,9 +1,8 @@
 import { z } from 'zod';
-import { counterChange, explainCounterFailure, readCurrent } from '../core/counters';
+import { moveCounter } from '../core/counters';
 import type { FieldGroupEntity, GroupPatch } from '../core/field-groups';
 import { patchGroups } from '../core/field-groups';
 import type { Idempotency } from '../core/idempotency';
-import { transactOnce } from '../core/idempotent-transaction';
 import {
   createRecord,
   getRecord,
@@ -74,13 +73,15 @@ export const postToDebtor = async (
   idempotency: Idempotency,
   context: WriteContext,
 ): Promise<{ balance: number; replayed: boolean }> => {
-  const { replayed } = await transactOnce(
+  const { value, replayed } = await moveCounter(
+    debtorEntity,
+    id,
+    'balance',
+    posting.amount,
+    { debtorId: id, ...posting },
+    {},
     idempotency,
-    [counterChange(debtorEntity, id, 'balance', posting.amount, context, { neverBelowZero: false })],
-    { debtorId: id, amount: posting.amount, reference: posting.reference },
-    (_index, item) => explainCounterFailure(item),
     context,
   );
-  const current = await readCurrent(debtorEntity, id);
-  return { balance: Number(current.balance), replayed };
+  return { balance: value, replayed };
 };

@@ -15,6 +15,10 @@ export const json = (statusCode: number, body: unknown, headers: Record<string, 
 
 export const noContent = (headers: Record<string, string> = {}): ApiResult => ({ statusCode: 204, headers });
 
+/** `Idempotent-Replayed: true` on an answer that repeats a request already applied. */
+export const replayHeaders = (replayed: boolean): Record<string, string> =>
+  replayed ? { 'Idempotent-Replayed': 'true' } : {};
+
 /** A response carrying a versioned record (as its body, or inside `body`): always with its strong ETag. */
 export const recordResult = (
   statusCode: number,
@@ -23,7 +27,7 @@ export const recordResult = (
 ): ApiResult =>
   json(statusCode, options.body ?? record, {
     ETag: etagOf(record.version),
-    ...(options.replayed ? { 'Idempotent-Replayed': 'true' } : {}),
+    ...replayHeaders(options.replayed ?? false),
     ...options.headers,
   });
 
