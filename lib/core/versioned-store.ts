@@ -299,8 +299,10 @@ export const resolveFailedCreate = (
     if (stored.deletedAt !== undefined) throw goneError(stored);
     return { record: toPublicRecord(stored), replayed: true };
   }
-  // Our own first attempt, retried by the SDK after its response was lost.
+  // Our own first attempt, retried by the SDK after its response was lost (a keyed create
+  // recognises its own write by the marker instead).
   const ownFirstWrite =
+    !context.idempotency &&
     stored.deletedAt === undefined &&
     stored.version === 1 &&
     stored.createdBy === context.actor &&

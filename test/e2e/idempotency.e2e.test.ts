@@ -1,4 +1,5 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { setClockOffset } from '../../lib/clock';
 import { useApi } from '../support/api';
 import { networkTimeout, withFault } from '../support/sdk';
 import { tableSnapshot } from '../support/table';
@@ -21,7 +22,23 @@ const lostResponse = (command: string) => ({
   error: () => new Error('socket hang up after the write'),
 });
 
+afterEach(() => setClockOffset(0));
+
 describe('Idempotency-Key', () => {
+  it('is remembered for 24 hours, decided by timestamps', async () => {
+    const request = { token: alice, headers: { 'idempotency-key': 'day-long' }, body: { name: 'daily' } };
+    const first = await api.call('POST', '/annotations', request);
+    setClockOffset(23 * 3600 * 1000);
+    const withinDay = await api.call('POST', '/annotations', request);
+    setClockOffset(25 * 3600 * 1000);
+    const nextDay = await api.call('POST', '/annotations', request);
+    expect([first.status, withinDay.status, nextDay.status]).toEqual([201, 201, 201]);
+    expect(withinDay.body.id).toBe(first.body.id);
+    expect(withinDay.headers.get('idempotent-replayed')).toBe('true');
+    expect(nextDay.body.id).not.toBe(first.body.id);
+    expect(nextDay.headers.get('idempotent-replayed')).toBeNull();
+  });
+
   it('a PUT whose response was lost, retried with the same key, answers success and applies once', async () => {
     const { id } = await create();
     const request = {
