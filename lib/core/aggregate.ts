@@ -274,7 +274,7 @@ const resolveFailedHeader = (
   const status = spec.statusField ? item[spec.statusField] : undefined;
   if (write.allowedStatuses && !write.allowedStatuses.includes(String(status))) {
     throw new InvalidStateError(`Not allowed while the ${spec.type.toLowerCase()} is ${String(status)}.`, {
-      status,
+      state: status,
     });
   }
   if (write.childCount && 'delta' in write.childCount) {

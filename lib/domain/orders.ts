@@ -358,7 +358,7 @@ export const replaceOrder = (
     }
     if (!EDITABLE.includes(stored.header.status as OrderStatus)) {
       throw new InvalidStateError(`Not allowed while the order is ${String(stored.header.status)}.`, {
-        status: stored.header.status,
+        state: stored.header.status,
       });
     }
     const storedLines = new Map(stored.children.map((child) => [String(child.lineId), child]));

@@ -26,14 +26,15 @@ export const problemResult = (
   return {
     statusCode: status,
     headers: { 'content-type': 'application/problem+json', ...error.headers },
+    // Extensions first: they can never overwrite the members RFC 9457 defines.
     body: JSON.stringify({
+      ...error.extensions,
       type: problemType(error.code),
       title: error.title,
       status,
       detail: error.message,
       code: error.code,
       requestId,
-      ...error.extensions,
     }),
   };
 };

@@ -183,9 +183,10 @@ describe('orders: one versioned aggregate', () => {
         body: { customer: 'X', lines: [] },
       }),
     ]);
-    expect(attempts.map((answer) => [answer.status, answer.body.code])).toEqual(
-      Array(4).fill([409, 'INVALID_STATE']),
-    );
+    // `status` is the HTTP status (RFC 9457); the order's state travels as `state`.
+    expect(
+      attempts.map((answer) => [answer.status, answer.body.status, answer.body.code, answer.body.state]),
+    ).toEqual(Array(4).fill([409, 409, 'INVALID_STATE', 'approved']));
     expect(await tableSnapshot()).toEqual(before);
   });
 
