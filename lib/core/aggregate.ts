@@ -20,6 +20,7 @@ import { assertNotLockedOut } from './lease-guard';
 import { conditionFailure, type StoredItem, transactionCancellation, translateSdkError } from './sdk-errors';
 import {
   type Change,
+  changeIsPresent,
   changeRequest,
   createRequest,
   type EntitySpec,
@@ -28,6 +29,7 @@ import {
   newId,
   newRecordItem,
   type Precondition,
+  pinKeyedOverwrite,
   resolveFailedCreate,
   toPublicRecord,
   transactWrite,
@@ -259,15 +261,21 @@ const childRequest = (
 const resolveFailedHeader = (
   spec: AggregateSpec,
   item: StoredItem | undefined,
-  write: Pick<AggregateWrite, 'allowedStatuses' | 'childCount'> & { precondition: Precondition },
+  write: Pick<AggregateWrite, 'allowedStatuses' | 'childCount'> & {
+    precondition: Precondition;
+    /** A header-only change: a stale request it would not change answers as applied. */
+    headerOnly?: Change;
+  },
   context: WriteContext,
-): { replayed: true; header: StoredItem } => {
+): { replayed: boolean; header: StoredItem } => {
   if (!item) throw new NotFoundError();
   if (item.deletedAt !== undefined) throw goneError(item);
-  assertNotLockedOut(item, context);
+  // A request applied before answers as applied, whoever has locked the aggregate since.
   const match = markerMatch(item, context.idempotency, context.now);
   if (match === 'replay') return { replayed: true, header: item };
   if (match === 'reused') throw new IdempotencyKeyReusedError();
+  assertNotLockedOut(item, context);
+  if (write.headerOnly && changeIsPresent(item, write.headerOnly)) return { replayed: false, header: item };
   if (write.precondition.kind === 'version' && item.version !== write.precondition.version) {
     throw new StaleDataError(toPublicRecord(item));
   }
@@ -316,7 +324,23 @@ const headerExtras = (
  * Changes only the header (no children), conditioned like every aggregate write; one
  * UpdateItem that returns the header as written.
  */
-export const writeHeader = async (
+export const writeHeader = (
+  spec: AggregateSpec,
+  id: string,
+  precondition: Precondition,
+  write: Pick<AggregateWrite, 'header' | 'allowedStatuses'>,
+  context: WriteContext,
+): Promise<AggregateResult> =>
+  pinKeyedOverwrite(
+    spec,
+    id,
+    precondition,
+    context,
+    (pinned) => writePinnedHeader(spec, id, pinned, write, context),
+    (header) => ({ header, version: Number(header.version), replayed: true }),
+  );
+
+const writePinnedHeader = async (
   spec: AggregateSpec,
   id: string,
   precondition: Precondition,
@@ -336,8 +360,13 @@ export const writeHeader = async (
   } catch (error) {
     const failure = conditionFailure(error);
     if (!failure) return translateSdkError(error);
-    const { header } = resolveFailedHeader(spec, failure.item, { ...write, precondition }, context);
-    return { header, version: Number(header.version), replayed: true };
+    const { header, replayed } = resolveFailedHeader(
+      spec,
+      failure.item,
+      { ...write, precondition, headerOnly: write.header },
+      context,
+    );
+    return { header, version: Number(header.version), replayed };
   }
 };
 
@@ -377,8 +406,13 @@ export const writeAggregate = async (
     if (!reasons) return translateSdkError(error);
     const [headerReason, ...childReasons] = reasons;
     if (headerReason?.code === 'ConditionalCheckFailed') {
-      const { header } = resolveFailedHeader(spec, headerReason.item, { ...write, precondition }, context);
-      return { header, version: Number(header.version), replayed: true };
+      const { header, replayed } = resolveFailedHeader(
+        spec,
+        headerReason.item,
+        { ...write, precondition },
+        context,
+      );
+      return { header, version: Number(header.version), replayed };
     }
     const failed = childReasons.findIndex((reason) => reason.code === 'ConditionalCheckFailed');
     const child = write.children[failed];

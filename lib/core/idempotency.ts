@@ -16,6 +16,9 @@ export interface Idempotency {
 /**
  * The marker a keyed write leaves on the item it writes, in the same request as the change,
  * so a retry whose first response was lost finds its own write instead of a false conflict.
+ * Each marker is its own attribute, named after the version the write produced
+ * (`idem@<version>`), so a record remembers the keys of its last MARKER_VERSIONS changes
+ * (and of its create, for good) and no keyed write overwrites another's marker.
  */
 export interface IdempotencyMarker {
   /** Hash of the caller's sub and key. */
@@ -25,6 +28,30 @@ export interface IdempotencyMarker {
   /** When it was written, epoch ms. */
   at: number;
 }
+
+/** How many of a record's latest versions keep their marker (besides version 1, the create's). */
+export const MARKER_VERSIONS = 20;
+
+const MARKER_PREFIX = 'idem@';
+
+/** The attribute holding the marker of the write that produced `version`. */
+export const markerAttribute = (version: number): string => `${MARKER_PREFIX}${version}`;
+
+export const isMarkerAttribute = (name: string): boolean => name.startsWith(MARKER_PREFIX);
+
+/**
+ * The versions whose markers an item at `version` may hold: its create's and those of its
+ * latest MARKER_VERSIONS versions.
+ */
+export const markerVersionsAt = (version: number): number[] => {
+  const versions = [1];
+  for (let kept = Math.max(2, version - MARKER_VERSIONS + 1); kept <= version; kept += 1) versions.push(kept);
+  return versions;
+};
+
+/** The marker a write producing `version` drops, so an item keeps a bounded number. */
+export const droppedMarkerVersion = (version: number): number | undefined =>
+  version - MARKER_VERSIONS > 1 ? version - MARKER_VERSIONS : undefined;
 
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('base64url');
 
@@ -66,8 +93,11 @@ export const markerMatch = (
   now: Date,
 ): 'replay' | 'reused' | 'none' => {
   if (!idempotency) return 'none';
-  const marker = item.idem as IdempotencyMarker | undefined;
-  if (!marker || marker.k !== idempotency.keyHash) return 'none';
-  if (marker.at < now.getTime() - IDEMPOTENCY_WINDOW_MS) return 'none';
-  return marker.h === idempotency.requestHash ? 'replay' : 'reused';
+  const windowStart = now.getTime() - IDEMPOTENCY_WINDOW_MS;
+  const mine = Object.entries(item)
+    .filter(([name]) => isMarkerAttribute(name))
+    .map(([, marker]) => marker as IdempotencyMarker)
+    .filter((marker) => marker.k === idempotency.keyHash && marker.at >= windowStart);
+  if (mine.length === 0) return 'none';
+  return mine.some((marker) => marker.h === idempotency.requestHash) ? 'replay' : 'reused';
 };

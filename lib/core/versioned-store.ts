@@ -23,7 +23,18 @@ import {
 } from '../errors';
 import { decodeCursor, encodeCursor } from './cursor';
 import { allOf, ExpressionBuilder, updateExpression } from './expression';
-import { forItem, type Idempotency, idFromKey, markerFor, markerMatch } from './idempotency';
+import {
+  droppedMarkerVersion,
+  forItem,
+  IDEMPOTENCY_WINDOW_MS,
+  type Idempotency,
+  idFromKey,
+  isMarkerAttribute,
+  markerAttribute,
+  markerFor,
+  markerMatch,
+  markerVersionsAt,
+} from './idempotency';
 import { activeLock, assertNotLockedOut, lockGuard } from './lease-guard';
 import { mapWithConcurrency, retryWithBackoff } from './retry';
 import {
@@ -114,7 +125,13 @@ const auditAttributes = ['version', 'createdAt', 'createdBy', 'updatedAt', 'upda
  */
 export const toPublicRecord = (item: StoredItem, now = new Date()): PublicRecord => {
   const fields = Object.keys(item)
-    .filter((name) => name !== 'id' && !internalAttributes.has(name) && !auditAttributes.includes(name))
+    .filter(
+      (name) =>
+        name !== 'id' &&
+        !internalAttributes.has(name) &&
+        !isMarkerAttribute(name) &&
+        !auditAttributes.includes(name),
+    )
     .sort();
   const record = Object.fromEntries(
     ['id', ...fields, ...auditAttributes]
@@ -134,7 +151,7 @@ export const goneError = (item: StoredItem): GoneError =>
   new GoneError(String(item.deletedAt), String(item.deletedBy));
 
 /** Whether the stored item already holds everything the change asks for. */
-const changeIsPresent = (item: StoredItem, change: Change): boolean =>
+export const changeIsPresent = (item: StoredItem, change: Change): boolean =>
   Object.entries(change.set).every(([field, value]) => isDeepStrictEqual(item[field], value)) &&
   change.remove.every((field) => item[field] === undefined);
 
@@ -153,14 +170,48 @@ const changeGuards = (x: ExpressionBuilder, precondition: Precondition, context:
     // The caller's copy is current: nobody changed the record since the version it read.
     clauses.push(`${x.name('version')} = ${x.value(precondition.version)}`);
   }
-  if (context.idempotency) {
-    // A request already applied under this key is never applied twice (even with If-Match: *).
-    clauses.push(
-      `attribute_not_exists(${x.name('idem')}) OR ${x.name('idem.k')} <> ${x.value(context.idempotency.keyHash)}`,
-    );
-  }
+  if (context.idempotency) clauses.push(...keyUnusedClauses(x, pinned(precondition), context));
   clauses.push(lockGuard(x, context));
   return clauses;
+};
+
+/**
+ * A keyed write needs the version it is based on: its marker is named after the version it
+ * produces. `If-Match: *` with a key is pinned to a version first (`pinKeyedOverwrite`).
+ */
+const pinned = (precondition: Precondition): number => {
+  if (precondition.kind !== 'version') throw new Error('A keyed write must be pinned to a version.');
+  return precondition.version;
+};
+
+/**
+ * This request's key went with no other request on this record within the window: none of
+ * the markers an item at `version` keeps carries it. (The version clause already keeps the
+ * same request from applying twice; these keep the key from serving two requests.)
+ */
+const keyUnusedClauses = (x: ExpressionBuilder, version: number, context: WriteContext): string[] => {
+  const idempotency = context.idempotency as Idempotency;
+  const key = x.value(idempotency.keyHash);
+  const windowStart = x.value(context.now.getTime() - IDEMPOTENCY_WINDOW_MS);
+  return markerVersionsAt(version).map((kept) => {
+    const marker = x.name(markerAttribute(kept));
+    return `attribute_not_exists(${marker}) OR ${marker}.${x.name('k')} <> ${key} OR ${marker}.${x.name('at')} < ${windowStart}`;
+  });
+};
+
+/** Leaves the key's marker on the version this write produces, and drops the oldest kept one. */
+const markerUpdates = (
+  x: ExpressionBuilder,
+  precondition: Precondition,
+  context: WriteContext,
+): { set: string[]; remove: string[] } => {
+  if (!context.idempotency) return { set: [], remove: [] };
+  const produced = pinned(precondition) + 1;
+  const dropped = droppedMarkerVersion(produced);
+  return {
+    set: [`${x.name(markerAttribute(produced))} = ${x.value(markerFor(context.idempotency, context.now))}`],
+    remove: dropped === undefined ? [] : [x.name(markerAttribute(dropped))],
+  };
 };
 
 /** The UpdateItem input of a change, without ReturnValues: used alone and inside batch transactions. */
@@ -181,16 +232,16 @@ export const changeRequest = (
 ) => {
   const x = new ExpressionBuilder();
   const condition = allOf([...changeGuards(x, precondition, context), ...(extras.clauses?.(x) ?? [])]);
+  const markers = markerUpdates(x, precondition, context);
   const set = Object.entries(change.set).map(([field, value]) => `${x.name(field)} = ${x.value(value)}`);
   set.push(
     `${x.name('version')} = ${x.name('version')} + ${x.value(1)}`,
     `${x.name('updatedAt')} = ${x.value(context.now.toISOString())}`,
     `${x.name('updatedBy')} = ${x.value(context.actor)}`,
     ...(extras.set?.(x) ?? []),
+    ...markers.set,
   );
-  if (context.idempotency)
-    set.push(`${x.name('idem')} = ${x.value(markerFor(context.idempotency, context.now))}`);
-  const remove = change.remove.map((field) => x.name(field));
+  const remove = [...change.remove.map((field) => x.name(field)), ...markers.remove];
   return {
     TableName: tableName(),
     Key: keyOf(entity, id),
@@ -212,10 +263,11 @@ export const resolveFailedChange = (
 ): WriteResult => {
   if (!item) throw new NotFoundError();
   if (item.deletedAt !== undefined) throw goneError(item);
-  assertNotLockedOut(item, context);
+  // A request applied before answers as applied, whoever has locked the record since.
   const match = markerMatch(item, context.idempotency, context.now);
   if (match === 'replay') return { record: toPublicRecord(item), replayed: true };
   if (match === 'reused') throw new IdempotencyKeyReusedError();
+  assertNotLockedOut(item, context);
   if (changeIsPresent(item, change)) return { record: toPublicRecord(item), replayed: false };
   throw new StaleDataError(toPublicRecord(item));
 };
@@ -267,7 +319,8 @@ export const newRecordItem = (
     createdBy: context.actor,
     updatedAt: now,
     updatedBy: context.actor,
-    ...(context.idempotency ? { idem: markerFor(context.idempotency, context.now) } : {}),
+    // The create's marker is never dropped: a retried keyed create always finds its record.
+    ...(context.idempotency ? { [markerAttribute(1)]: markerFor(context.idempotency, context.now) } : {}),
   };
 };
 
@@ -299,30 +352,38 @@ export const resolveFailedCreate = (
     if (stored.deletedAt !== undefined) throw goneError(stored);
     return { record: toPublicRecord(stored), replayed: true };
   }
-  // Our own first attempt, retried by the SDK after its response was lost (a keyed create
-  // recognises its own write by the marker instead).
+  // Our own first attempt in this very request, retried by the SDK after its response was
+  // lost (a keyed create recognises its own write by the marker instead). Another request
+  // for the same natural key, even the same caller's, is 409.
   const ownFirstWrite =
     !context.idempotency &&
     stored.deletedAt === undefined &&
     stored.version === 1 &&
     stored.createdBy === context.actor &&
+    stored.createdAt === context.now.toISOString() &&
     changeIsPresent(stored, { set: fields, remove: [] });
   if (ownFirstWrite) return { record: toPublicRecord(stored), replayed: false };
   if (!options.id && context.idempotency) return undefined;
   throw new AlreadyExistsError();
 };
 
-/** Reads one record with a strongly consistent read; 404 if it never existed, 410 if deleted. */
-export const getRecord = async (entity: EntitySpec, id: string, now = new Date()): Promise<PublicRecord> => {
+/** Reads one item, strongly consistent, as stored (tombstones and bookkeeping included). */
+const readItem = async (entity: EntitySpec, id: string): Promise<StoredItem | undefined> => {
   const { Item } = await db()
     .send(new GetCommand({ TableName: tableName(), Key: keyOf(entity, id), ConsistentRead: true }))
     .catch(translateSdkError);
-  if (!Item) throw new NotFoundError();
-  if (Item.deletedAt !== undefined) {
-    if (isLiveTombstone(Item, now)) throw goneError(Item);
+  return Item;
+};
+
+/** Reads one record with a strongly consistent read; 404 if it never existed, 410 if deleted. */
+export const getRecord = async (entity: EntitySpec, id: string, now = new Date()): Promise<PublicRecord> => {
+  const item = await readItem(entity, id);
+  if (!item) throw new NotFoundError();
+  if (item.deletedAt !== undefined) {
+    if (isLiveTombstone(item, now)) throw goneError(item);
     throw new NotFoundError();
   }
-  return toPublicRecord(Item);
+  return toPublicRecord(item);
 };
 
 /**
@@ -330,7 +391,58 @@ export const getRecord = async (entity: EntitySpec, id: string, now = new Date()
  * condition returns the stored item in the same round trip, so a conflict carries `current`
  * without another read, and a stale request that would change nothing succeeds.
  */
-export const changeRecord = async (
+export const changeRecord = (
+  entity: EntitySpec,
+  id: string,
+  precondition: Precondition,
+  change: Change,
+  context: WriteContext,
+): Promise<WriteResult> =>
+  pinKeyedOverwrite(
+    entity,
+    id,
+    precondition,
+    context,
+    (pinnedPrecondition) => changePinned(entity, id, pinnedPrecondition, change, context),
+    (item) => ({ record: toPublicRecord(item), replayed: true }),
+  );
+
+/** Reads of a keyed `If-Match: *` write before it answers WRITE_CONTENTION. */
+const PIN_ATTEMPTS = 4;
+
+/**
+ * Runs `write` under the precondition. `If-Match: *` with an Idempotency-Key first reads the
+ * record once: a request applied before is answered from its marker (`replay`), and the
+ * write is pinned to the version it read, since its marker is named after the version it
+ * produces. A write that slips in between is no reason to refuse an overwrite: read again.
+ */
+export const pinKeyedOverwrite = async <T>(
+  entity: EntitySpec,
+  id: string,
+  precondition: Precondition,
+  context: WriteContext,
+  write: (pinnedPrecondition: Precondition) => Promise<T>,
+  replay: (item: StoredItem) => T,
+): Promise<T> => {
+  if (precondition.kind === 'version' || !context.idempotency) return write(precondition);
+  for (let attempt = 1; attempt <= PIN_ATTEMPTS; attempt += 1) {
+    const item = await readItem(entity, id);
+    if (!item) throw new NotFoundError();
+    const match = markerMatch(item, context.idempotency, context.now);
+    if (match === 'replay') return replay(item);
+    if (match === 'reused') throw new IdempotencyKeyReusedError();
+    if (item.deletedAt !== undefined) throw goneError(item);
+    try {
+      return await write({ kind: 'version', version: Number(item.version) });
+    } catch (error) {
+      if (!(error instanceof StaleDataError)) throw error;
+    }
+  }
+  throw new WriteContentionError(1);
+};
+
+/** changeRecord once its precondition is a version, or `*` without a key. */
+const changePinned = async (
   entity: EntitySpec,
   id: string,
   precondition: Precondition,
@@ -357,7 +469,22 @@ export const changeRecord = async (
  * Deletes a record, leaving a tombstone that answers 410 for the retention period. The
  * tombstone keeps who deleted it and when, and drops out of the listing index.
  */
-export const deleteRecord = async (
+export const deleteRecord = (
+  entity: EntitySpec,
+  id: string,
+  precondition: Precondition,
+  context: WriteContext,
+): Promise<{ replayed: boolean }> =>
+  pinKeyedOverwrite(
+    entity,
+    id,
+    precondition,
+    context,
+    (pinnedPrecondition) => deletePinned(entity, id, pinnedPrecondition, context),
+    () => ({ replayed: true }),
+  );
+
+const deletePinned = async (
   entity: EntitySpec,
   id: string,
   precondition: Precondition,
@@ -365,6 +492,7 @@ export const deleteRecord = async (
 ): Promise<{ replayed: boolean }> => {
   const x = new ExpressionBuilder();
   const condition = allOf(changeGuards(x, precondition, context));
+  const markers = markerUpdates(x, precondition, context);
   const set = [
     `${x.name('deletedAt')} = ${x.value(context.now.toISOString())}`,
     `${x.name('deletedBy')} = ${x.value(context.actor)}`,
@@ -372,10 +500,9 @@ export const deleteRecord = async (
     `${x.name('version')} = ${x.name('version')} + ${x.value(1)}`,
     `${x.name('updatedAt')} = ${x.value(context.now.toISOString())}`,
     `${x.name('updatedBy')} = ${x.value(context.actor)}`,
+    ...markers.set,
   ];
-  if (context.idempotency)
-    set.push(`${x.name('idem')} = ${x.value(markerFor(context.idempotency, context.now))}`);
-  const remove = ['gsi1pk', 'gsi1sk', ...entity.fields].map((field) => x.name(field));
+  const remove = [...['gsi1pk', 'gsi1sk', ...entity.fields].map((field) => x.name(field)), ...markers.remove];
   try {
     await db().send(
       new UpdateCommand({
@@ -396,6 +523,10 @@ export const deleteRecord = async (
     const match = markerMatch(item, context.idempotency, context.now);
     if (match === 'replay') return { replayed: true };
     if (match === 'reused') throw new IdempotencyKeyReusedError();
+    // Our own delete in this very request, retried by the SDK after its response was lost.
+    if (item.deletedAt === context.now.toISOString() && item.deletedBy === context.actor) {
+      return { replayed: false };
+    }
     if (item.deletedAt !== undefined) throw goneError(item);
     assertNotLockedOut(item, context);
     throw new StaleDataError(toPublicRecord(item));

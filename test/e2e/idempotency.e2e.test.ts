@@ -180,4 +180,211 @@ describe('Idempotency-Key', () => {
     expect(retry.headers.get('idempotent-replayed')).toBe('true');
     expect((await api.call('GET', `/annotations/${id}`, { token: alice })).status).toBe(410);
   });
+  it('a keyed create retried after later keyed changes and a delete still finds its own record', async () => {
+    const createRequest = {
+      token: alice,
+      headers: { 'idempotency-key': 'create-then-changed' },
+      body: { name: 'kept' },
+    };
+    const itemsBefore = (await tableSnapshot()).length;
+    const first = await api.call('POST', '/annotations', createRequest);
+    const id = first.body.id as string;
+    const changed = await api.call('PATCH', `/annotations/${id}`, {
+      token: bob,
+      headers: { 'if-match': '"1"', 'idempotency-key': 'bob-change' },
+      body: { description: 'by bob' },
+    });
+    const replay = await api.call('POST', '/annotations', createRequest);
+    await api.call('DELETE', `/annotations/${id}`, {
+      token: bob,
+      headers: { 'if-match': '"2"', 'idempotency-key': 'bob-delete' },
+    });
+    const afterDelete = await api.call('POST', '/annotations', createRequest);
+    expect([first.status, changed.status, replay.status, afterDelete.status]).toEqual([201, 200, 201, 410]);
+    expect(replay.headers.get('idempotent-replayed')).toBe('true');
+    expect(replay.body).toMatchObject({ id, name: 'kept', description: 'by bob', version: 2 });
+    expect(await tableSnapshot()).toHaveLength(itemsBefore + 1);
+  });
+
+  it('a keyed order create retried after another user changed the order makes no second order', async () => {
+    const [salesAlice, salesBob] = await Promise.all([
+      api.tokenFor('alice', 'sales'),
+      api.tokenFor('bob', 'sales'),
+    ]);
+    const request = {
+      token: salesAlice,
+      headers: { 'idempotency-key': 'order-create-1' },
+      body: { customer: 'Once GmbH', lines: [{ sku: 'A-1', quantity: 1, unitPrice: 100 }] },
+    };
+    const first = await api.call('POST', '/orders', request);
+    await api.call('PATCH', `/orders/${first.body.id}`, {
+      token: salesBob,
+      headers: { 'if-match': '"1"', 'idempotency-key': 'bob-notes' },
+      body: { notes: 'call first' },
+    });
+    const replay = await api.call('POST', '/orders', request);
+    expect([first.status, replay.status, replay.body.id]).toEqual([201, 201, first.body.id]);
+    expect(replay.headers.get('idempotent-replayed')).toBe('true');
+    const headers = (await tableSnapshot()).filter((item) => item.customer === 'Once GmbH');
+    expect(headers).toHaveLength(1);
+  });
+
+  it('a keyed overwrite (If-Match: *) retried after another user changed the record is not applied again', async () => {
+    const { id } = await create();
+    const overwrite = {
+      token: alice,
+      headers: { 'if-match': '*', 'idempotency-key': 'star-1' },
+      body: { name: 'alice' },
+    };
+    const first = await api.call('PUT', `/annotations/${id}`, overwrite);
+    const bobs = await api.call('PUT', `/annotations/${id}`, {
+      token: bob,
+      headers: { 'if-match': '"2"', 'idempotency-key': 'bob-put' },
+      body: { name: 'bob' },
+    });
+    const retry = await api.call('PUT', `/annotations/${id}`, overwrite);
+    expect([first.status, bobs.status, retry.status]).toEqual([200, 200, 200]);
+    expect(retry.headers.get('idempotent-replayed')).toBe('true');
+    const stored = await api.call('GET', `/annotations/${id}`, { token: alice });
+    expect([stored.body.name, stored.body.version]).toEqual(['bob', 3]);
+  });
+
+  it('a keyed change retried after others changed the same field answers success, for the last 20 versions', async () => {
+    const { id } = await create();
+    const mine = {
+      token: alice,
+      headers: { 'if-match': '"1"', 'idempotency-key': 'mine-1' },
+      body: { name: 'alice' },
+    };
+    expect((await api.call('PATCH', `/annotations/${id}`, mine)).body.version).toBe(2);
+    const others = async (from: number, to: number) => {
+      for (let version = from; version < to; version += 1) {
+        const answer = await api.call('PATCH', `/annotations/${id}`, {
+          token: bob,
+          headers: { 'if-match': `"${version}"`, 'idempotency-key': `bob-${version}` },
+          body: { name: `bob ${version}` },
+        });
+        expect(answer.status).toBe(200);
+      }
+    };
+    await others(2, 21); // versions 3..21: alice's marker (version 2) is among the last 20
+    const retried = await api.call('PATCH', `/annotations/${id}`, mine);
+    expect([retried.status, retried.headers.get('idempotent-replayed'), retried.body.version]).toEqual([
+      200,
+      'true',
+      21,
+    ]);
+    await others(21, 22); // version 22 drops the marker of version 2
+    const tooLate = await api.call('PATCH', `/annotations/${id}`, mine);
+    expect([tooLate.status, tooLate.body.code, tooLate.body.current.version]).toEqual([
+      412,
+      'STALE_DATA',
+      22,
+    ]);
+    const markers = Object.keys((await tableSnapshot()).find((item) => item.id === id) ?? {}).filter((name) =>
+      name.startsWith('idem@'),
+    );
+    expect(markers).toHaveLength(20);
+  });
+
+  it('a key reused on the same record after its 24 hours is a new request, not a conflict', async () => {
+    const { id } = await create();
+    const first = await api.call('PATCH', `/annotations/${id}`, {
+      token: alice,
+      headers: { 'if-match': '"1"', 'idempotency-key': 'daily-edit' },
+      body: { name: 'monday' },
+    });
+    setClockOffset(25 * 3600 * 1000);
+    const nextDay = await api.call('PATCH', `/annotations/${id}`, {
+      token: alice,
+      headers: { 'if-match': '"2"', 'idempotency-key': 'daily-edit' },
+      body: { name: 'tuesday' },
+    });
+    expect([first.status, nextDay.status, nextDay.body.name, nextDay.body.version]).toEqual([
+      200,
+      200,
+      'tuesday',
+      3,
+    ]);
+    expect(nextDay.headers.get('idempotent-replayed')).toBeNull();
+  });
+
+  it('a keyed change is answered as applied even after someone else locked the record', async () => {
+    const { id } = await create();
+    const mine = {
+      token: alice,
+      headers: { 'if-match': '"1"', 'idempotency-key': 'before-lock' },
+      body: { name: 'alice' },
+    };
+    await api.call('PATCH', `/annotations/${id}`, mine);
+    const lock = await api.call('POST', `/annotations/${id}/lock`, { token: bob, body: {} });
+    const retry = await api.call('PATCH', `/annotations/${id}`, mine);
+    expect([lock.status, retry.status, retry.headers.get('idempotent-replayed')]).toEqual([201, 200, 'true']);
+  });
+
+  it('an order header change and a transition the SDK retries after a lost response answer success', async () => {
+    const sales = await api.tokenFor('alice', 'sales');
+    const order = await api.call('POST', '/orders', {
+      token: sales,
+      body: { customer: 'Lost GmbH', lines: [{ sku: 'A-1', quantity: 1, unitPrice: 100 }] },
+    });
+    const supervisor = await api.tokenFor('carol', 'supervisor');
+    const lostOnce = {
+      when: (name: string) => name === 'UpdateItemCommand',
+      at: 'after' as const,
+      error: networkTimeout,
+      layer: 'inside-retries' as const,
+      times: 1,
+    };
+    const patched = await withFault(lostOnce, () =>
+      api.call('PATCH', `/orders/${order.body.id}`, {
+        token: sales,
+        headers: { 'if-match': '"1"' },
+        body: { notes: 'deliver monday' },
+      }),
+    );
+    const approved = await withFault(lostOnce, () =>
+      api.call('POST', `/orders/${order.body.id}/transitions`, {
+        token: supervisor,
+        headers: { 'if-match': '"2"' },
+        body: { to: 'approved' },
+      }),
+    );
+    expect([patched.injected, patched.result.status, patched.result.body.version]).toEqual([1, 200, 2]);
+    expect([approved.injected, approved.result.status, approved.result.body.status]).toEqual([
+      1,
+      200,
+      'approved',
+    ]);
+    const again = await api.call('POST', `/orders/${order.body.id}/transitions`, {
+      token: supervisor,
+      headers: { 'if-match': '"2"' },
+      body: { to: 'approved' },
+    });
+    expect([again.status, again.body.version]).toEqual([200, 3]);
+  });
+
+  it('a delete the SDK retries after a lost response answers 204, without a key', async () => {
+    const { id } = await create();
+    const { result, injected } = await withFault(
+      {
+        when: (name) => name === 'UpdateItemCommand',
+        at: 'after',
+        error: networkTimeout,
+        layer: 'inside-retries',
+        times: 1,
+      },
+      () => api.call('DELETE', `/annotations/${id}`, { token: alice, headers: { 'if-match': '"1"' } }),
+    );
+    expect([injected, result.status]).toEqual([1, 204]);
+  });
+  it('the same natural key created twice without a key is 409 ALREADY_EXISTS, even for the same caller', async () => {
+    const purchasing = await api.tokenFor('grace', 'purchasing');
+    const request = { token: purchasing, body: { id: 'BOLT-TWICE', description: 'Bolt', salesPrice: 25 } };
+    const first = await api.call('POST', '/articles', request);
+    const before = await tableSnapshot();
+    const second = await api.call('POST', '/articles', request);
+    expect([first.status, second.status, second.body.code]).toEqual([201, 409, 'ALREADY_EXISTS']);
+    expect(await tableSnapshot()).toEqual(before);
+  });
 });
