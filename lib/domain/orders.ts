@@ -18,6 +18,7 @@ import { assertNotLockedOut } from '../core/lease-guard';
 import type { StoredItem } from '../core/sdk-errors';
 import {
   type Change,
+  changeIsPresent,
   getRecord,
   listRecords,
   mergePatch,
@@ -32,6 +33,7 @@ import {
   ForbiddenError,
   IdempotencyKeyReusedError,
   InvalidStateError,
+  NotFoundError,
   StaleDataError,
   ValidationError,
 } from '../errors';
@@ -274,9 +276,11 @@ export const addLine = (
   });
 
 /**
- * `PATCH /orders/{id}/lines/{lineId}`: reads the line, then writes the merge patch and the
- * header bump in one transaction that also requires the line to be as read, so the answer's
- * line is exact.
+ * `PATCH /orders/{id}/lines/{lineId}`: reads the order (header and lines, one Query), then
+ * writes the merge patch and the header bump in one transaction that also requires the line
+ * to be as read, so the answer's line is exact. Reading header and line together pins
+ * `If-Match: *` to the version the line was read at, and tells a line removed since the
+ * caller's read (stale: 412/409 with the order) from one that never was (404).
  */
 export const patchLine = (
   id: string,
@@ -289,14 +293,30 @@ export const patchLine = (
   replayed: boolean;
 }> =>
   withCurrentOrder(id, async () => {
-    const before = await readChild(orderEntity, id, lineId);
+    const order = await readAggregate(orderEntity, id);
+    const current = Number(order.header.version);
+    const version = precondition.kind === 'version' ? precondition.version : current;
+    const before = order.children.find((child) => child.lineId === lineId);
     const change = mergePatch(patch);
+    const answer = (line: StoredItem, replayed: boolean) => ({
+      body: { orderId: id, version: current, line: toPublicChild(line) },
+      replayed,
+    });
+    const match = markerMatch(order.header, context.idempotency, context.now);
+    if (match === 'replay') return answer(before ?? { lineId }, true);
+    if (match === 'reused') throw new IdempotencyKeyReusedError();
+    if (!before) {
+      if (version !== current) throw new StaleDataError(orderView(order));
+      throw new NotFoundError('No such line.');
+    }
+    // Already applied: a stale request whose change the line holds changes nothing.
+    if (version !== current && changeIsPresent(before, change)) return answer(before, false);
     const expect = Object.fromEntries(Object.keys(patch).map((field) => [field, before[field]]));
     const result = await writeAggregate(
       orderEntity,
       id,
       {
-        version: await concreteVersion(id, precondition),
+        version,
         header: { set: {}, remove: [] },
         children: [{ kind: 'update', childId: lineId, change, expect }],
         allowedStatuses: EDITABLE,

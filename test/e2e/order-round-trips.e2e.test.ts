@@ -69,14 +69,20 @@ describe('round trips per order and lock route', () => {
     });
   });
 
-  it('line patch: the line read, then one transaction', async () => {
+  it('line patch: the order read (one Query), then one transaction, with If-Match: * too', async () => {
     const order = await newOrder();
     expect(
       await counted(sales, 'PATCH', `/orders/${order.id}/lines/${order.lines[0]?.lineId}`, {
         headers: { 'if-match': '"1"' },
         body: { quantity: 3 },
       }),
-    ).toEqual({ status: 200, commands: ['GetItemCommand', 'TransactWriteItemsCommand'] });
+    ).toEqual({ status: 200, commands: ['QueryCommand', 'TransactWriteItemsCommand'] });
+    expect(
+      await counted(sales, 'PATCH', `/orders/${order.id}/lines/${order.lines[0]?.lineId}`, {
+        headers: { 'if-match': '*' },
+        body: { quantity: 4 },
+      }),
+    ).toEqual({ status: 200, commands: ['QueryCommand', 'TransactWriteItemsCommand'] });
   });
 
   it('header PATCH and transition: one conditional UpdateItem on the header', async () => {

@@ -190,6 +190,51 @@ describe('orders: one versioned aggregate', () => {
     expect(await tableSnapshot()).toEqual(before);
   });
 
+  it('a stale edit of a line removed since is STALE_DATA with the order, not 404', async () => {
+    const order = await createOrder();
+    const [, removed] = order.lines;
+    await api.call('DELETE', `/orders/${order.id}/lines/${removed?.lineId}`, {
+      token: sales2,
+      headers: { 'if-match': '"1"' },
+    });
+    const before = await tableSnapshot();
+    const stale = await api.call('PATCH', `/orders/${order.id}/lines/${removed?.lineId}`, {
+      token: sales,
+      headers: { 'if-match': '"1"' },
+      body: { quantity: 5 },
+    });
+    expect([
+      stale.status,
+      stale.body.code,
+      stale.body.current.version,
+      stale.body.current.lines.length,
+    ]).toEqual([412, 'STALE_DATA', 2, 1]);
+    const unknown = await api.call('PATCH', `/orders/${order.id}/lines/no-such-line`, {
+      token: sales,
+      headers: { 'if-match': '"2"' },
+      body: { quantity: 5 },
+    });
+    expect([unknown.status, unknown.body.code]).toEqual([404, 'NOT_FOUND']);
+    expect(await tableSnapshot()).toEqual(before);
+  });
+
+  it('the same line edit made twice from one version is not a conflict: the second answers 200 and writes nothing', async () => {
+    const order = await createOrder();
+    const lineId = order.lines[0]?.lineId;
+    const edit = (token: string) =>
+      api.call('PATCH', `/orders/${order.id}/lines/${lineId}`, {
+        token,
+        headers: { 'if-match': '"1"' },
+        body: { quantity: 20 },
+      });
+    const first = await edit(sales);
+    const before = await tableSnapshot();
+    const second = await edit(sales2);
+    expect([first.status, first.body.version, second.status, second.body.version]).toEqual([200, 2, 200, 2]);
+    expect(second.body.line).toMatchObject({ lineId, quantity: 20 });
+    expect(await tableSnapshot()).toEqual(before);
+  });
+
   it('transitions follow the state machine and its roles', async () => {
     const order = await createOrder();
     const move = (token: string, version: number, to: string) =>
