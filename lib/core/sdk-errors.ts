@@ -1,6 +1,7 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { ThrottledError } from '../errors';
+import { invalidCursorError } from './cursor';
 
 /** A stored item as lib sees it: plain JavaScript values. */
 export type StoredItem = Record<string, unknown>;
@@ -58,10 +59,20 @@ export const isThrottling = (error: unknown): boolean =>
     false);
 
 /**
+ * DynamoDB refusing a Query's ExclusiveStartKey: out of the key condition's range, empty,
+ * or not the key schema. The only start keys lib sends that DynamoDB did not hand out come
+ * from cursors, so this is a forged cursor that `decodeCursor` let through. Only the
+ * ValidationExceptions whose message names the start key count; every other one is a bug.
+ */
+export const isStartKeyRejection = (error: unknown): boolean =>
+  named(error, 'ValidationException') && /\bstart(ing)? key\b/i.test(error.message);
+
+/**
  * Turns the SDK errors that have a meaning for callers into domain errors; everything
  * else is rethrown as it is and ends as a 500 without details.
  */
 export const translateSdkError = (error: unknown): never => {
   if (isThrottling(error)) throw new ThrottledError(1);
+  if (isStartKeyRejection(error)) throw invalidCursorError();
   throw error;
 };

@@ -545,7 +545,8 @@ export const listRecords = async (
 ): Promise<Page> => {
   const startKey = decodeCursor(options.cursor, {
     attributes: ['pk', 'sk', listingIndex.partitionKey, listingIndex.sortKey],
-    fixed: { [listingIndex.partitionKey]: entity.type },
+    fixed: { [listingIndex.partitionKey]: entity.type, sk: RECORD_SK },
+    prefixes: { pk: `${entity.type}#` },
   });
   const x = new ExpressionBuilder();
   const { Items, LastEvaluatedKey } = await db()
