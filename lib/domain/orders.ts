@@ -124,6 +124,20 @@ export interface OrderLine extends LineFields {
   lineId: string;
 }
 
+// Node 22 (the Lambda runtime) has JSON.rawJSON; TypeScript's ES2023 lib does not declare it.
+const rawJson = (JSON as unknown as { rawJSON?: (text: string) => unknown }).rawJSON;
+
+/**
+ * The exact sum of quantity × unitPrice. 500 lines at API.md's limits reach 5e17, past
+ * the integers a double holds exactly, so the sum is taken in BigInt and, past 2^53,
+ * written as its exact digits rather than rounded.
+ */
+const orderTotal = (lines: readonly { quantity: number; unitPrice: number }[]): unknown => {
+  const total = lines.reduce((sum, line) => sum + BigInt(line.quantity) * BigInt(line.unitPrice), 0n);
+  if (total <= BigInt(Number.MAX_SAFE_INTEGER) || !rawJson) return Number(total);
+  return rawJson(total.toString());
+};
+
 /** The order as the API shows it: header, lines in the order they were added, total. */
 export const orderView = ({ header, children }: Aggregate, now = new Date()): PublicRecord => {
   const lines = inAddedOrder(children).map(toPublicChild) as unknown as OrderLine[];
@@ -140,7 +154,7 @@ export const orderView = ({ header, children }: Aggregate, now = new Date()): Pu
   return {
     ...fields,
     lines,
-    total: lines.reduce((sum, line) => sum + line.quantity * line.unitPrice, 0),
+    total: orderTotal(lines),
     version: v,
     createdAt,
     createdBy,

@@ -235,6 +235,20 @@ describe('orders: one versioned aggregate', () => {
     expect(await tableSnapshot()).toEqual(before);
   });
 
+  it('the total is exact past 2^53: 99 lines at the largest quantity and price', async () => {
+    const big = Array.from({ length: 99 }, (_, n) => line(`MAX-${n}`, 1_000_000, 1_000_000_000));
+    big[0] = line('MAX-0', 999_999, 999_999_999);
+    const created = await api.call('POST', '/orders', {
+      token: sales,
+      body: { customer: 'Big', lines: big },
+    });
+    const read = await api.call('GET', `/orders/${created.body.id}`, { token: sales });
+    const exact = 98n * 10n ** 15n + 999_999n * 999_999_999n;
+    expect([created.status, read.status]).toEqual([201, 200]);
+    expect(read.text).toContain(`"total":${exact}`);
+    expect(created.text).toContain(`"total":${exact}`);
+  });
+
   it('transitions follow the state machine and its roles', async () => {
     const order = await createOrder();
     const move = (token: string, version: number, to: string) =>

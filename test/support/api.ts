@@ -17,6 +17,8 @@ export interface CallResult {
   headers: Headers;
   // biome-ignore lint/suspicious/noExplicitAny: tests read whatever the API answered.
   body: any;
+  /** The body as sent, for what JSON.parse would round (numbers past 2^53). */
+  text: string;
 }
 
 export interface TestApi {
@@ -59,6 +61,7 @@ export const useApi = (): TestApi => {
         status: response.status,
         headers: response.headers,
         body: text ? JSON.parse(text) : undefined,
+        text,
       };
     },
   };
