@@ -17,7 +17,7 @@ import { createHandler } from '../lib/http/handler';
 import { lockActions } from '../lib/http/lock-actions';
 import { pathParameter, preconditionOf, writeContextOf } from '../lib/http/request';
 import { json, noContent, recordResult } from '../lib/http/response';
-import { parseBody } from '../lib/http/validation';
+import { deleteBodySchema, parseBody } from '../lib/http/validation';
 
 export const handler = createHandler('annotations', {
   ...lockActions(annotationEntity, 'annotations'),
@@ -53,7 +53,7 @@ export const handler = createHandler('annotations', {
   },
 
   'DELETE /annotations/{id}': async (request) => {
-    const precondition = preconditionOf(request, undefined);
+    const precondition = preconditionOf(request, parseBody(deleteBodySchema, request.body)?.version);
     const { replayed } = await deleteAnnotation(
       pathParameter(request, 'id'),
       precondition,

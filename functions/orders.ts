@@ -21,7 +21,7 @@ import { createHandler } from '../lib/http/handler';
 import { lockActions } from '../lib/http/lock-actions';
 import { pathParameter, preconditionOf, writeContextOf } from '../lib/http/request';
 import { recordResult } from '../lib/http/response';
-import { parseBody } from '../lib/http/validation';
+import { deleteBodySchema, parseBody } from '../lib/http/validation';
 
 export const handler = createHandler('orders', {
   ...lockActions(orderEntity, 'orders'),
@@ -86,7 +86,7 @@ export const handler = createHandler('orders', {
   },
 
   'DELETE /orders/{id}/lines/{lineId}': async (request) => {
-    const precondition = preconditionOf(request, undefined);
+    const precondition = preconditionOf(request, parseBody(deleteBodySchema, request.body)?.version);
     const { body, replayed } = await removeLine(
       pathParameter(request, 'id'),
       pathParameter(request, 'lineId'),

@@ -150,10 +150,17 @@ export const transfer = async (
   };
 };
 
-export const accountEntries = (
+/**
+ * One page of an account's entries, newest first: one Query. Only an empty first page reads
+ * the account (404 or 410 if there is none), since a listing cannot tell an account without
+ * entries from no account at all.
+ */
+export const accountEntries = async (
   accountId: string,
   options: { limit: number; cursor?: string | undefined },
-) => {
+): Promise<{ items: LedgerEntry[]; nextCursor?: string }> => {
   currencyOf(accountId);
-  return listEntries(accountEntity, accountId, options);
+  const page = await listEntries(accountEntity, accountId, options);
+  if (page.items.length === 0 && options.cursor === undefined) await getRecord(accountEntity, accountId);
+  return page;
 };

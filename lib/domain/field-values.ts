@@ -21,28 +21,44 @@ export const currencyCode = z
   .refine((code) => currencies.has(code), { message: 'Not an ISO 4217 currency code.' });
 
 /**
- * `{base, set}` of a field-group PATCH: `set` values must be valid values of their fields
- * (null removes an optional one); `base` holds what the caller read, so any JSON value or
- * null (absent). Which fields are known, owned or read-only is the field-group machinery's
- * business (it answers 422/403 with pointers).
+ * Adds an issue for every value of `values` that its field's schema refuses, pointing at
+ * the field. Fields without a schema, and read-only ones, are left to the field-group
+ * machinery. `null` is always accepted: in `set` it removes a field, in `base` it stands
+ * for one that was absent.
+ */
+const checkFieldValues = (
+  fields: Record<string, z.ZodType>,
+  entity: FieldGroupEntity,
+  values: Record<string, unknown>,
+  ctx: z.RefinementCtx,
+): void => {
+  for (const [field, value] of Object.entries(values)) {
+    const schema = fields[field];
+    if (!schema || entity.readOnly.includes(field) || value === null) continue;
+    const result = schema.safeParse(value);
+    if (!result.success) {
+      for (const issue of result.error.issues) {
+        ctx.addIssue({ code: 'custom', path: [field, ...issue.path], message: issue.message });
+      }
+    }
+  }
+};
+
+/**
+ * `{base, set}` of a field-group PATCH. Each value of a known field, in `base` as in `set`,
+ * must be a valid value of that field or null, so what reaches a condition expression is
+ * always storable: an infinite or unsafe number, or a nested object, is 422 here, not a
+ * failed write. `base` may carry other fields too (say, the whole record as read): they are
+ * neither compared nor written. Which fields are known, owned or read-only in `set` is the
+ * field-group machinery's business (it answers 422/403 with pointers).
  */
 export const groupPatchSchema = (fields: Record<string, z.ZodType>, entity: FieldGroupEntity) =>
   z.strictObject({
-    base: z.record(z.string(), z.unknown()),
+    base: z
+      .record(z.string(), z.unknown())
+      .superRefine((base, ctx) => checkFieldValues(fields, entity, base, ctx)),
     set: z
       .record(z.string(), z.unknown())
       .refine((set) => Object.keys(set).length > 0, { message: 'set names no field.' })
-      .superRefine((set, ctx) => {
-        for (const [field, value] of Object.entries(set)) {
-          const schema = fields[field];
-          if (!schema || entity.readOnly.includes(field)) continue;
-          if (value === null) continue;
-          const result = schema.safeParse(value);
-          if (!result.success) {
-            for (const issue of result.error.issues) {
-              ctx.addIssue({ code: 'custom', path: [field, ...issue.path], message: issue.message });
-            }
-          }
-        }
-      }),
+      .superRefine((set, ctx) => checkFieldValues(fields, entity, set, ctx)),
   });

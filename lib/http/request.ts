@@ -75,7 +75,25 @@ export const authorize = (route: RouteSpec, principal: Principal): void => {
   if (!route.access.some((role) => principal.roles.includes(role))) throw new ForbiddenError();
 };
 
-/** The JSON body, after the size, media-type and syntax checks of API.md §1. */
+/**
+ * Deepest nesting of objects and arrays a body may have: far beyond any body this API takes
+ * (they nest a few levels), far below where recursive JSON code (the idempotency hash, the
+ * SDK's marshalling) runs out of stack, which a 256 KiB body of `[[[…]]]` would reach.
+ */
+export const MAX_BODY_DEPTH = 64;
+
+/** Whether objects and arrays nest deeper than `limit` in `value`; iterative, so any depth is safe. */
+const nestsDeeperThan = (value: unknown, limit: number): boolean => {
+  const pending: { value: unknown; depth: number }[] = [{ value, depth: 1 }];
+  for (let next = pending.pop(); next; next = pending.pop()) {
+    if (next.value === null || typeof next.value !== 'object') continue;
+    if (next.depth > limit) return true;
+    for (const inner of Object.values(next.value)) pending.push({ value: inner, depth: next.depth + 1 });
+  }
+  return false;
+};
+
+/** The JSON body, after the size, media-type, syntax and nesting checks of API.md §1. */
 export const parseJsonBody = (event: ApiEvent): unknown => {
   if (event.body === undefined || event.body === null || event.body === '') return undefined;
   const raw = event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
@@ -86,11 +104,18 @@ export const parseJsonBody = (event: ApiEvent): unknown => {
       : ['application/json'];
   const mediaType = (header(event, 'content-type') ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
   if (!accepted.includes(mediaType)) throw new UnsupportedMediaTypeError(accepted);
+  let body: unknown;
   try {
-    return JSON.parse(raw.toString('utf8'));
+    body = JSON.parse(raw.toString('utf8'));
   } catch {
     throw new MalformedRequestError('The body is not valid JSON.');
   }
+  if (nestsDeeperThan(body, MAX_BODY_DEPTH)) {
+    throw new MalformedRequestError(
+      `The body nests objects and arrays deeper than ${MAX_BODY_DEPTH} levels.`,
+    );
+  }
+  return body;
 };
 
 const ETAG_VERSION = /^"([1-9][0-9]{0,14})"$/;

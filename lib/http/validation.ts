@@ -26,7 +26,14 @@ export const parseQuery = <S extends z.ZodType>(
 ): z.infer<S> => {
   const result = schema.safeParse(query);
   if (!result.success) {
-    const names = [...new Set(result.error.issues.map((issue) => String(issue.path[0] ?? 'query')))];
+    // An unknown parameter is an issue of the whole query that names it in `keys`.
+    const names = [
+      ...new Set(
+        result.error.issues.flatMap((issue) =>
+          issue.code === 'unrecognized_keys' ? issue.keys : [String(issue.path[0] ?? 'query')],
+        ),
+      ),
+    ];
     throw new MalformedRequestError(`Bad query parameter: ${names.join(', ')}.`);
   }
   return result.data;
@@ -37,3 +44,9 @@ export const pageQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).default(20),
   cursor: z.string().optional(),
 });
+
+/**
+ * The body of a versioned DELETE: none at all, or the precondition as `{"version": n}`,
+ * which API.md §1 allows in the body of any change, DELETE included.
+ */
+export const deleteBodySchema = z.strictObject({ version: z.int().min(1).optional() }).optional();

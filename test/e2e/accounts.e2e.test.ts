@@ -201,6 +201,53 @@ describe('accounts: exactly-once money movement', () => {
   });
 });
 
+describe('accounts: listing entries', () => {
+  it('entries of a well-formed id with no account are 404 NOT_FOUND, like the account itself', async () => {
+    const missing = 'EUR-AAAAAAAAAAAAAAAAAAAAAA';
+    const before = await tableSnapshot();
+    const { result: entries, commands } = await recordRequests(() =>
+      api.call('GET', `/accounts/${missing}/entries`, { token: finance }),
+    );
+    const account = await api.call('GET', `/accounts/${missing}`, { token: finance });
+    expect([entries.status, entries.body.code]).toEqual([404, 'NOT_FOUND']);
+    expect([account.status, account.body.code]).toEqual([404, 'NOT_FOUND']);
+    expect(commands).toEqual(['QueryCommand', 'GetItemCommand']);
+    expect(await tableSnapshot()).toEqual(before);
+  });
+
+  it('an account without entries lists none: 200, one Query and one GetItem', async () => {
+    const id = await openAccount();
+    const { result, commands } = await recordRequests(() =>
+      api.call('GET', `/accounts/${id}/entries`, { token: finance }),
+    );
+    expect([result.status, result.body]).toEqual([200, { items: [] }]);
+    expect(commands).toEqual(['QueryCommand', 'GetItemCommand']);
+  });
+
+  it('an account with entries lists them with one Query', async () => {
+    const id = await openAccount();
+    await deposit(id, 250, `list-${id}`);
+    const { result, commands } = await recordRequests(() =>
+      api.call('GET', `/accounts/${id}/entries`, { token: finance }),
+    );
+    expect(result.status).toBe(200);
+    expect(result.body.items).toEqual([
+      expect.objectContaining({ accountId: id, amount: 250, kind: 'deposit' }),
+    ]);
+    expect(commands).toEqual(['QueryCommand']);
+  });
+
+  it('an unknown query parameter is 400 naming it', async () => {
+    const id = await openAccount();
+    const answer = await api.call('GET', `/accounts/${id}/entries?limit=5&order=asc`, { token: finance });
+    expect([answer.status, answer.body.code, answer.body.detail]).toEqual([
+      400,
+      'MALFORMED_REQUEST',
+      'Bad query parameter: order.',
+    ]);
+  });
+});
+
 describe('accounts: bad input changes nothing', () => {
   it.each([
     { name: 'amount 0', amount: 0, status: 422 },

@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useApi } from '../support/api';
+import { tableSnapshot } from '../support/table';
 
 const api = useApi();
 let alice = '';
@@ -93,6 +94,76 @@ describe('annotations: reads, patches and batches', () => {
     expect(stale.status).toBe(412);
     expect(stale.body.current).toMatchObject({ name: 'v2', version: 2 });
     expect((await api.call('GET', `/annotations/${id}`, { token: alice })).status).toBe(200);
+  });
+
+  it('DELETE takes its precondition as "version" in the JSON body: 204, then 410', async () => {
+    const { id } = await create();
+    const deleted = await api.call('DELETE', `/annotations/${id}`, { token: alice, body: { version: 1 } });
+    expect([deleted.status, deleted.body]).toEqual([204, undefined]);
+    const after = await api.call('GET', `/annotations/${id}`, { token: alice });
+    expect([after.status, after.body.code, after.body.deletedBy]).toEqual([410, 'GONE', 'alice']);
+  });
+
+  it('a DELETE with a stale body version gets 409 STALE_DATA with current and deletes nothing', async () => {
+    const { id } = await create();
+    await api.call('PUT', `/annotations/${id}`, { token: alice, body: { version: 1, name: 'v2' } });
+    const before = await tableSnapshot();
+    const stale = await api.call('DELETE', `/annotations/${id}`, { token: alice, body: { version: 1 } });
+    expect([stale.status, stale.body.code]).toEqual([409, 'STALE_DATA']);
+    expect(stale.body.current).toMatchObject({ id, name: 'v2', version: 2 });
+    expect(stale.headers.get('etag')).toBe('"2"');
+    expect(await tableSnapshot()).toEqual(before);
+  });
+
+  it('a DELETE whose If-Match and body version disagree gets 400 and deletes nothing', async () => {
+    const { id } = await create();
+    const before = await tableSnapshot();
+    const answer = await api.call('DELETE', `/annotations/${id}`, {
+      token: alice,
+      headers: { 'if-match': '"1"' },
+      body: { version: 2 },
+    });
+    expect([answer.status, answer.body.code, answer.body.detail]).toEqual([
+      400,
+      'MALFORMED_REQUEST',
+      'If-Match and the body version disagree.',
+    ]);
+    expect(await tableSnapshot()).toEqual(before);
+  });
+
+  it('a DELETE with a stale If-Match and the same body version gets 412, the header deciding', async () => {
+    const { id } = await create();
+    await api.call('PUT', `/annotations/${id}`, { token: alice, body: { version: 1, name: 'v2' } });
+    const before = await tableSnapshot();
+    const stale = await api.call('DELETE', `/annotations/${id}`, {
+      token: alice,
+      headers: { 'if-match': '"1"' },
+      body: { version: 1 },
+    });
+    expect([stale.status, stale.body.code, stale.body.current.version]).toEqual([412, 'STALE_DATA', 2]);
+    expect(await tableSnapshot()).toEqual(before);
+  });
+
+  it('a DELETE body with anything but version is 422 and deletes nothing', async () => {
+    const { id } = await create();
+    const before = await tableSnapshot();
+    const answer = await api.call('DELETE', `/annotations/${id}`, {
+      token: alice,
+      body: { version: 1, force: true },
+    });
+    expect([answer.status, answer.body.code]).toEqual([422, 'VALIDATION_FAILED']);
+    expect(answer.body.errors).toEqual([{ pointer: '/force', detail: 'Unknown field.' }]);
+    expect(await tableSnapshot()).toEqual(before);
+  });
+
+  it('a DELETE without a body still takes If-Match: 204', async () => {
+    const { id } = await create();
+    const deleted = await api.call('DELETE', `/annotations/${id}`, {
+      token: alice,
+      headers: { 'if-match': '"1"' },
+    });
+    expect(deleted.status).toBe(204);
+    expect((await api.call('GET', `/annotations/${id}`, { token: alice })).status).toBe(410);
   });
 
   it('lists every live annotation exactly once across pages, newest first', async () => {

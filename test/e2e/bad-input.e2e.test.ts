@@ -50,6 +50,18 @@ const cases: Case[] = [
     code: 'MALFORMED_REQUEST',
   },
   {
+    name: 'a body nested 5000 levels deep, with an Idempotency-Key',
+    method: 'POST',
+    path: () => '/annotations',
+    options: async () => ({
+      token: alice,
+      rawBody: `{"name":"deep","tags":${'['.repeat(5000)}${']'.repeat(5000)}}`,
+      headers: { 'content-type': 'application/json', 'idempotency-key': 'deep-body' },
+    }),
+    status: 400,
+    code: 'MALFORMED_REQUEST',
+  },
+  {
     name: 'JSON of the wrong shape',
     method: 'POST',
     path: () => '/annotations',
@@ -229,6 +241,22 @@ const cases: Case[] = [
     code: 'MALFORMED_REQUEST',
   },
   {
+    name: 'an unknown query parameter',
+    method: 'GET',
+    path: () => '/annotations?foo=1',
+    options: token,
+    status: 400,
+    code: 'MALFORMED_REQUEST',
+  },
+  {
+    name: 'a DELETE body that is not an object',
+    method: 'DELETE',
+    path: () => `/annotations/${id}`,
+    options: async () => ({ token: alice, body: [1] }),
+    status: 422,
+    code: 'VALIDATION_FAILED',
+  },
+  {
     name: 'a patch that removes the required name',
     method: 'PATCH',
     path: () => `/annotations/${id}`,
@@ -289,5 +317,103 @@ describe('bad input gets its 4xx and changes nothing', () => {
       '/name',
       '/tags/1',
     ]);
+  });
+});
+
+describe('bad query parameters are named', () => {
+  it.each([
+    { path: '/annotations?foo=1', detail: 'Bad query parameter: foo.' },
+    { path: '/orders?limit=5&sort=asc', detail: 'Bad query parameter: sort.' },
+    { path: '/annotations?limit=0', detail: 'Bad query parameter: limit.' },
+  ])('GET $path → 400 "$detail"', async ({ path, detail }) => {
+    const answer = await api.call('GET', path, { token: alice });
+    expect([answer.status, answer.body.code, answer.body.detail]).toEqual([400, 'MALFORMED_REQUEST', detail]);
+  });
+});
+
+describe('DELETE of an order line takes its precondition from the body too', () => {
+  let sales = '';
+  beforeAll(async () => {
+    sales = await api.tokenFor('sam', 'sales');
+  });
+
+  const createOrder = async () => {
+    const created = await api.call('POST', '/orders', {
+      token: sales,
+      body: {
+        customer: 'ACME',
+        lines: [
+          { sku: 'A', quantity: 1, unitPrice: 100 },
+          { sku: 'B', quantity: 2, unitPrice: 50 },
+        ],
+      },
+    });
+    expect(created.status).toBe(201);
+    return created.body as { id: string; lines: { lineId: string }[] };
+  };
+  const lineIds = async (orderId: string) =>
+    (await api.call('GET', `/orders/${orderId}`, { token: sales })).body.lines.map(
+      (line: { lineId: string }) => line.lineId,
+    );
+
+  it('a current body version removes the line: 200 with the new version', async () => {
+    const order = await createOrder();
+    const [first, second] = order.lines.map((line) => line.lineId);
+    const answer = await api.call('DELETE', `/orders/${order.id}/lines/${first}`, {
+      token: sales,
+      body: { version: 1 },
+    });
+    expect([answer.status, answer.body]).toEqual([200, { orderId: order.id, version: 2 }]);
+    expect(answer.headers.get('etag')).toBe('"2"');
+    expect(await lineIds(order.id)).toEqual([second]);
+  });
+
+  it('a stale body version is 409 STALE_DATA with the order as current, nothing removed', async () => {
+    const order = await createOrder();
+    await api.call('PATCH', `/orders/${order.id}`, { token: sales, body: { version: 1, notes: 'moved on' } });
+    const before = await tableSnapshot();
+    const answer = await api.call('DELETE', `/orders/${order.id}/lines/${order.lines[0]?.lineId}`, {
+      token: sales,
+      body: { version: 1 },
+    });
+    expect([answer.status, answer.body.code]).toEqual([409, 'STALE_DATA']);
+    expect(answer.body.current).toMatchObject({ id: order.id, notes: 'moved on', version: 2 });
+    expect(answer.body.current.lines).toHaveLength(2);
+    expect(await tableSnapshot()).toEqual(before);
+  });
+
+  it('If-Match and a body version that disagree are 400, nothing removed', async () => {
+    const order = await createOrder();
+    const before = await tableSnapshot();
+    const answer = await api.call('DELETE', `/orders/${order.id}/lines/${order.lines[0]?.lineId}`, {
+      token: sales,
+      headers: { 'if-match': '"1"' },
+      body: { version: 3 },
+    });
+    expect([answer.status, answer.body.code]).toEqual([400, 'MALFORMED_REQUEST']);
+    expect(await tableSnapshot()).toEqual(before);
+  });
+
+  it('a stale If-Match without a body is still 412, nothing removed', async () => {
+    const order = await createOrder();
+    await api.call('PATCH', `/orders/${order.id}`, { token: sales, body: { version: 1, notes: 'moved on' } });
+    const before = await tableSnapshot();
+    const answer = await api.call('DELETE', `/orders/${order.id}/lines/${order.lines[0]?.lineId}`, {
+      token: sales,
+      headers: { 'if-match': '"1"' },
+    });
+    expect([answer.status, answer.body.code, answer.body.current.version]).toEqual([412, 'STALE_DATA', 2]);
+    expect(await tableSnapshot()).toEqual(before);
+  });
+
+  it('neither header nor body version is 428, nothing removed', async () => {
+    const order = await createOrder();
+    const before = await tableSnapshot();
+    const answer = await api.call('DELETE', `/orders/${order.id}/lines/${order.lines[0]?.lineId}`, {
+      token: sales,
+      body: {},
+    });
+    expect([answer.status, answer.body.code]).toEqual([428, 'PRECONDITION_REQUIRED']);
+    expect(await tableSnapshot()).toEqual(before);
   });
 });

@@ -137,6 +137,128 @@ describe('debtors: field groups with owners', () => {
     expect(await tableSnapshot()).toEqual(before);
   });
 
+  /** `{"deeper":{"deeper":…1…}}`, `depth` objects deep, built as text: any depth, no recursion. */
+  const nested = (depth: number): string => `${'{"deeper":'.repeat(depth)}1${'}'.repeat(depth)}`;
+  const creditPatch = (base: string, set: string) => `{"base":{${base}},"set":{${set}}}`;
+
+  it.each([
+    {
+      name: 'an infinite creditLimit (1e400) in base',
+      body: creditPatch('"creditLimit":1e400,"paymentTermsDays":30', '"creditLimit":1'),
+      pointer: '/base/creditLimit',
+    },
+    {
+      name: 'creditLimit 1e200 in base',
+      body: creditPatch('"creditLimit":1e200,"paymentTermsDays":30', '"creditLimit":1'),
+      pointer: '/base/creditLimit',
+    },
+    {
+      name: 'a 50-digit creditLimit in base',
+      body: creditPatch(
+        '"creditLimit":12345678901234567890123456789012345678901234567890,"paymentTermsDays":30',
+        '"creditLimit":1',
+      ),
+      pointer: '/base/creditLimit',
+    },
+    {
+      name: 'creditLimit MAX_SAFE_INTEGER + 2 in base',
+      body: creditPatch('"creditLimit":9007199254740993,"paymentTermsDays":30', '"creditLimit":1'),
+      pointer: '/base/creditLimit',
+    },
+    {
+      name: 'an object nested 40 deep as creditLimit in base',
+      body: creditPatch(`"creditLimit":${nested(40)},"paymentTermsDays":30`, '"creditLimit":1'),
+      pointer: '/base/creditLimit',
+    },
+    {
+      name: 'paymentTermsDays 1e400 in base',
+      body: creditPatch('"creditLimit":1000,"paymentTermsDays":1e400', '"creditLimit":1'),
+      pointer: '/base/paymentTermsDays',
+    },
+    {
+      name: 'a number as name in base of an untouched group',
+      body: creditPatch('"name":1e400,"creditLimit":1000,"paymentTermsDays":30', '"creditLimit":1'),
+      pointer: '/base/name',
+    },
+    {
+      name: 'creditLimit MAX_SAFE_INTEGER + 2 in set',
+      body: creditPatch('"creditLimit":1000,"paymentTermsDays":30', '"creditLimit":9007199254740993'),
+      pointer: '/set/creditLimit',
+    },
+    {
+      name: 'an infinite creditLimit (1e400) in set',
+      body: creditPatch('"creditLimit":1000,"paymentTermsDays":30', '"creditLimit":1e400'),
+      pointer: '/set/creditLimit',
+    },
+    {
+      name: 'an object nested 40 deep as paymentTermsDays in set',
+      body: creditPatch('"creditLimit":1000,"paymentTermsDays":30', `"paymentTermsDays":${nested(40)}`),
+      pointer: '/set/paymentTermsDays',
+    },
+  ])('a debtor PATCH with $name → 422 at $pointer, nothing written', async ({ body, pointer }) => {
+    const { id } = await createDebtor();
+    const before = await tableSnapshot();
+    const answer = await api.call('PATCH', `/debtors/${id}`, {
+      token: finance,
+      rawBody: body,
+      headers: { 'content-type': 'application/json' },
+    });
+    expect([answer.status, answer.body.code]).toEqual([422, 'VALIDATION_FAILED']);
+    // An unsafe integer breaks two rules (safe range, money range): both point at the field.
+    expect([...new Set(answer.body.errors.map((error: { pointer: string }) => error.pointer))]).toEqual([
+      pointer,
+    ]);
+    expect(await tableSnapshot()).toEqual(before);
+  });
+
+  it('base takes null for an absent field and ignores fields outside the groups', async () => {
+    const created = await api.call('POST', '/debtors', { token: relations, body: { name: 'Lone' } });
+    const { id } = created.body as { id: string };
+    const answer = await patch(
+      finance,
+      id,
+      { creditLimit: null, paymentTermsDays: null, balance: 1e300, id, version: 1 },
+      { creditLimit: 100 },
+    );
+    expect(answer.status).toBe(200);
+    expect(answer.body.groups).toEqual({ credit: 'applied' });
+    expect(answer.body.record).toMatchObject({ creditLimit: 100, balance: 0, version: 2 });
+    expect(answer.body.record).not.toHaveProperty('paymentTermsDays');
+  });
+
+  it('a body nested over 64 levels is 400 MALFORMED_REQUEST, with an Idempotency-Key too; 64 levels are read', async () => {
+    const created = await api.call('POST', '/debtors', { token: relations, body: { name: 'Deep' } });
+    const { id } = created.body as { id: string };
+    // The body, then base, then base.note: `note` nested n deep makes the body n + 2 deep.
+    const body = (noteDepth: number) =>
+      `{"base":{"note":${nested(noteDepth)},"creditLimit":null,"paymentTermsDays":null},"set":{"creditLimit":100}}`;
+    const json = { 'content-type': 'application/json' };
+    const before = await tableSnapshot();
+    const tooDeep = await api.call('PATCH', `/debtors/${id}`, {
+      token: finance,
+      headers: json,
+      rawBody: body(63),
+    });
+    const farTooDeep = await api.call('PATCH', `/debtors/${id}`, {
+      token: finance,
+      headers: { ...json, 'idempotency-key': `deep-${id}` },
+      rawBody: body(10_000),
+    });
+    expect([tooDeep.status, tooDeep.body.code, tooDeep.body.detail]).toEqual([
+      400,
+      'MALFORMED_REQUEST',
+      'The body nests objects and arrays deeper than 64 levels.',
+    ]);
+    expect([farTooDeep.status, farTooDeep.body.code]).toEqual([400, 'MALFORMED_REQUEST']);
+    expect(await tableSnapshot()).toEqual(before);
+    const deepest = await api.call('PATCH', `/debtors/${id}`, {
+      token: finance,
+      headers: { ...json, 'idempotency-key': `deepest-${id}` },
+      rawBody: body(62),
+    });
+    expect([deepest.status, deepest.body.groups]).toEqual([200, { credit: 'applied' }]);
+  });
+
   it('100 concurrent postings interleaved with 50 group PATCHes: no PATCH conflicts, the balance is exact', async () => {
     const { id } = await createDebtor();
     const amounts = Array.from({ length: 100 }, (_, n) => (n % 3 === 0 ? -(n + 1) * 7 : (n + 1) * 11));
@@ -209,6 +331,22 @@ describe('articles: SKU keys and stock that never goes below zero', () => {
       body: { base: { inStock: 0 }, set: { inStock: 5 } },
     });
     expect(inStock.status).toBe(422);
+  });
+
+  it('an article PATCH with an infinite salesPrice in base → 422 at /base/salesPrice, nothing written', async () => {
+    await createArticle('CLIP-M6');
+    const sales = await api.tokenFor('sal', 'sales');
+    const before = await tableSnapshot();
+    const answer = await api.call('PATCH', '/articles/CLIP-M6', {
+      token: sales,
+      rawBody: '{"base":{"salesPrice":1e400,"vatCode":null},"set":{"salesPrice":1}}',
+      headers: { 'content-type': 'application/json' },
+    });
+    expect([answer.status, answer.body.code]).toEqual([422, 'VALIDATION_FAILED']);
+    expect(answer.body.errors).toEqual([
+      { pointer: '/base/salesPrice', detail: expect.stringContaining('expected number') },
+    ]);
+    expect(await tableSnapshot()).toEqual(before);
   });
 
   it('200 concurrent movements of +1 and −1 against a stock of 50: never below zero, exact, every refusal INSUFFICIENT_STOCK', async () => {
