@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { db, tableName } from '../db/client';
-import { LockLostError, NotFoundError } from '../errors';
+import { IdempotencyKeyReusedError, LockLostError, NotFoundError } from '../errors';
 import { allOf, ExpressionBuilder, updateExpression } from './expression';
+import { IDEMPOTENCY_WINDOW_MS, type Idempotency } from './idempotency';
 import { assertNotLockedOut, type StoredLock } from './lease-guard';
 import { conditionFailure, type StoredItem, translateSdkError } from './sdk-errors';
 import { type EntitySpec, goneError, keyOf } from './versioned-store';
@@ -19,7 +20,11 @@ export interface Lease {
 export interface LeaseContext {
   actor: string;
   now: Date;
+  idempotency?: Idempotency | undefined;
 }
+
+/** A stored lock with the Idempotency-Key of the request that acquired it, if it had one. */
+type KeyedLock = StoredLock & { k?: string; h?: string };
 
 const leaseOf = (lock: StoredLock, fence: number): Lease => ({
   token: lock.token,
@@ -29,18 +34,15 @@ const leaseOf = (lock: StoredLock, fence: number): Lease => ({
   fence,
 });
 
-const newLock = (
-  context: LeaseContext,
-  ttlSeconds: number,
-  acquiredAt = context.now.toISOString(),
-): StoredLock => {
+const newLock = (context: LeaseContext, ttlSeconds: number): KeyedLock => {
   const until = context.now.getTime() + ttlSeconds * 1000;
   return {
     token: randomBytes(18).toString('base64url'),
     owner: context.actor,
-    acquiredAt,
+    acquiredAt: context.now.toISOString(),
     expiresAt: new Date(until).toISOString(),
     until,
+    ...(context.idempotency ? { k: context.idempotency.keyHash, h: context.idempotency.requestHash } : {}),
   };
 };
 
@@ -60,21 +62,33 @@ const missingOrGone = (item: StoredItem | undefined): void => {
 /**
  * Acquires the record's lock for `ttlSeconds`, in one conditional write: free, expired, or
  * already the caller's (who gets a fresh token; the old one stops working). Locking does not
- * change the record's version.
+ * change the record's version. A request that acquired the lock already (its answer lost,
+ * retried by the SDK, or repeated with its Idempotency-Key) gets that lease back rather than
+ * a second acquisition with a higher fence.
  */
 export const acquireLease = async (
   entity: EntitySpec,
   id: string,
   ttlSeconds: number,
   context: LeaseContext,
-): Promise<Lease> => {
+): Promise<{ lease: Lease; replayed: boolean }> => {
   const lock = newLock(context, ttlSeconds);
+  const windowStart = context.now.getTime() - IDEMPOTENCY_WINDOW_MS;
   const x = new ExpressionBuilder();
-  const condition = allOf([
+  const clauses = [
     ...liveRecord(x),
     // The lock is free, expired, or the caller's own.
     `attribute_not_exists(${x.name('lock')}) OR ${x.name('lock.until')} <= ${x.value(context.now.getTime())} OR ${x.name('lock.owner')} = ${x.value(context.actor)}`,
-  ]);
+    // This very request has not acquired it already (the SDK retrying a lost answer).
+    `attribute_not_exists(${x.name('lock')}) OR ${x.name('lock.token')} <> ${x.value(lock.token)}`,
+  ];
+  if (context.idempotency) {
+    // Nor has a request with this Idempotency-Key, within the key's window.
+    clauses.push(
+      `attribute_not_exists(${x.name('lock.k')}) OR ${x.name('lock.k')} <> ${x.value(context.idempotency.keyHash)} OR ${x.name('lock.until')} < ${x.value(windowStart)}`,
+    );
+  }
+  const condition = allOf(clauses);
   const update = updateExpression([
     `${x.name('lock')} = ${x.value(lock)}`,
     `${x.name('lockFence')} = if_not_exists(${x.name('lockFence')}, ${x.value(0)}) + ${x.value(1)}`,
@@ -91,12 +105,20 @@ export const acquireLease = async (
         ...x.attributes(),
       }),
     );
-    return leaseOf(lock, Number(Attributes?.lockFence));
+    return { lease: leaseOf(lock, Number(Attributes?.lockFence)), replayed: false };
   } catch (error) {
     const failure = conditionFailure(error);
     if (!failure) return translateSdkError(error);
     missingOrGone(failure.item);
-    assertNotLockedOut(failure.item as StoredItem, context);
+    const item = failure.item as StoredItem;
+    const stored = item.lock as KeyedLock | undefined;
+    const fence = Number(item.lockFence);
+    if (stored?.token === lock.token) return { lease: leaseOf(stored, fence), replayed: false };
+    if (context.idempotency && stored?.k === context.idempotency.keyHash && stored.until >= windowStart) {
+      if (stored.h !== context.idempotency.requestHash) throw new IdempotencyKeyReusedError();
+      return { lease: leaseOf(stored, fence), replayed: true };
+    }
+    assertNotLockedOut(item, context);
     throw error;
   }
 };
@@ -145,8 +167,9 @@ export const renewLease = async (
 
 /**
  * Releases the lock. With a token, only that token's lock; without one (a supervisor
- * breaking it), whoever holds it. Releasing a lock nobody holds any more is LOCK_LOST for a
- * token, and done for a supervisor.
+ * breaking it), whoever holds it. A token whose lock someone else holds now is LOCK_LOST;
+ * when no lock is stored at all, releasing is done (so a release retried after its answer
+ * was lost succeeds).
  */
 export const releaseLease = async (
   entity: EntitySpec,
@@ -172,6 +195,7 @@ export const releaseLease = async (
     const failure = conditionFailure(error);
     if (!failure) return translateSdkError(error);
     missingOrGone(failure.item);
+    if (failure.item?.lock === undefined) return;
     throw new LockLostError();
   }
 };

@@ -3,8 +3,8 @@ import { acquireLease, releaseLease, renewLease } from '../core/leases';
 import type { EntitySpec } from '../core/versioned-store';
 import { ForbiddenError, MalformedRequestError } from '../errors';
 import type { Action } from './handler';
-import { lockTokenOf, pathParameter } from './request';
-import { json, noContent } from './response';
+import { idempotencyOf, lockTokenOf, pathParameter } from './request';
+import { json, noContent, replayHeaders } from './response';
 import { parseBody } from './validation';
 
 const lockBodySchema = z
@@ -20,11 +20,12 @@ const lockBodySchema = z
 export const lockActions = (entity: EntitySpec, resource: string): Record<string, Action> => ({
   [`POST /${resource}/{id}/lock`]: async (request) => {
     const { ttlSeconds } = parseBody(lockBodySchema, request.body);
-    const lease = await acquireLease(entity, pathParameter(request, 'id'), ttlSeconds, {
+    const { lease, replayed } = await acquireLease(entity, pathParameter(request, 'id'), ttlSeconds, {
       actor: request.principal.sub,
       now: request.now,
+      idempotency: idempotencyOf(request),
     });
-    return json(201, lease);
+    return json(201, lease, replayHeaders(replayed));
   },
 
   [`PUT /${resource}/{id}/lock`]: async (request) => {

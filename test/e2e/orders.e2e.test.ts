@@ -3,7 +3,7 @@ import { ApiError, createApiClient } from '../../lib/client/api-client';
 import { setClockOffset } from '../../lib/clock';
 import { updateWithRetry } from '../../lib/core/retry';
 import { useApi } from '../support/api';
-import { recordRequests, withFault } from '../support/sdk';
+import { networkTimeout, recordRequests, withFault } from '../support/sdk';
 import { tableSnapshot } from '../support/table';
 
 const api = useApi();
@@ -438,6 +438,45 @@ describe('locks', () => {
       body: { notes: 'old holder' },
     });
     expect(write.status).toBe(423);
+  });
+
+  it('an acquisition or release whose answer was lost and that the SDK retries happens once', async () => {
+    const order = await createOrder();
+    const lostOnce = {
+      when: (name: string) => name === 'UpdateItemCommand',
+      at: 'after' as const,
+      error: networkTimeout,
+      layer: 'inside-retries' as const,
+      times: 1,
+    };
+    const acquired = await withFault(lostOnce, () => api.call('POST', lockPath(order.id), { token: sales }));
+    expect([acquired.injected, acquired.result.status, acquired.result.body.fence]).toEqual([1, 201, 1]);
+    const released = await withFault(lostOnce, () =>
+      api.call('DELETE', lockPath(order.id), {
+        token: sales,
+        headers: { 'lock-token': acquired.result.body.token },
+      }),
+    );
+    expect([released.injected, released.result.status]).toEqual([1, 204]);
+    const again = await api.call('POST', lockPath(order.id), { token: sales });
+    expect([again.status, again.body.fence]).toEqual([201, 2]);
+  });
+
+  it('a keyed acquisition repeated gets the same lease; the key with another body is 422', async () => {
+    const order = await createOrder();
+    const request = { token: sales, headers: { 'idempotency-key': 'lock-once' }, body: { ttlSeconds: 60 } };
+    const first = await api.call('POST', lockPath(order.id), request);
+    const repeat = await api.call('POST', lockPath(order.id), request);
+    expect([first.status, repeat.status, repeat.headers.get('idempotent-replayed')]).toEqual([
+      201,
+      201,
+      'true',
+    ]);
+    expect(repeat.body).toEqual(first.body);
+    const before = await tableSnapshot();
+    const reused = await api.call('POST', lockPath(order.id), { ...request, body: { ttlSeconds: 90 } });
+    expect([reused.status, reused.body.code]).toEqual([422, 'IDEMPOTENCY_KEY_REUSED']);
+    expect(await tableSnapshot()).toEqual(before);
   });
 
   it('20 users acquire at once: exactly one gets 201', async () => {
