@@ -1,14 +1,17 @@
+import { randomBytes } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { db, tableName } from '../db/client';
 import {
   type FieldError,
   ForbiddenError,
+  IdempotencyKeyReusedError,
   NotFoundError,
   PartialConflictError,
   ValidationError,
 } from '../errors';
 import { allOf, ExpressionBuilder, updateExpression } from './expression';
+import { IDEMPOTENCY_WINDOW_MS, type Idempotency, type IdempotencyMarker, markerFor } from './idempotency';
 import { conditionFailure, type StoredItem, translateSdkError } from './sdk-errors';
 import {
   type EntitySpec,
@@ -94,6 +97,20 @@ export const touchedGroups = (
 const pick = (values: Record<string, unknown>, fields: readonly string[]): Record<string, unknown> =>
   Object.fromEntries(fields.map((field) => [field, present(values[field]) ? values[field] : null]));
 
+/** Who writes, when, and under which Idempotency-Key, if any. */
+export interface GroupWriteContext {
+  actor: string;
+  now: Date;
+  idempotency?: Idempotency | undefined;
+}
+
+/**
+ * The attribute where a group's last write leaves its request's marker: the Idempotency-Key
+ * (or, without one, a nonce of the request), so a write retried after its answer was lost,
+ * by the SDK or with its key, is recognised instead of applied again.
+ */
+const groupMarkerAttribute = (group: string): string => `idem@group:${group}`;
+
 /**
  * One conditional UpdateItem for one group: the whole group is written, and each of its
  * fields must still hold the caller's base value or already the new one.
@@ -101,17 +118,23 @@ const pick = (values: Record<string, unknown>, fields: readonly string[]): Recor
 const writeGroup = async (
   entity: FieldGroupEntity,
   id: string,
-  fields: readonly string[],
+  group: { name: string; fields: readonly string[] },
   base: Record<string, unknown>,
   next: Record<string, unknown>,
-  context: { actor: string; now: Date },
-): Promise<{ applied: StoredItem } | { conflict: StoredItem }> => {
+  context: { actor: string; now: Date; marker: IdempotencyMarker },
+): Promise<{ applied: StoredItem; replayed: boolean } | { conflict: StoredItem }> => {
+  const { fields } = group;
+  const markerName = groupMarkerAttribute(group.name);
+  const windowStart = context.now.getTime() - IDEMPOTENCY_WINDOW_MS;
   const x = new ExpressionBuilder();
+  const marker = x.name(markerName);
   const clauses = [
     // The record exists: a PATCH never creates one.
     `attribute_exists(${x.name('pk')})`,
     // A deleted record stays deleted.
     `attribute_not_exists(${x.name('deletedAt')})`,
+    // This request has not written this group already (its answer lost, then retried).
+    `attribute_not_exists(${marker}) OR ${marker}.${x.name('k')} <> ${x.value(context.marker.k)} OR ${marker}.${x.name('at')} < ${x.value(windowStart)}`,
   ];
   for (const field of fields) {
     const accepted = [base[field], next[field]].map((value) =>
@@ -127,6 +150,7 @@ const writeGroup = async (
     `${x.name('version')} = ${x.name('version')} + ${x.value(1)}`,
     `${x.name('updatedAt')} = ${x.value(context.now.toISOString())}`,
     `${x.name('updatedBy')} = ${x.value(context.actor)}`,
+    `${marker} = ${x.value(context.marker)}`,
   );
   const remove = fields.filter((field) => !present(next[field])).map((field) => x.name(field));
   try {
@@ -141,12 +165,17 @@ const writeGroup = async (
         ...x.attributes(),
       }),
     );
-    return { applied: Attributes ?? {} };
+    return { applied: Attributes ?? {}, replayed: false };
   } catch (error) {
     const failure = conditionFailure(error);
     if (!failure) return translateSdkError(error);
     if (!failure.item) throw new NotFoundError();
     if (failure.item.deletedAt !== undefined) throw goneError(failure.item);
+    const stored = failure.item[markerName] as IdempotencyMarker | undefined;
+    if (stored?.k === context.marker.k && stored.at >= windowStart) {
+      if (stored.h !== context.marker.h) throw new IdempotencyKeyReusedError();
+      return { applied: failure.item, replayed: true };
+    }
     return { conflict: failure.item };
   }
 };
@@ -162,18 +191,27 @@ export const patchGroups = async (
   id: string,
   patch: GroupPatch,
   roles: readonly string[],
-  context: { actor: string; now: Date },
-): Promise<{ record: PublicRecord; groups: Record<string, 'applied' | 'unchanged'> }> => {
+  context: GroupWriteContext,
+): Promise<{ record: PublicRecord; groups: Record<string, 'applied' | 'unchanged'>; replayed: boolean }> => {
   const touched = touchedGroups(entity, patch, roles);
+  // Without a key, a nonce of this request still tells the SDK's retry from a new write.
+  const marker = markerFor(
+    context.idempotency ?? { keyHash: randomBytes(16).toString('base64url'), requestHash: '' },
+    context.now,
+  );
   const outcomes = await Promise.all(
     touched.map(async (name) => {
       const fields = entity.groups[name]?.fields ?? [];
       const base = pick(patch.base, fields);
       const next = { ...base, ...pick({ ...base, ...patch.set }, fields) };
       if (isDeepStrictEqual(next, base)) return { name, unchanged: true as const };
-      return { name, ...(await writeGroup(entity, id, fields, base, next, context)) };
+      return {
+        name,
+        ...(await writeGroup(entity, id, { name, fields }, base, next, { ...context, marker })),
+      };
     }),
   );
+  const written = outcomes.filter((outcome) => 'applied' in outcome);
   const groups: Record<string, GroupOutcome> = {};
   let newest: StoredItem | undefined;
   for (const outcome of outcomes) {
@@ -195,6 +233,8 @@ export const patchGroups = async (
   }
   return {
     record,
+    // A repeat of a request already applied: every group it wrote was this request's write.
+    replayed: written.length > 0 && written.every((outcome) => outcome.replayed),
     groups: Object.fromEntries(
       Object.entries(groups).map(([name, outcome]) => [name, outcome.status]),
     ) as Record<string, 'applied' | 'unchanged'>,

@@ -50,7 +50,7 @@ export const groupPatchAction =
       patch: GroupPatch,
       roles: readonly string[],
       context: WriteContext,
-    ) => Promise<{ record: PublicRecord; groups: Record<string, string> }>,
+    ) => Promise<{ record: PublicRecord; groups: Record<string, string>; replayed: boolean }>,
   ): Action =>
   async (request) => {
     const input = parseBody(schema, request.body);
@@ -60,5 +60,6 @@ export const groupPatchAction =
       request.principal.roles,
       writeContextOf(request),
     );
-    return recordResult(200, result.record, { body: result });
+    const { record, groups, replayed } = result;
+    return recordResult(200, record, { body: { record, groups }, replayed });
   };

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useApi } from '../support/api';
-import { recordRequests } from '../support/sdk';
+import { networkTimeout, recordRequests, withFault } from '../support/sdk';
 import { tableSnapshot } from '../support/table';
 
 const api = useApi();
@@ -34,6 +34,46 @@ const patch = (token: string, id: string, base: Record<string, unknown>, set: Re
   api.call('PATCH', `/debtors/${id}`, { token, body: { base, set } });
 
 describe('debtors: field groups with owners', () => {
+  it('a keyed PATCH repeated answers as applied once; the key with another body is 422', async () => {
+    const { id } = await createDebtor();
+    const request = (set: Record<string, unknown>) =>
+      api.call('PATCH', `/debtors/${id}`, {
+        token: finance,
+        headers: { 'idempotency-key': 'credit-raise-1' },
+        body: { base: credit, set },
+      });
+    const first = await request({ creditLimit: 6000 });
+    const repeat = await request({ creditLimit: 6000 });
+    expect([first.status, first.body.record.version, repeat.status, repeat.body.record.version]).toEqual([
+      200, 2, 200, 2,
+    ]);
+    expect(repeat.headers.get('idempotent-replayed')).toBe('true');
+    expect(repeat.body.groups).toEqual({ credit: 'applied' });
+    const before = await tableSnapshot();
+    const reused = await request({ creditLimit: 7000 });
+    expect([reused.status, reused.body.code]).toEqual([422, 'IDEMPOTENCY_KEY_REUSED']);
+    expect(await tableSnapshot()).toEqual(before);
+  });
+
+  it('a group write the SDK retries after its answer was lost is applied once: version +1', async () => {
+    const { id } = await createDebtor();
+    const { result, injected } = await withFault(
+      {
+        when: (name) => name === 'UpdateItemCommand',
+        at: 'after',
+        error: networkTimeout,
+        layer: 'inside-retries',
+        times: 1,
+      },
+      () => patch(finance, id, credit, { creditLimit: 2500 }),
+    );
+    expect([injected, result.status, result.body.record.version, result.body.record.creditLimit]).toEqual([
+      1, 200, 2, 2500,
+    ]);
+    const stored = await api.call('GET', `/debtors/${id}`, { token: finance });
+    expect(stored.body.version).toBe(2);
+  });
+
   it('address and credit limit changed at once from the same read: both 200, both stored', async () => {
     const { id } = await createDebtor();
     const [byRelations, byFinance] = await Promise.all([
