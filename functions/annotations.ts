@@ -16,7 +16,7 @@ import { createAction, getAction, listAction } from '../lib/http/actions';
 import { createHandler } from '../lib/http/handler';
 import { lockActions } from '../lib/http/lock-actions';
 import { pathParameter, preconditionOf, writeContextOf } from '../lib/http/request';
-import { json, noContent, recordResult } from '../lib/http/response';
+import { json, noContent, recordResult, replayHeaders } from '../lib/http/response';
 import { deleteBodySchema, parseBody } from '../lib/http/validation';
 
 export const handler = createHandler('annotations', {
@@ -59,12 +59,12 @@ export const handler = createHandler('annotations', {
       precondition,
       writeContextOf(request),
     );
-    return noContent(replayed ? { 'Idempotent-Replayed': 'true' } : {});
+    return noContent(replayHeaders(replayed));
   },
 
   'POST /annotations/batch': async (request) => {
     const { atomic, updates } = parseBody(batchSchema, request.body);
-    const results = await batchUpdateAnnotations(updates, atomic, writeContextOf(request));
-    return json(200, { results });
+    const { results, replayed } = await batchUpdateAnnotations(updates, atomic, writeContextOf(request));
+    return json(200, { results }, replayHeaders(replayed));
   },
 });

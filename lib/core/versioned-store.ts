@@ -576,6 +576,12 @@ export type BatchItemResult =
   | { id: string; status: 200; version: number }
   | { id: string; status: number; code: string; current?: PublicRecord };
 
+export interface BatchResult {
+  results: BatchItemResult[];
+  /** True when every item repeats this very request's earlier write (same Idempotency-Key). */
+  replayed: boolean;
+}
+
 const failedItem = (id: string, error: AppError): BatchItemResult => ({
   id,
   status: error.status,
@@ -591,26 +597,34 @@ export const changeEach = async (
   entity: EntitySpec,
   updates: readonly BatchUpdate[],
   context: WriteContext,
-): Promise<BatchItemResult[]> =>
-  mapWithConcurrency(updates, BATCH_CONCURRENCY, async (update): Promise<BatchItemResult> => {
-    const itemContext = {
-      ...context,
-      idempotency: context.idempotency && forItem(context.idempotency, update.id),
-    };
-    try {
-      const { record } = await changeRecord(
-        entity,
-        update.id,
-        { kind: 'version', version: update.version },
-        { set: update.set, remove: [] },
-        itemContext,
-      );
-      return { id: update.id, status: 200, version: record.version };
-    } catch (error) {
-      if (error instanceof AppError) return failedItem(update.id, error);
-      throw error;
-    }
-  });
+): Promise<BatchResult> => {
+  const replayedIds = new Set<string>();
+  const results = await mapWithConcurrency(
+    updates,
+    BATCH_CONCURRENCY,
+    async (update): Promise<BatchItemResult> => {
+      const itemContext = {
+        ...context,
+        idempotency: context.idempotency && forItem(context.idempotency, update.id),
+      };
+      try {
+        const { record, replayed } = await changeRecord(
+          entity,
+          update.id,
+          { kind: 'version', version: update.version },
+          { set: update.set, remove: [] },
+          itemContext,
+        );
+        if (replayed) replayedIds.add(update.id);
+        return { id: update.id, status: 200, version: record.version };
+      } catch (error) {
+        if (error instanceof AppError) return failedItem(update.id, error);
+        throw error;
+      }
+    },
+  );
+  return { results, replayed: replayedIds.size === updates.length };
+};
 
 /** Attempts of a transaction that collides with concurrent ones before answering WRITE_CONTENTION. */
 export const TRANSACTION_ATTEMPTS = 4;
@@ -642,8 +656,9 @@ export const changeAll = async (
   entity: EntitySpec,
   updates: readonly BatchUpdate[],
   context: WriteContext,
-): Promise<BatchItemResult[]> => {
+): Promise<BatchResult> => {
   const settled = new Map<string, BatchItemResult>();
+  const replayedIds = new Set<string>();
   for (;;) {
     const pending = updates.filter((update) => !settled.has(update.id));
     const contexts = pending.map((update) => ({
@@ -669,7 +684,10 @@ export const changeAll = async (
       }
       for (const update of pending)
         settled.set(update.id, { id: update.id, status: 200, version: update.version + 1 });
-      return updates.map((update) => settled.get(update.id) as BatchItemResult);
+      return {
+        results: updates.map((update) => settled.get(update.id) as BatchItemResult),
+        replayed: replayedIds.size === updates.length,
+      };
     } catch (error) {
       const reasons = transactionCancellation(error);
       if (!reasons) return translateSdkError(error);
@@ -679,11 +697,12 @@ export const changeAll = async (
         const reason = reasons[index];
         if (reason?.code !== 'ConditionalCheckFailed') return;
         try {
-          const { record } = resolveFailedChange(
+          const { record, replayed } = resolveFailedChange(
             reason.item,
             { set: update.set, remove: [] },
             contexts[index] as WriteContext,
           );
+          if (replayed) replayedIds.add(update.id);
           settled.set(update.id, { id: update.id, status: 200, version: record.version });
         } catch (itemError) {
           if (!(itemError instanceof AppError)) throw itemError;

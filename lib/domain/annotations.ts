@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import {
-  type BatchItemResult,
+  type BatchResult,
   type BatchUpdate,
   type Change,
   changeAll,
@@ -118,5 +118,5 @@ export const batchUpdateAnnotations = (
   updates: readonly BatchUpdate[],
   atomic: boolean,
   context: WriteContext,
-): Promise<BatchItemResult[]> =>
+): Promise<BatchResult> =>
   atomic ? changeAll(annotationEntity, updates, context) : changeEach(annotationEntity, updates, context);

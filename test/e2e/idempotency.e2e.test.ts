@@ -387,4 +387,27 @@ describe('Idempotency-Key', () => {
     expect([first.status, second.status, second.body.code]).toEqual([201, 409, 'ALREADY_EXISTS']);
     expect(await tableSnapshot()).toEqual(before);
   });
+  it('a keyed batch repeated answers Idempotent-Replayed and changes nothing, in both modes', async () => {
+    for (const atomic of [false, true]) {
+      const [a, b] = [await create('a'), await create('b')];
+      const request = {
+        token: alice,
+        headers: { 'idempotency-key': `batch-${atomic}` },
+        body: {
+          atomic,
+          updates: [
+            { id: a.id, version: 1, set: { name: 'a2' } },
+            { id: b.id, version: 1, set: { name: 'b2' } },
+          ],
+        },
+      };
+      const first = await api.call('POST', '/annotations/batch', request);
+      const before = await tableSnapshot();
+      const repeat = await api.call('POST', '/annotations/batch', request);
+      expect([first.status, first.headers.get('idempotent-replayed')]).toEqual([200, null]);
+      expect([repeat.status, repeat.headers.get('idempotent-replayed')]).toEqual([200, 'true']);
+      expect(repeat.body).toEqual(first.body);
+      expect(await tableSnapshot()).toEqual(before);
+    }
+  });
 });
