@@ -19,6 +19,7 @@ import { markerMatch } from './idempotency';
 import { assertNotLockedOut } from './lease-guard';
 import { conditionFailure, type StoredItem, transactionCancellation, translateSdkError } from './sdk-errors';
 import {
+  assertNotDeleted,
   type Change,
   changeIsPresent,
   changeRequest,
@@ -269,7 +270,7 @@ const resolveFailedHeader = (
   context: WriteContext,
 ): { replayed: boolean; header: StoredItem } => {
   if (!item) throw new NotFoundError();
-  if (item.deletedAt !== undefined) throw goneError(item);
+  assertNotDeleted(item, context.now);
   // A request applied before answers as applied, whoever has locked the aggregate since.
   const match = markerMatch(item, context.idempotency, context.now);
   if (match === 'replay') return { replayed: true, header: item };

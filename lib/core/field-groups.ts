@@ -14,9 +14,9 @@ import { allOf, ExpressionBuilder, updateExpression } from './expression';
 import { IDEMPOTENCY_WINDOW_MS, type Idempotency, type IdempotencyMarker, markerFor } from './idempotency';
 import { conditionFailure, type StoredItem, translateSdkError } from './sdk-errors';
 import {
+  assertNotDeleted,
   type EntitySpec,
   getRecord,
-  goneError,
   keyOf,
   type PublicRecord,
   toPublicRecord,
@@ -170,7 +170,7 @@ const writeGroup = async (
     const failure = conditionFailure(error);
     if (!failure) return translateSdkError(error);
     if (!failure.item) throw new NotFoundError();
-    if (failure.item.deletedAt !== undefined) throw goneError(failure.item);
+    assertNotDeleted(failure.item, context.now);
     const stored = failure.item[markerName] as IdempotencyMarker | undefined;
     if (stored?.k === context.marker.k && stored.at >= windowStart) {
       if (stored.h !== context.marker.h) throw new IdempotencyKeyReusedError();

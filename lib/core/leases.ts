@@ -6,7 +6,7 @@ import { allOf, ExpressionBuilder, updateExpression } from './expression';
 import { IDEMPOTENCY_WINDOW_MS, type Idempotency } from './idempotency';
 import { assertNotLockedOut, type StoredLock } from './lease-guard';
 import { conditionFailure, type StoredItem, translateSdkError } from './sdk-errors';
-import { type EntitySpec, goneError, keyOf } from './versioned-store';
+import { assertNotDeleted, type EntitySpec, keyOf } from './versioned-store';
 
 export interface Lease {
   token: string;
@@ -54,9 +54,9 @@ const liveRecord = (x: ExpressionBuilder): string[] => [
   `attribute_not_exists(${x.name('deletedAt')})`,
 ];
 
-const missingOrGone = (item: StoredItem | undefined): void => {
+const missingOrGone = (item: StoredItem | undefined, now: Date): void => {
   if (!item) throw new NotFoundError();
-  if (item.deletedAt !== undefined) throw goneError(item);
+  assertNotDeleted(item, now);
 };
 
 /**
@@ -109,7 +109,7 @@ export const acquireLease = async (
   } catch (error) {
     const failure = conditionFailure(error);
     if (!failure) return translateSdkError(error);
-    missingOrGone(failure.item);
+    missingOrGone(failure.item, context.now);
     const item = failure.item as StoredItem;
     const stored = item.lock as KeyedLock | undefined;
     const fence = Number(item.lockFence);
@@ -160,7 +160,7 @@ export const renewLease = async (
   } catch (error) {
     const failure = conditionFailure(error);
     if (!failure) return translateSdkError(error);
-    missingOrGone(failure.item);
+    missingOrGone(failure.item, context.now);
     throw new LockLostError();
   }
 };
@@ -175,6 +175,7 @@ export const releaseLease = async (
   entity: EntitySpec,
   id: string,
   token: string | undefined,
+  now: Date,
 ): Promise<void> => {
   const x = new ExpressionBuilder();
   const clauses = liveRecord(x);
@@ -194,7 +195,7 @@ export const releaseLease = async (
   } catch (error) {
     const failure = conditionFailure(error);
     if (!failure) return translateSdkError(error);
-    missingOrGone(failure.item);
+    missingOrGone(failure.item, now);
     if (failure.item?.lock === undefined) return;
     throw new LockLostError();
   }

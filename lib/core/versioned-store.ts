@@ -150,6 +150,12 @@ const isLiveTombstone = (item: StoredItem, now: Date): boolean =>
 export const goneError = (item: StoredItem): GoneError =>
   new GoneError(String(item.deletedAt), String(item.deletedBy));
 
+/** A deleted record answers 410 while its tombstone lasts, then 404 as if it never was. */
+export const assertNotDeleted = (item: StoredItem, now: Date): void => {
+  if (item.deletedAt === undefined) return;
+  throw isLiveTombstone(item, now) ? goneError(item) : new NotFoundError();
+};
+
 /** Whether the stored item already holds everything the change asks for. */
 export const changeIsPresent = (item: StoredItem, change: Change): boolean =>
   Object.entries(change.set).every(([field, value]) => isDeepStrictEqual(item[field], value)) &&
@@ -262,7 +268,7 @@ export const resolveFailedChange = (
   context: WriteContext,
 ): WriteResult => {
   if (!item) throw new NotFoundError();
-  if (item.deletedAt !== undefined) throw goneError(item);
+  assertNotDeleted(item, context.now);
   // A request applied before answers as applied, whoever has locked the record since.
   const match = markerMatch(item, context.idempotency, context.now);
   if (match === 'replay') return { record: toPublicRecord(item), replayed: true };
@@ -379,10 +385,7 @@ const readItem = async (entity: EntitySpec, id: string): Promise<StoredItem | un
 export const getRecord = async (entity: EntitySpec, id: string, now = new Date()): Promise<PublicRecord> => {
   const item = await readItem(entity, id);
   if (!item) throw new NotFoundError();
-  if (item.deletedAt !== undefined) {
-    if (isLiveTombstone(item, now)) throw goneError(item);
-    throw new NotFoundError();
-  }
+  assertNotDeleted(item, now);
   return toPublicRecord(item);
 };
 
@@ -431,7 +434,7 @@ export const pinKeyedOverwrite = async <T>(
     const match = markerMatch(item, context.idempotency, context.now);
     if (match === 'replay') return replay(item);
     if (match === 'reused') throw new IdempotencyKeyReusedError();
-    if (item.deletedAt !== undefined) throw goneError(item);
+    assertNotDeleted(item, context.now);
     try {
       return await write({ kind: 'version', version: Number(item.version) });
     } catch (error) {
@@ -527,7 +530,7 @@ const deletePinned = async (
     if (item.deletedAt === context.now.toISOString() && item.deletedBy === context.actor) {
       return { replayed: false };
     }
-    if (item.deletedAt !== undefined) throw goneError(item);
+    assertNotDeleted(item, context.now);
     assertNotLockedOut(item, context);
     throw new StaleDataError(toPublicRecord(item));
   }

@@ -44,7 +44,7 @@ export const lockActions = (entity: EntitySpec, resource: string): Record<string
     if (!token && !request.principal.roles.includes('supervisor')) {
       throw new ForbiddenError('Only a supervisor may release a lock without its Lock-Token.');
     }
-    await releaseLease(entity, pathParameter(request, 'id'), token);
+    await releaseLease(entity, pathParameter(request, 'id'), token, request.now);
     return noContent();
   },
 });

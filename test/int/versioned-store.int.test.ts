@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { acquireLease } from '../../lib/core/leases';
 import {
   changeRecord,
   createRecord,
   deleteRecord,
   type EntitySpec,
   getRecord,
+  mergePatch,
   TOMBSTONE_RETENTION_MS,
 } from '../../lib/core/versioned-store';
 import { networkTimeout, recordRequests, withFault } from '../support/sdk';
@@ -78,6 +80,15 @@ describe('versioned store (DynamoDB Local)', () => {
     });
     const afterRetention = new Date(Date.parse('2026-01-02T00:00:00Z') + TOMBSTONE_RETENTION_MS + 1000);
     await expect(getRecord(entity, record.id, afterRetention)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    // Writes agree with reads: past its retention the tombstone is 404 to them too.
+    const late = { actor: 'late', now: afterRetention };
+    await expect(
+      changeRecord(entity, record.id, { kind: 'version', version: 2 }, mergePatch({ name: 'x' }), late),
+    ).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(deleteRecord(entity, record.id, { kind: 'any' }, late)).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+    });
+    await expect(acquireLease(entity, record.id, 60, late)).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });
 
   it('a natural key is taken while its record lives, and free again once its tombstone has expired', async () => {
