@@ -57,6 +57,19 @@ describe('round trips per annotation route', () => {
     });
   });
 
+  it('If-Match: * is one UpdateItem; with an Idempotency-Key it reads once to pin the version', async () => {
+    const { id } = await create();
+    expect(
+      await counted('PATCH', `/annotations/${id}`, { headers: { 'if-match': '*' }, body: { name: 'star' } }),
+    ).toEqual({ status: 200, commands: ['UpdateItemCommand'] });
+    expect(
+      await counted('PATCH', `/annotations/${id}`, {
+        headers: { 'if-match': '*', 'idempotency-key': 'rt-star' },
+        body: { name: 'keyed star' },
+      }),
+    ).toEqual({ status: 200, commands: ['GetItemCommand', 'UpdateItemCommand'] });
+  });
+
   it('PUT, PATCH and DELETE: one UpdateItem each, with or without an Idempotency-Key', async () => {
     const { id } = await create();
     expect(
