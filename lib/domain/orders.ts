@@ -366,6 +366,11 @@ export const removeLine = (
       context,
     );
     return { body: { orderId: id, version: result.version }, replayed: result.replayed };
+  }).catch((error: unknown) => {
+    // Already applied: a stale removal of a line the current order no longer has changes nothing.
+    const lines = error instanceof StaleDataError ? (error.current.lines as OrderLine[]) : undefined;
+    if (!lines || lines.some((line) => line.lineId === lineId)) throw error;
+    return { body: { orderId: id, version: (error as StaleDataError).current.version }, replayed: false };
   });
 
 /**

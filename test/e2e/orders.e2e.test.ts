@@ -235,6 +235,23 @@ describe('orders: one versioned aggregate', () => {
     expect(await tableSnapshot()).toEqual(before);
   });
 
+  it('the same line removed twice from one version is not a conflict: the second answers 200', async () => {
+    const order = await createOrder();
+    const lineId = order.lines[0]?.lineId;
+    const remove = (token: string) =>
+      api.call('DELETE', `/orders/${order.id}/lines/${lineId}`, { token, headers: { 'if-match': '"1"' } });
+    const first = await remove(sales);
+    const before = await tableSnapshot();
+    const second = await remove(sales2);
+    expect([first.status, first.body.version, second.status, second.body.version]).toEqual([200, 2, 200, 2]);
+    expect(await tableSnapshot()).toEqual(before);
+    const other = await api.call('DELETE', `/orders/${order.id}/lines/${order.lines[1]?.lineId}`, {
+      token: sales2,
+      headers: { 'if-match': '"1"' },
+    });
+    expect([other.status, other.body.code]).toEqual([412, 'STALE_DATA']);
+  });
+
   it('the total is exact past 2^53: 99 lines at the largest quantity and price', async () => {
     const big = Array.from({ length: 99 }, (_, n) => line(`MAX-${n}`, 1_000_000, 1_000_000_000));
     big[0] = line('MAX-0', 999_999, 999_999_999);
