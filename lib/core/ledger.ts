@@ -61,7 +61,11 @@ export const listEntries = async (
   options: { limit: number; cursor?: string | undefined },
 ): Promise<{ items: LedgerEntry[]; nextCursor?: string }> => {
   const pk = keyOf(entity, accountId).pk;
-  const startKey = decodeCursor(options.cursor, { attributes: ['pk', 'sk'], fixed: { pk } });
+  const startKey = decodeCursor(options.cursor, {
+    attributes: ['pk', 'sk'],
+    fixed: { pk },
+    prefixes: { sk: ENTRY_PREFIX },
+  });
   const x = new ExpressionBuilder();
   const { Items, LastEvaluatedKey } = await db()
     .send(

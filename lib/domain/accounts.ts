@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { counterChange, explainCounterFailure, readCurrent } from '../core/counters';
+import { type CounterMovement, counterChange, explainCounterFailures, readCurrent } from '../core/counters';
 import type { Idempotency } from '../core/idempotency';
 import { transactOnce } from '../core/idempotent-transaction';
 import { entryPut, type LedgerEntry, listEntries, newEntry } from '../core/ledger';
@@ -59,13 +59,24 @@ export const getAccount = (id: string): Promise<PublicRecord> => {
   return getRecord(accountEntity, id);
 };
 
-const insufficient = (item: Record<string, unknown> | undefined): never =>
-  explainCounterFailure(item, (current) => new InsufficientFundsError(current));
+/**
+ * A balance movement: never below zero (409 INSUFFICIENT_FUNDS), never above COUNTER_LIMIT
+ * (422 at /amount, the field every movement and transfer carries it in).
+ */
+const balanceMovement = (accountId: string, delta: number): CounterMovement => ({
+  entity: accountEntity,
+  id: accountId,
+  attribute: 'balance',
+  label: 'balance',
+  delta,
+  pointer: '/amount',
+  notEnough: (current) => new InsufficientFundsError(current),
+});
 
 /**
  * A deposit (+) or withdrawal (−): the balance ADD (a withdrawal conditioned on the balance
- * covering it), its ledger entry and the key's record in one transaction, then one
- * consistent read for the balance.
+ * covering it, a deposit on staying within COUNTER_LIMIT), its ledger entry and the key's
+ * record in one transaction, then one consistent read for the balance.
  */
 export const moveMoney = async (
   accountId: string,
@@ -77,14 +88,12 @@ export const moveMoney = async (
   currencyOf(accountId);
   const delta = kind === 'deposit' ? movement.amount : -movement.amount;
   const entry = newEntry(accountId, { kind, amount: delta, ...pickReference(movement) }, context);
+  const change = balanceMovement(accountId, delta);
   const { response, replayed } = await transactOnce(
     idempotency,
-    [
-      counterChange(accountEntity, accountId, 'balance', delta, context, { neverBelowZero: true }),
-      entryPut(accountEntity, entry),
-    ],
+    [counterChange(change, context), entryPut(accountEntity, entry)],
     { entry },
-    (_index, item) => insufficient(item),
+    explainCounterFailures([change]),
     context,
   );
   const current = await readCurrent(accountEntity, accountId);
@@ -95,8 +104,9 @@ const pickReference = (input: { reference?: string | undefined }) =>
   input.reference === undefined ? {} : { reference: input.reference };
 
 /**
- * A transfer: the debit (conditioned on the balance), the credit and both entries with the
- * key's record, all in one transaction; then both balances, read consistently at once.
+ * A transfer: the debit (conditioned on the balance), the credit (conditioned on the limit)
+ * and both entries with the key's record, all in one transaction; then both balances, read
+ * consistently at once.
  */
 export const transfer = async (
   input: z.infer<typeof transferSchema>,
@@ -124,16 +134,16 @@ export const transfer = async (
     { kind: 'transfer-in', amount: input.amount, counterparty: input.from, ...details },
     context,
   );
+  const changes = [balanceMovement(input.from, -input.amount), balanceMovement(input.to, input.amount)];
   const { response, replayed } = await transactOnce(
     idempotency,
     [
-      counterChange(accountEntity, input.from, 'balance', -input.amount, context, { neverBelowZero: true }),
-      counterChange(accountEntity, input.to, 'balance', input.amount, context, { neverBelowZero: true }),
+      ...changes.map((change) => counterChange(change, context)),
       entryPut(accountEntity, debit),
       entryPut(accountEntity, credit),
     ],
     { transferId, entries: [debit, credit] },
-    (_index, item) => insufficient(item),
+    explainCounterFailures(changes),
     context,
   );
   const [from, to] = await Promise.all([

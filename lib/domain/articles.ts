@@ -86,8 +86,9 @@ export const patchArticle = (
 ) => patchGroups(articleEntity, id, patch, roles, context);
 
 /**
- * A stock movement: an atomic ADD conditioned on the stock covering it, with the key's
- * record in the same transaction, then one consistent read for the stock.
+ * A stock movement: an atomic ADD conditioned on the stock covering it (and on staying
+ * within COUNTER_LIMIT: past it, 422 at /delta), with the key's record in the same
+ * transaction, then one consistent read for the stock.
  */
 export const moveStock = async (
   id: string,
@@ -96,12 +97,16 @@ export const moveStock = async (
   context: WriteContext,
 ): Promise<{ inStock: number; replayed: boolean }> => {
   const { value, replayed } = await moveCounter(
-    articleEntity,
-    id,
-    'inStock',
-    movement.delta,
+    {
+      entity: articleEntity,
+      id,
+      attribute: 'inStock',
+      label: 'stock',
+      delta: movement.delta,
+      pointer: '/delta',
+      notEnough: (current) => new InsufficientStockError(current),
+    },
     { articleId: id, ...movement },
-    { notEnough: (current) => new InsufficientStockError(current) },
     idempotency,
     context,
   );

@@ -65,7 +65,8 @@ export const patchDebtor = (id: string, patch: GroupPatch, roles: readonly strin
 /**
  * A posting: an atomic ADD to the balance and the key's record in one transaction, then
  * one consistent read for the balance. It takes no precondition, so it never conflicts
- * with group edits, and it never reads before it writes.
+ * with group edits, and it never reads before it writes. The balance may go negative but
+ * stays within ±COUNTER_LIMIT: a posting that would pass it is 422 at /amount.
  */
 export const postToDebtor = async (
   id: string,
@@ -74,12 +75,15 @@ export const postToDebtor = async (
   context: WriteContext,
 ): Promise<{ balance: number; replayed: boolean }> => {
   const { value, replayed } = await moveCounter(
-    debtorEntity,
-    id,
-    'balance',
-    posting.amount,
+    {
+      entity: debtorEntity,
+      id,
+      attribute: 'balance',
+      label: 'balance',
+      delta: posting.amount,
+      pointer: '/amount',
+    },
     { debtorId: id, ...posting },
-    {},
     idempotency,
     context,
   );

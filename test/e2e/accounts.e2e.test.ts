@@ -237,6 +237,39 @@ describe('accounts: listing entries', () => {
     expect(commands).toEqual(['QueryCommand']);
   });
 
+  it.each([
+    ['the account record', 'RECORD'],
+    ['the entry prefix without its separator', 'ENTRY'],
+    ['a key past every entry', 'ZZZ'],
+  ])(
+    'an entries cursor whose sort key is %s is 400 MALFORMED_REQUEST before any request',
+    async (_name, sk) => {
+      const id = await openAccount();
+      const cursor = Buffer.from(JSON.stringify({ pk: `ACCOUNT#${id}`, sk })).toString('base64url');
+      const { result, commands } = await recordRequests(() =>
+        api.call('GET', `/accounts/${id}/entries?cursor=${cursor}`, { token: finance }),
+      );
+      expect([result.status, result.body.code, result.body.detail]).toEqual([
+        400,
+        'MALFORMED_REQUEST',
+        'The cursor is not one this API handed out.',
+      ]);
+      expect(commands).toEqual([]);
+    },
+  );
+
+  it('an entries cursor inside the entries range still pages on', async () => {
+    const id = await openAccount();
+    await deposit(id, 1, `page-1-${id}`);
+    await deposit(id, 2, `page-2-${id}`);
+    const first = await api.call('GET', `/accounts/${id}/entries?limit=1`, { token: finance });
+    expect(first.body.items).toEqual([expect.objectContaining({ amount: 2 })]);
+    const next = await api.call('GET', `/accounts/${id}/entries?limit=1&cursor=${first.body.nextCursor}`, {
+      token: finance,
+    });
+    expect([next.status, next.body.items]).toEqual([200, [expect.objectContaining({ amount: 1 })]]);
+  });
+
   it('an unknown query parameter is 400 naming it', async () => {
     const id = await openAccount();
     const answer = await api.call('GET', `/accounts/${id}/entries?limit=5&order=asc`, { token: finance });
