@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useApi } from '../support/api';
-import { networkTimeout, recordRequests, withFault } from '../support/sdk';
+import { lostAnswerRetriedBySdk, recordRequests, withFault } from '../support/sdk';
 import { tableSnapshot } from '../support/table';
 
 const api = useApi();
@@ -57,15 +57,8 @@ describe('debtors: field groups with owners', () => {
 
   it('a group write the SDK retries after its answer was lost is applied once: version +1', async () => {
     const { id } = await createDebtor();
-    const { result, injected } = await withFault(
-      {
-        when: (name) => name === 'UpdateItemCommand',
-        at: 'after',
-        error: networkTimeout,
-        layer: 'inside-retries',
-        times: 1,
-      },
-      () => patch(finance, id, credit, { creditLimit: 2500 }),
+    const { result, injected } = await withFault(lostAnswerRetriedBySdk('UpdateItemCommand'), () =>
+      patch(finance, id, credit, { creditLimit: 2500 }),
     );
     expect([injected, result.status, result.body.record.version, result.body.record.creditLimit]).toEqual([
       1, 200, 2, 2500,

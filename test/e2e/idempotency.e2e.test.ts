@@ -1,7 +1,7 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { setClockOffset } from '../../lib/clock';
 import { useApi } from '../support/api';
-import { networkTimeout, withFault } from '../support/sdk';
+import { lostAnswerRetriedBySdk, withFault } from '../support/sdk';
 import { tableSnapshot } from '../support/table';
 
 const api = useApi();
@@ -86,20 +86,12 @@ describe('Idempotency-Key', () => {
 
   it('a write the SDK itself retries after a lost response meets its own write and succeeds, without a key', async () => {
     const { id } = await create();
-    const { result, injected } = await withFault(
-      {
-        when: (name) => name === 'UpdateItemCommand',
-        at: 'after',
-        error: networkTimeout,
-        layer: 'inside-retries',
-        times: 1,
-      },
-      () =>
-        api.call('PUT', `/annotations/${id}`, {
-          token: alice,
-          headers: { 'if-match': '"1"' },
-          body: { name: 'x' },
-        }),
+    const { result, injected } = await withFault(lostAnswerRetriedBySdk('UpdateItemCommand'), () =>
+      api.call('PUT', `/annotations/${id}`, {
+        token: alice,
+        headers: { 'if-match': '"1"' },
+        body: { name: 'x' },
+      }),
     );
     expect(injected).toBe(1);
     expect(result.status).toBe(200);
@@ -329,13 +321,7 @@ describe('Idempotency-Key', () => {
       body: { customer: 'Lost GmbH', lines: [{ sku: 'A-1', quantity: 1, unitPrice: 100 }] },
     });
     const supervisor = await api.tokenFor('carol', 'supervisor');
-    const lostOnce = {
-      when: (name: string) => name === 'UpdateItemCommand',
-      at: 'after' as const,
-      error: networkTimeout,
-      layer: 'inside-retries' as const,
-      times: 1,
-    };
+    const lostOnce = lostAnswerRetriedBySdk('UpdateItemCommand');
     const patched = await withFault(lostOnce, () =>
       api.call('PATCH', `/orders/${order.body.id}`, {
         token: sales,
@@ -366,15 +352,8 @@ describe('Idempotency-Key', () => {
 
   it('a delete the SDK retries after a lost response answers 204, without a key', async () => {
     const { id } = await create();
-    const { result, injected } = await withFault(
-      {
-        when: (name) => name === 'UpdateItemCommand',
-        at: 'after',
-        error: networkTimeout,
-        layer: 'inside-retries',
-        times: 1,
-      },
-      () => api.call('DELETE', `/annotations/${id}`, { token: alice, headers: { 'if-match': '"1"' } }),
+    const { result, injected } = await withFault(lostAnswerRetriedBySdk('UpdateItemCommand'), () =>
+      api.call('DELETE', `/annotations/${id}`, { token: alice, headers: { 'if-match': '"1"' } }),
     );
     expect([injected, result.status]).toEqual([1, 204]);
   });

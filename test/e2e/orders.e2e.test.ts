@@ -3,7 +3,7 @@ import { ApiError, createApiClient } from '../../lib/client/api-client';
 import { setClockOffset } from '../../lib/clock';
 import { updateWithRetry } from '../../lib/core/retry';
 import { useApi } from '../support/api';
-import { networkTimeout, recordRequests, withFault } from '../support/sdk';
+import { lostAnswerRetriedBySdk, recordRequests, withFault } from '../support/sdk';
 import { tableSnapshot } from '../support/table';
 
 const api = useApi();
@@ -459,13 +459,7 @@ describe('locks', () => {
 
   it('an acquisition or release whose answer was lost and that the SDK retries happens once', async () => {
     const order = await createOrder();
-    const lostOnce = {
-      when: (name: string) => name === 'UpdateItemCommand',
-      at: 'after' as const,
-      error: networkTimeout,
-      layer: 'inside-retries' as const,
-      times: 1,
-    };
+    const lostOnce = lostAnswerRetriedBySdk('UpdateItemCommand');
     const acquired = await withFault(lostOnce, () => api.call('POST', lockPath(order.id), { token: sales }));
     expect([acquired.injected, acquired.result.status, acquired.result.body.fence]).toEqual([1, 201, 1]);
     const released = await withFault(lostOnce, () =>

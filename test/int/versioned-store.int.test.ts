@@ -9,7 +9,7 @@ import {
   mergePatch,
   TOMBSTONE_RETENTION_MS,
 } from '../../lib/core/versioned-store';
-import { networkTimeout, recordRequests, withFault } from '../support/sdk';
+import { lostAnswerRetriedBySdk, recordRequests, withFault } from '../support/sdk';
 
 const entity: EntitySpec = { type: 'THING', fields: ['name', 'note'] };
 const at = (iso: string) => ({ actor: 'tester', now: new Date(iso) });
@@ -110,15 +110,8 @@ describe('versioned store (DynamoDB Local)', () => {
   });
 
   it('a create the SDK retries after its response was lost meets its own write and succeeds', async () => {
-    const { result, injected } = await withFault(
-      {
-        when: (name) => name === 'PutItemCommand',
-        at: 'after',
-        error: networkTimeout,
-        layer: 'inside-retries',
-        times: 1,
-      },
-      () => createRecord(entity, { name: 'once' }, at('2026-01-01T00:00:00Z'), { id: 'SKU-RETRY' }),
+    const { result, injected } = await withFault(lostAnswerRetriedBySdk('PutItemCommand'), () =>
+      createRecord(entity, { name: 'once' }, at('2026-01-01T00:00:00Z'), { id: 'SKU-RETRY' }),
     );
     expect(injected).toBe(1);
     expect(result.record).toMatchObject({ id: 'SKU-RETRY', name: 'once', version: 1 });

@@ -81,3 +81,15 @@ export const withFault = async <T>(
 /** An error the SDK's retry strategy treats as transient (a timed-out socket). */
 export const networkTimeout = (): Error =>
   Object.assign(new Error('socket timed out'), { name: 'TimeoutError' });
+
+/**
+ * The answer to the first `command` is lost after the database applied it, and the SDK
+ * retries the same request: what a dropped connection does to a write.
+ */
+export const lostAnswerRetriedBySdk = (command: string): Fault => ({
+  when: (name) => name === command,
+  at: 'after',
+  error: networkTimeout,
+  layer: 'inside-retries',
+  times: 1,
+});
