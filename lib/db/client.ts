@@ -15,7 +15,13 @@ export const db = (): DynamoDBDocumentClient => {
     region: AWS_REGION,
     maxAttempts: 4,
     ...(DYNAMODB_ENDPOINT
-      ? { endpoint: DYNAMODB_ENDPOINT, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
+      ? {
+          endpoint: DYNAMODB_ENDPOINT,
+          credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+          // Locally one process serves every request at once (a Lambda serves one), so its
+          // pool to DynamoDB Local is sized for many requests in flight.
+          requestHandler: { httpAgent: { keepAlive: true, maxSockets: 256 } },
+        }
       : {}),
   });
   documentClient = DynamoDBDocumentClient.from(base, {

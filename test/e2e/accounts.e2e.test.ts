@@ -1,6 +1,7 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { mapWithConcurrency } from '../../lib/core/retry';
 import { type CallResult, useApi } from '../support/api';
+import { captureErrorLog } from '../support/logs';
 import { recordRequests, withFault } from '../support/sdk';
 import { tableSnapshot } from '../support/table';
 
@@ -10,6 +11,8 @@ let finance = '';
 beforeAll(async () => {
   finance = await api.tokenFor('fiona', 'finance');
 });
+
+afterEach(() => vi.restoreAllMocks());
 
 const openAccount = async (currency = 'EUR') => {
   const created = await api.call('POST', '/accounts', { token: finance, body: { name: 'Till', currency } });
@@ -127,6 +130,7 @@ describe('accounts: exactly-once money movement', () => {
     const amounts = Array.from({ length: 60 }, (_, n) => 100 + n);
     let lost = 0;
     const failedOnce = new Set<number>();
+    const log = captureErrorLog();
     const { result: answers, injected } = await withFault(
       {
         // Every tenth deposit (amounts 100, 110, …) reaches the database and then loses its
@@ -158,6 +162,7 @@ describe('accounts: exactly-once money movement', () => {
     // One write in ten lost its response; the client saw each as a 500 and retried it.
     expect(injected).toBe(6);
     expect(lost).toBe(6);
+    expect(log.lines()).toHaveLength(6);
     expect(answers.every((answer) => answer.status === 201)).toBe(true);
     expect(answers.filter((answer) => answer.headers.get('idempotent-replayed') === 'true')).toHaveLength(
       injected,

@@ -1,6 +1,7 @@
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { setClockOffset } from '../../lib/clock';
 import { useApi } from '../support/api';
+import { captureErrorLog } from '../support/logs';
 import { lostAnswerRetriedBySdk, withFault } from '../support/sdk';
 import { tableSnapshot } from '../support/table';
 
@@ -22,7 +23,10 @@ const lostResponse = (command: string) => ({
   error: () => new Error('socket hang up after the write'),
 });
 
-afterEach(() => setClockOffset(0));
+afterEach(() => {
+  setClockOffset(0);
+  vi.restoreAllMocks();
+});
 
 describe('Idempotency-Key', () => {
   it('is remembered for 24 hours, decided by timestamps', async () => {
@@ -46,6 +50,7 @@ describe('Idempotency-Key', () => {
       headers: { 'if-match': '"1"', 'idempotency-key': 'put-lost-1' },
       body: { name: 'applied once' },
     };
+    const log = captureErrorLog();
     const { result: first, injected } = await withFault(
       { ...lostResponse('UpdateItemCommand'), layer: 'outside-retries' },
       () => api.call('PUT', `/annotations/${id}`, request),
@@ -60,6 +65,10 @@ describe('Idempotency-Key', () => {
       code: 'INTERNAL',
       requestId: first.body.requestId,
     });
+    // The cause is in the log, under the same request id, and never in the answer.
+    expect(log.lines()).toEqual([
+      { level: 'error', requestId: first.body.requestId, error: expect.stringContaining('socket hang up') },
+    ]);
 
     const retry = await api.call('PUT', `/annotations/${id}`, request);
     expect(retry.status).toBe(200);
@@ -72,11 +81,12 @@ describe('Idempotency-Key', () => {
   it('a create whose response was lost, retried with the same key, makes one record', async () => {
     const before = (await tableSnapshot()).length;
     const request = { token: alice, headers: { 'idempotency-key': 'create-lost-1' }, body: { name: 'once' } };
+    const log = captureErrorLog();
     const { result: first } = await withFault(
       { ...lostResponse('PutItemCommand'), layer: 'outside-retries' },
       () => api.call('POST', '/annotations', request),
     );
-    expect(first.status).toBe(500);
+    expect([first.status, log.lines().map((line) => line.requestId)]).toEqual([500, [first.body.requestId]]);
     const retry = await api.call('POST', '/annotations', request);
     expect(retry.status).toBe(201);
     expect(retry.headers.get('idempotent-replayed')).toBe('true');
@@ -162,11 +172,12 @@ describe('Idempotency-Key', () => {
   it('a keyed delete retried after a lost response answers 204 again', async () => {
     const { id } = await create();
     const request = { token: alice, headers: { 'if-match': '"1"', 'idempotency-key': 'del-1' } };
+    const log = captureErrorLog();
     const { result: first } = await withFault(
       { ...lostResponse('UpdateItemCommand'), layer: 'outside-retries' },
       () => api.call('DELETE', `/annotations/${id}`, request),
     );
-    expect(first.status).toBe(500);
+    expect([first.status, log.lines().map((line) => line.requestId)]).toEqual([500, [first.body.requestId]]);
     const retry = await api.call('DELETE', `/annotations/${id}`, request);
     expect(retry.status).toBe(204);
     expect(retry.headers.get('idempotent-replayed')).toBe('true');
