@@ -16,9 +16,10 @@ export interface Idempotency {
 /**
  * The marker a keyed write leaves on the item it writes, in the same request as the change,
  * so a retry whose first response was lost finds its own write instead of a false conflict.
- * Each marker is its own attribute, named after the version the write produced
- * (`idem@<version>`), so a record remembers the keys of its last MARKER_VERSIONS changes
- * (and of its create, for good) and no keyed write overwrites another's marker.
+ * A create's marker has its own attribute and is kept for good; a change's goes into one of
+ * MARKER_SLOTS attributes, chosen by the version it produced, so a record remembers the keys
+ * of its last MARKER_SLOTS keyed versions, holds at most MARKER_SLOTS + 1 markers whoever
+ * writes it, and no keyed write erases another's until that many versions later.
  */
 export interface IdempotencyMarker {
   /** Hash of the caller's sub and key. */
@@ -29,29 +30,24 @@ export interface IdempotencyMarker {
   at: number;
 }
 
-/** How many of a record's latest versions keep their marker (besides version 1, the create's). */
-export const MARKER_VERSIONS = 20;
+/** How many changes' markers a record keeps, in a ring (besides its create's). */
+export const MARKER_SLOTS = 20;
 
 const MARKER_PREFIX = 'idem@';
 
-/** The attribute holding the marker of the write that produced `version`. */
-export const markerAttribute = (version: number): string => `${MARKER_PREFIX}${version}`;
+/** The attribute holding the create's marker. */
+export const CREATE_MARKER = `${MARKER_PREFIX}create`;
+
+/** The ring slot where the change that produced `version` leaves its marker. */
+export const markerSlot = (version: number): string => `${MARKER_PREFIX}${version % MARKER_SLOTS}`;
+
+/** Every attribute a marker may be in: the create's and the ring's. */
+export const markerAttributes: readonly string[] = [
+  CREATE_MARKER,
+  ...Array.from({ length: MARKER_SLOTS }, (_, slot) => `${MARKER_PREFIX}${slot}`),
+];
 
 export const isMarkerAttribute = (name: string): boolean => name.startsWith(MARKER_PREFIX);
-
-/**
- * The versions whose markers an item at `version` may hold: its create's and those of its
- * latest MARKER_VERSIONS versions.
- */
-export const markerVersionsAt = (version: number): number[] => {
-  const versions = [1];
-  for (let kept = Math.max(2, version - MARKER_VERSIONS + 1); kept <= version; kept += 1) versions.push(kept);
-  return versions;
-};
-
-/** The marker a write producing `version` drops, so an item keeps a bounded number. */
-export const droppedMarkerVersion = (version: number): number | undefined =>
-  version - MARKER_VERSIONS > 1 ? version - MARKER_VERSIONS : undefined;
 
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('base64url');
 

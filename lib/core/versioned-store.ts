@@ -24,16 +24,16 @@ import {
 import { decodeCursor, encodeCursor } from './cursor';
 import { allOf, ExpressionBuilder, updateExpression } from './expression';
 import {
-  droppedMarkerVersion,
+  CREATE_MARKER,
   forItem,
   IDEMPOTENCY_WINDOW_MS,
   type Idempotency,
   idFromKey,
   isMarkerAttribute,
-  markerAttribute,
+  markerAttributes,
   markerFor,
   markerMatch,
-  markerVersionsAt,
+  markerSlot,
 } from './idempotency';
 import { activeLock, assertNotLockedOut, lockGuard } from './lease-guard';
 import { mapWithConcurrency, retryWithBackoff } from './retry';
@@ -176,14 +176,14 @@ const changeGuards = (x: ExpressionBuilder, precondition: Precondition, context:
     // The caller's copy is current: nobody changed the record since the version it read.
     clauses.push(`${x.name('version')} = ${x.value(precondition.version)}`);
   }
-  if (context.idempotency) clauses.push(...keyUnusedClauses(x, pinned(precondition), context));
+  if (context.idempotency) clauses.push(...keyUnusedClauses(x, context));
   clauses.push(lockGuard(x, context));
   return clauses;
 };
 
 /**
- * A keyed write needs the version it is based on: its marker is named after the version it
- * produces. `If-Match: *` with a key is pinned to a version first (`pinKeyedOverwrite`).
+ * A keyed write needs the version it is based on: its marker goes into the ring slot of the
+ * version it produces. `If-Match: *` with a key is pinned to a version first (`pinKeyedOverwrite`).
  */
 const pinned = (precondition: Precondition): number => {
   if (precondition.kind !== 'version') throw new Error('A keyed write must be pinned to a version.');
@@ -192,33 +192,26 @@ const pinned = (precondition: Precondition): number => {
 
 /**
  * This request's key went with no other request on this record within the window: none of
- * the markers an item at `version` keeps carries it. (The version clause already keeps the
- * same request from applying twice; these keep the key from serving two requests.)
+ * the record's markers carries it. (The version clause already keeps the same request from
+ * applying twice; these keep the key from serving two requests.)
  */
-const keyUnusedClauses = (x: ExpressionBuilder, version: number, context: WriteContext): string[] => {
+const keyUnusedClauses = (x: ExpressionBuilder, context: WriteContext): string[] => {
   const idempotency = context.idempotency as Idempotency;
   const key = x.value(idempotency.keyHash);
   const windowStart = x.value(context.now.getTime() - IDEMPOTENCY_WINDOW_MS);
-  return markerVersionsAt(version).map((kept) => {
-    const marker = x.name(markerAttribute(kept));
+  return markerAttributes.map((attribute) => {
+    const marker = x.name(attribute);
     return `attribute_not_exists(${marker}) OR ${marker}.${x.name('k')} <> ${key} OR ${marker}.${x.name('at')} < ${windowStart}`;
   });
 };
 
-/** Leaves the key's marker on the version this write produces, and drops the oldest kept one. */
-const markerUpdates = (
-  x: ExpressionBuilder,
-  precondition: Precondition,
-  context: WriteContext,
-): { set: string[]; remove: string[] } => {
-  if (!context.idempotency) return { set: [], remove: [] };
-  const produced = pinned(precondition) + 1;
-  const dropped = droppedMarkerVersion(produced);
-  return {
-    set: [`${x.name(markerAttribute(produced))} = ${x.value(markerFor(context.idempotency, context.now))}`],
-    remove: dropped === undefined ? [] : [x.name(markerAttribute(dropped))],
-  };
-};
+/** Leaves the key's marker in the ring slot of the version this write produces. */
+const markerUpdates = (x: ExpressionBuilder, precondition: Precondition, context: WriteContext): string[] =>
+  context.idempotency
+    ? [
+        `${x.name(markerSlot(pinned(precondition) + 1))} = ${x.value(markerFor(context.idempotency, context.now))}`,
+      ]
+    : [];
 
 /** The UpdateItem input of a change, without ReturnValues: used alone and inside batch transactions. */
 /** More conditions and updates on top of a change: what an aggregate's header adds. */
@@ -245,9 +238,9 @@ export const changeRequest = (
     `${x.name('updatedAt')} = ${x.value(context.now.toISOString())}`,
     `${x.name('updatedBy')} = ${x.value(context.actor)}`,
     ...(extras.set?.(x) ?? []),
-    ...markers.set,
+    ...markers,
   );
-  const remove = [...change.remove.map((field) => x.name(field)), ...markers.remove];
+  const remove = change.remove.map((field) => x.name(field));
   return {
     TableName: tableName(),
     Key: keyOf(entity, id),
@@ -326,7 +319,7 @@ export const newRecordItem = (
     updatedAt: now,
     updatedBy: context.actor,
     // The create's marker is never dropped: a retried keyed create always finds its record.
-    ...(context.idempotency ? { [markerAttribute(1)]: markerFor(context.idempotency, context.now) } : {}),
+    ...(context.idempotency ? { [CREATE_MARKER]: markerFor(context.idempotency, context.now) } : {}),
   };
 };
 
@@ -503,9 +496,9 @@ const deletePinned = async (
     `${x.name('version')} = ${x.name('version')} + ${x.value(1)}`,
     `${x.name('updatedAt')} = ${x.value(context.now.toISOString())}`,
     `${x.name('updatedBy')} = ${x.value(context.actor)}`,
-    ...markers.set,
+    ...markers,
   ];
-  const remove = [...['gsi1pk', 'gsi1sk', ...entity.fields].map((field) => x.name(field)), ...markers.remove];
+  const remove = ['gsi1pk', 'gsi1sk', ...entity.fields].map((field) => x.name(field));
   try {
     await db().send(
       new UpdateCommand({

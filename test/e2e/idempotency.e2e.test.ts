@@ -277,7 +277,7 @@ describe('Idempotency-Key', () => {
       'true',
       21,
     ]);
-    await others(21, 22); // version 22 drops the marker of version 2
+    await others(21, 22); // version 22's marker takes the ring slot of version 2's
     const tooLate = await api.call('PATCH', `/annotations/${id}`, mine);
     expect([tooLate.status, tooLate.body.code, tooLate.body.current.version]).toEqual([
       412,
@@ -288,6 +288,28 @@ describe('Idempotency-Key', () => {
       name.startsWith('idem@'),
     );
     expect(markers).toHaveLength(20);
+  });
+
+  it('a record holds at most 21 markers however keyed and unkeyed writes mix', async () => {
+    const created = await api.call('POST', '/annotations', {
+      token: alice,
+      headers: { 'idempotency-key': 'ring-create' },
+      body: { name: 'ring' },
+    });
+    const id = created.body.id as string;
+    let version = 1;
+    for (const keyed of [...Array(25).fill(true), ...Array(25).fill(false), ...Array(25).fill(true)]) {
+      const answer = await api.call('PATCH', `/annotations/${id}`, {
+        token: bob,
+        headers: { 'if-match': `"${version}"`, ...(keyed ? { 'idempotency-key': `ring-${version}` } : {}) },
+        body: { name: `ring ${version}` },
+      });
+      expect(answer.status).toBe(200);
+      version = answer.body.version;
+    }
+    const item = (await tableSnapshot()).find((stored) => stored.id === id) ?? {};
+    expect(version).toBe(76);
+    expect(Object.keys(item).filter((name) => name.startsWith('idem@'))).toHaveLength(21);
   });
 
   it('a key reused on the same record after its 24 hours is a new request, not a conflict', async () => {
