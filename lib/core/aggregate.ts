@@ -276,7 +276,11 @@ const resolveFailedHeader = (
   if (match === 'replay') return { replayed: true, header: item };
   if (match === 'reused') throw new IdempotencyKeyReusedError();
   assertNotLockedOut(item, context);
-  if (write.headerOnly && changeIsPresent(item, write.headerOnly)) return { replayed: false, header: item };
+  // Already applied: a stale request whose change the header holds changes nothing. (A
+  // current one goes on to the state check: the condition failed for another reason.)
+  const stale = write.precondition.kind === 'version' && write.precondition.version < Number(item.version);
+  if (stale && write.headerOnly && changeIsPresent(item, write.headerOnly))
+    return { replayed: false, header: item };
   if (write.precondition.kind === 'version' && item.version !== write.precondition.version) {
     throw new StaleDataError(toPublicRecord(item));
   }
@@ -338,7 +342,10 @@ export const writeHeader = (
     precondition,
     context,
     (pinned) => writePinnedHeader(spec, id, pinned, write, context),
-    (header) => ({ header, version: Number(header.version), replayed: true }),
+    (header) => {
+      assertNotDeleted(header, context.now);
+      return { header, version: Number(header.version), replayed: true };
+    },
   );
 
 const writePinnedHeader = async (

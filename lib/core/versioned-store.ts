@@ -258,6 +258,7 @@ export const changeRequest = (
 export const resolveFailedChange = (
   item: StoredItem | undefined,
   change: Change,
+  precondition: Precondition,
   context: WriteContext,
 ): WriteResult => {
   if (!item) throw new NotFoundError();
@@ -267,7 +268,10 @@ export const resolveFailedChange = (
   if (match === 'replay') return { record: toPublicRecord(item), replayed: true };
   if (match === 'reused') throw new IdempotencyKeyReusedError();
   assertNotLockedOut(item, context);
-  if (changeIsPresent(item, change)) return { record: toPublicRecord(item), replayed: false };
+  // Already applied, for a request based on an older version (one naming a version the
+  // record never had is stale, whatever it holds).
+  const future = precondition.kind === 'version' && precondition.version > Number(item.version);
+  if (!future && changeIsPresent(item, change)) return { record: toPublicRecord(item), replayed: false };
   throw new StaleDataError(toPublicRecord(item));
 };
 
@@ -400,7 +404,11 @@ export const changeRecord = (
     precondition,
     context,
     (pinnedPrecondition) => changePinned(entity, id, pinnedPrecondition, change, context),
-    (item) => ({ record: toPublicRecord(item), replayed: true }),
+    (item) => {
+      // A change applied before answers as applied, unless the record was deleted since.
+      assertNotDeleted(item, context.now);
+      return { record: toPublicRecord(item), replayed: true };
+    },
   );
 
 /** Reads of a keyed `If-Match: *` write before it answers WRITE_CONTENTION. */
@@ -457,7 +465,7 @@ const changePinned = async (
   } catch (error) {
     const failure = conditionFailure(error);
     if (!failure) return translateSdkError(error);
-    return resolveFailedChange(failure.item, change, context);
+    return resolveFailedChange(failure.item, change, precondition, context);
   }
 };
 
@@ -696,6 +704,7 @@ export const changeAll = async (
           const { record, replayed } = resolveFailedChange(
             reason.item,
             { set: update.set, remove: [] },
+            { kind: 'version', version: update.version },
             contexts[index] as WriteContext,
           );
           if (replayed) replayedIds.add(update.id);

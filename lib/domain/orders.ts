@@ -319,12 +319,13 @@ export const patchLine = (
     const match = markerMatch(order.header, context.idempotency, context.now);
     if (match === 'replay') return answer(before ?? { lineId }, true);
     if (match === 'reused') throw new IdempotencyKeyReusedError();
+    assertNotLockedOut(order.header, context);
     if (!before) {
       if (version !== current) throw new StaleDataError(orderView(order));
       throw new NotFoundError('No such line.');
     }
     // Already applied: a stale request whose change the line holds changes nothing.
-    if (version !== current && changeIsPresent(before, change)) return answer(before, false);
+    if (version < current && changeIsPresent(before, change)) return answer(before, false);
     const expect = Object.fromEntries(Object.keys(patch).map((field) => [field, before[field]]));
     const result = await writeAggregate(
       orderEntity,
@@ -367,10 +368,12 @@ export const removeLine = (
     );
     return { body: { orderId: id, version: result.version }, replayed: result.replayed };
   }).catch((error: unknown) => {
-    // Already applied: a stale removal of a line the current order no longer has changes nothing.
-    const lines = error instanceof StaleDataError ? (error.current.lines as OrderLine[]) : undefined;
-    if (!lines || lines.some((line) => line.lineId === lineId)) throw error;
-    return { body: { orderId: id, version: (error as StaleDataError).current.version }, replayed: false };
+    // Already applied: a stale removal of a line the current order no longer has changes
+    // nothing. (A line that never was cannot be told from one removed since: also 200.)
+    if (!(error instanceof StaleDataError) || precondition.kind !== 'version') throw error;
+    const { lines, version } = error.current as { lines: OrderLine[]; version: number };
+    if (precondition.version > version || lines.some((line) => line.lineId === lineId)) throw error;
+    return { body: { orderId: id, version }, replayed: false };
   });
 
 /**
@@ -387,11 +390,11 @@ export const replaceOrder = (
   withCurrentOrder(id, async () => {
     const stored = await readAggregate(orderEntity, id);
     const current = Number(stored.header.version);
-    // What the write's own condition would decide, decided from the read: lock, replay, stale.
-    assertNotLockedOut(stored.header, context);
+    // What the write's own condition would decide, decided from the read: replay, lock, stale.
     const match = markerMatch(stored.header, context.idempotency, context.now);
     if (match === 'replay') return { order: orderView(stored), replayed: true };
     if (match === 'reused') throw new IdempotencyKeyReusedError();
+    assertNotLockedOut(stored.header, context);
     if (precondition.kind === 'version' && precondition.version !== current) {
       throw new StaleDataError(orderView(stored));
     }

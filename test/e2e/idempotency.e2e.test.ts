@@ -252,6 +252,29 @@ describe('Idempotency-Key', () => {
     expect([stored.body.name, stored.body.version]).toEqual(['bob', 3]);
   });
 
+  it('a keyed overwrite retried after the record was deleted is 410, not a replay of a tombstone', async () => {
+    const { id } = await create();
+    const overwrite = {
+      token: alice,
+      headers: { 'if-match': '*', 'idempotency-key': 'star-del' },
+      body: { name: 'a' },
+    };
+    const first = await api.call('PUT', `/annotations/${id}`, overwrite);
+    await api.call('DELETE', `/annotations/${id}`, { token: bob, headers: { 'if-match': '"2"' } });
+    const retry = await api.call('PUT', `/annotations/${id}`, overwrite);
+    expect([first.status, retry.status, retry.body.code]).toEqual([200, 410, 'GONE']);
+  });
+
+  it('a change naming a version the record never had is stale, even if it holds the change', async () => {
+    const { id } = await create('same');
+    const future = await api.call('PATCH', `/annotations/${id}`, {
+      token: alice,
+      headers: { 'if-match': '"9"' },
+      body: { name: 'same' },
+    });
+    expect([future.status, future.body.code, future.body.current.version]).toEqual([412, 'STALE_DATA', 1]);
+  });
+
   it('a keyed change retried after others changed the same field answers success, for the last 20 versions', async () => {
     const { id } = await create();
     const mine = {

@@ -457,6 +457,62 @@ describe('locks', () => {
     expect(write.status).toBe(423);
   });
 
+  it('the already-applied rule never passes a lock, a state or a version the order never had', async () => {
+    const order = await createOrder();
+    const lineId = order.lines[0]?.lineId;
+    const edit = { quantity: 20 };
+    await api.call('PATCH', `/orders/${order.id}/lines/${lineId}`, {
+      token: sales,
+      headers: { 'if-match': '"1"' },
+      body: edit,
+    });
+    const lock = await api.call('POST', lockPath(order.id), { token: sales });
+    const locked = await api.call('PATCH', `/orders/${order.id}/lines/${lineId}`, {
+      token: sales2,
+      headers: { 'if-match': '"1"' },
+      body: edit,
+    });
+    expect([lock.status, locked.status, locked.body.code]).toEqual([201, 423, 'LOCKED']);
+    await api.call('DELETE', lockPath(order.id), {
+      token: sales,
+      headers: { 'lock-token': lock.body.token },
+    });
+    const future = await api.call('DELETE', `/orders/${order.id}/lines/never-was`, {
+      token: sales,
+      headers: { 'if-match': '"77"' },
+    });
+    expect([future.status, future.body.code]).toEqual([412, 'STALE_DATA']);
+    const approved = await api.call('POST', `/orders/${order.id}/transitions`, {
+      token: supervisor,
+      headers: { 'if-match': '"2"' },
+      body: { to: 'approved' },
+    });
+    const again = await api.call('POST', `/orders/${order.id}/transitions`, {
+      token: supervisor,
+      headers: { 'if-match': '"3"' },
+      body: { to: 'approved' },
+    });
+    expect([approved.status, again.status, again.body.code]).toEqual([200, 409, 'INVALID_STATE']);
+  });
+
+  it('a keyed PUT of an order retried after someone else locked it answers as applied', async () => {
+    const order = await createOrder();
+    const request = {
+      token: sales,
+      headers: { 'if-match': '"1"', 'idempotency-key': 'put-before-lock' },
+      body: { customer: 'ACME', lines: [line('Z')] },
+    };
+    const first = await api.call('PUT', `/orders/${order.id}`, request);
+    const lock = await api.call('POST', lockPath(order.id), { token: sales2 });
+    const retry = await api.call('PUT', `/orders/${order.id}`, request);
+    expect([first.status, lock.status, retry.status, retry.headers.get('idempotent-replayed')]).toEqual([
+      200,
+      201,
+      200,
+      'true',
+    ]);
+  });
+
   it('an acquisition or release whose answer was lost and that the SDK retries happens once', async () => {
     const order = await createOrder();
     const lostOnce = lostAnswerRetriedBySdk('UpdateItemCommand');
