@@ -19,6 +19,7 @@ import { markerMatch } from './idempotency';
 import { assertNotLockedOut } from './lease-guard';
 import { conditionFailure, type StoredItem, transactionCancellation, translateSdkError } from './sdk-errors';
 import {
+  appliedChange,
   assertNotDeleted,
   type Change,
   changeIsPresent,
@@ -342,9 +343,20 @@ export const writeHeader = (
     precondition,
     context,
     (pinned) => writePinnedHeader(spec, id, pinned, write, context),
-    (header) => {
-      assertNotDeleted(header, context.now);
-      return { header, version: Number(header.version), replayed: true };
+    {
+      request: (pinned) => ({
+        Update: {
+          ...changeRequest(spec, id, pinned, write.header, context, headerExtras(spec, write)),
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        },
+      }),
+      answer: (item) => {
+        const header = appliedChange(item, write.header, context);
+        return { header, version: Number(header.version), replayed: false };
+      },
+      // The state allows the write: otherwise INVALID_STATE, not another read.
+      explain: (item) =>
+        resolveFailedHeader(spec, item, { ...write, precondition: { kind: 'any' } }, context),
     },
   );
 

@@ -35,6 +35,7 @@ import {
   markerMatch,
   markerSlot,
 } from './idempotency';
+import { type TransactItem, transactOnce } from './idempotent-transaction';
 import { activeLock, assertNotLockedOut, lockGuard } from './lease-guard';
 import { mapWithConcurrency, retryWithBackoff } from './retry';
 import {
@@ -404,45 +405,86 @@ export const changeRecord = (
     precondition,
     context,
     (pinnedPrecondition) => changePinned(entity, id, pinnedPrecondition, change, context),
-    (item) => {
-      // A change applied before answers as applied, unless the record was deleted since.
-      assertNotDeleted(item, context.now);
-      return { record: toPublicRecord(item), replayed: true };
+    {
+      request: (pinnedPrecondition) => ({
+        Update: {
+          ...changeRequest(entity, id, pinnedPrecondition, change, context),
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        },
+      }),
+      answer: (item) => ({ record: toPublicRecord(appliedChange(item, change, context)), replayed: false }),
     },
   );
 
 /** Reads of a keyed `If-Match: *` write before it answers WRITE_CONTENTION. */
 const PIN_ATTEMPTS = 4;
 
+/** How a keyed `If-Match: *` write is made once it is pinned to the version it read. */
+export interface KeyedOverwrite<T extends { replayed: boolean }> {
+  /** The write as one transaction item, conditioned on the version read. */
+  request: (pinnedPrecondition: Precondition) => TransactItem;
+  /** The answer, computed from the item as read: the write applies to exactly that version. */
+  answer: (item: StoredItem) => T;
+  /** Throws what a failed condition means beyond a moved version (say, a state); optional. */
+  explain?: (item: StoredItem) => void;
+}
+
 /**
- * Runs `write` under the precondition. `If-Match: *` with an Idempotency-Key first reads the
- * record once: a request applied before is answered from its marker (`replay`), and the
- * write is pinned to the version it read, since its marker is named after the version it
- * produces. A write that slips in between is no reason to refuse an overwrite: read again.
+ * Runs `write` under the precondition. `If-Match: *` with an Idempotency-Key instead reads
+ * the record once, pins the write to the version it read (its marker goes into that
+ * version's ring slot) and makes it in one transaction with the key's own record, as money
+ * moves do: a repeat within 24 h gets the first answer from that record, however many
+ * writes came since, and is never applied twice. A write that slips in between the read and
+ * the transaction is no reason to refuse an overwrite: read again.
  */
-export const pinKeyedOverwrite = async <T>(
+export const pinKeyedOverwrite = async <T extends { replayed: boolean }>(
   entity: EntitySpec,
   id: string,
   precondition: Precondition,
   context: WriteContext,
   write: (pinnedPrecondition: Precondition) => Promise<T>,
-  replay: (item: StoredItem) => T,
+  overwrite: KeyedOverwrite<T>,
 ): Promise<T> => {
-  if (precondition.kind === 'version' || !context.idempotency) return write(precondition);
+  const { idempotency } = context;
+  if (precondition.kind === 'version' || !idempotency) return write(precondition);
   for (let attempt = 1; attempt <= PIN_ATTEMPTS; attempt += 1) {
     const item = await readItem(entity, id);
     if (!item) throw new NotFoundError();
-    const match = markerMatch(item, context.idempotency, context.now);
-    if (match === 'replay') return replay(item);
-    if (match === 'reused') throw new IdempotencyKeyReusedError();
-    assertNotDeleted(item, context.now);
+    if (markerMatch(item, idempotency, context.now) === 'reused') throw new IdempotencyKeyReusedError();
     try {
-      return await write({ kind: 'version', version: Number(item.version) });
+      const { response, replayed } = await transactOnce(
+        idempotency,
+        [overwrite.request({ kind: 'version', version: Number(item.version) })],
+        overwrite.answer(item),
+        (_index, failed) => {
+          if (!failed) throw new NotFoundError();
+          assertNotDeleted(failed, context.now);
+          assertNotLockedOut(failed, context);
+          overwrite.explain?.(failed);
+          // The version moved since the read: read again.
+          throw new StaleDataError(toPublicRecord(failed));
+        },
+        context,
+      );
+      return { ...response, replayed };
     } catch (error) {
       if (!(error instanceof StaleDataError)) throw error;
     }
   }
   throw new WriteContentionError(1);
+};
+
+/** The item a change makes of `item`: what a transaction, which returns nothing, wrote. */
+export const appliedChange = (item: StoredItem, change: Change, context: WriteContext): StoredItem => {
+  const next: StoredItem = {
+    ...item,
+    ...change.set,
+    version: Number(item.version) + 1,
+    updatedAt: context.now.toISOString(),
+    updatedBy: context.actor,
+  };
+  for (const field of change.remove) delete next[field];
+  return next;
 };
 
 /** changeRecord once its precondition is a version, or `*` without a key. */
@@ -485,15 +527,19 @@ export const deleteRecord = (
     precondition,
     context,
     (pinnedPrecondition) => deletePinned(entity, id, pinnedPrecondition, context),
-    () => ({ replayed: true }),
+    {
+      request: (pinnedPrecondition) => ({
+        Update: {
+          ...deleteRequest(entity, id, pinnedPrecondition, context),
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        },
+      }),
+      answer: () => ({ replayed: false }),
+    },
   );
 
-const deletePinned = async (
-  entity: EntitySpec,
-  id: string,
-  precondition: Precondition,
-  context: WriteContext,
-): Promise<{ replayed: boolean }> => {
+/** The UpdateItem input of a delete (a tombstone), without ReturnValues. */
+const deleteRequest = (entity: EntitySpec, id: string, precondition: Precondition, context: WriteContext) => {
   const x = new ExpressionBuilder();
   const condition = allOf(changeGuards(x, precondition, context));
   const markers = markerUpdates(x, precondition, context);
@@ -507,15 +553,26 @@ const deletePinned = async (
     ...markers,
   ];
   const remove = ['gsi1pk', 'gsi1sk', ...entity.fields].map((field) => x.name(field));
+  return {
+    TableName: tableName(),
+    Key: keyOf(entity, id),
+    UpdateExpression: updateExpression(set, remove),
+    ConditionExpression: condition,
+    ...x.attributes(),
+  } satisfies UpdateCommandInput;
+};
+
+const deletePinned = async (
+  entity: EntitySpec,
+  id: string,
+  precondition: Precondition,
+  context: WriteContext,
+): Promise<{ replayed: boolean }> => {
   try {
     await db().send(
       new UpdateCommand({
-        TableName: tableName(),
-        Key: keyOf(entity, id),
-        UpdateExpression: updateExpression(set, remove),
-        ConditionExpression: condition,
+        ...deleteRequest(entity, id, precondition, context),
         ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        ...x.attributes(),
       }),
     );
     return { replayed: false };

@@ -252,7 +252,36 @@ describe('Idempotency-Key', () => {
     expect([stored.body.name, stored.body.version]).toEqual(['bob', 3]);
   });
 
-  it('a keyed overwrite retried after the record was deleted is 410, not a replay of a tombstone', async () => {
+  it('a keyed overwrite repeated after many newer versions gets its first answer and is not applied again', async () => {
+    const { id } = await create();
+    const overwrite = {
+      token: alice,
+      headers: { 'if-match': '*', 'idempotency-key': 'star-long' },
+      body: { name: 'alice' },
+    };
+    const first = await api.call('PUT', `/annotations/${id}`, overwrite);
+    for (let version = 2; version < 30; version += 1) {
+      const answer = await api.call('PATCH', `/annotations/${id}`, {
+        token: bob,
+        headers: { 'if-match': `"${version}"`, 'idempotency-key': `bob-long-${version}` },
+        body: { name: `bob ${version}` },
+      });
+      expect(answer.status).toBe(200);
+    }
+    const before = await tableSnapshot();
+    const repeat = await api.call('PUT', `/annotations/${id}`, overwrite);
+    expect([repeat.status, repeat.headers.get('idempotent-replayed')]).toEqual([200, 'true']);
+    expect(repeat.body).toEqual(first.body);
+    expect(await tableSnapshot()).toEqual(before);
+    const other = await create();
+    const reused = await api.call('PUT', `/annotations/${other.id}`, {
+      ...overwrite,
+      body: { name: 'elsewhere' },
+    });
+    expect([reused.status, reused.body.code]).toEqual([422, 'IDEMPOTENCY_KEY_REUSED']);
+  });
+
+  it('a keyed overwrite repeated after the record was deleted gets its first answer, not the tombstone', async () => {
     const { id } = await create();
     const overwrite = {
       token: alice,
@@ -261,8 +290,14 @@ describe('Idempotency-Key', () => {
     };
     const first = await api.call('PUT', `/annotations/${id}`, overwrite);
     await api.call('DELETE', `/annotations/${id}`, { token: bob, headers: { 'if-match': '"2"' } });
-    const retry = await api.call('PUT', `/annotations/${id}`, overwrite);
-    expect([first.status, retry.status, retry.body.code]).toEqual([200, 410, 'GONE']);
+    const repeat = await api.call('PUT', `/annotations/${id}`, overwrite);
+    expect([first.status, repeat.status, repeat.headers.get('idempotent-replayed')]).toEqual([
+      200,
+      200,
+      'true',
+    ]);
+    expect(repeat.body).toEqual(first.body);
+    expect((await api.call('GET', `/annotations/${id}`, { token: alice })).status).toBe(410);
   });
 
   it('a change naming a version the record never had is stale, even if it holds the change', async () => {

@@ -266,6 +266,28 @@ describe('orders: one versioned aggregate', () => {
     expect(created.text).toContain(`"total":${exact}`);
   });
 
+  it('keyed header writes with If-Match: * replay their first answer and still meet the state machine', async () => {
+    const order = await createOrder();
+    const approve = {
+      token: supervisor,
+      headers: { 'if-match': '*', 'idempotency-key': 'approve-star' },
+      body: { to: 'approved' },
+    };
+    const first = await api.call('POST', `/orders/${order.id}/transitions`, approve);
+    const repeat = await api.call('POST', `/orders/${order.id}/transitions`, approve);
+    expect([first.status, first.body.status, first.body.version]).toEqual([200, 'approved', 2]);
+    expect([repeat.status, repeat.headers.get('idempotent-replayed')]).toEqual([200, 'true']);
+    expect(repeat.body).toEqual(first.body);
+    const before = await tableSnapshot();
+    const edit = await api.call('PATCH', `/orders/${order.id}`, {
+      token: sales,
+      headers: { 'if-match': '*', 'idempotency-key': 'notes-star' },
+      body: { notes: 'too late' },
+    });
+    expect([edit.status, edit.body.code, edit.body.state]).toEqual([409, 'INVALID_STATE', 'approved']);
+    expect(await tableSnapshot()).toEqual(before);
+  });
+
   it('transitions follow the state machine and its roles', async () => {
     const order = await createOrder();
     const move = (token: string, version: number, to: string) =>

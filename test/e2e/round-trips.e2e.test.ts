@@ -57,7 +57,7 @@ describe('round trips per annotation route', () => {
     });
   });
 
-  it('If-Match: * is one UpdateItem; with an Idempotency-Key it reads once to pin the version', async () => {
+  it('If-Match: * is one UpdateItem; with an Idempotency-Key a read, then one transaction with the key', async () => {
     const { id } = await create();
     expect(
       await counted('PATCH', `/annotations/${id}`, { headers: { 'if-match': '*' }, body: { name: 'star' } }),
@@ -67,7 +67,7 @@ describe('round trips per annotation route', () => {
         headers: { 'if-match': '*', 'idempotency-key': 'rt-star' },
         body: { name: 'keyed star' },
       }),
-    ).toEqual({ status: 200, commands: ['GetItemCommand', 'UpdateItemCommand'] });
+    ).toEqual({ status: 200, commands: ['GetItemCommand', 'TransactWriteItemsCommand'] });
   });
 
   it('PUT, PATCH and DELETE: one UpdateItem each, with or without an Idempotency-Key', async () => {
