@@ -36,6 +36,7 @@ import {
   NotFoundError,
   StaleDataError,
   ValidationError,
+  WriteContentionError,
 } from '../errors';
 import type { Role } from './roles';
 
@@ -164,14 +165,30 @@ export const orderView = ({ header, children }: Aggregate, now = new Date()): Pu
   };
 };
 
-/** A stale order answer carries the whole current order: one more Query for its lines (API.md §4). */
-const withCurrentOrder = async <T>(id: string, write: () => Promise<T>): Promise<T> => {
-  try {
-    return await write();
-  } catch (error) {
-    if (error instanceof StaleDataError)
+/** Attempts of an `If-Match: *` order write whose pinned version keeps moving. */
+const OVERWRITE_ATTEMPTS = 4;
+
+/**
+ * A stale order answer carries the whole current order: one more Query for its lines
+ * (API.md §4). `If-Match: *` is pinned to a version it read; a write that slipped in since
+ * is no conflict for it, so it runs again, then answers WRITE_CONTENTION.
+ */
+const withCurrentOrder = async <T>(
+  id: string,
+  precondition: Precondition,
+  write: () => Promise<T>,
+): Promise<T> => {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await write();
+    } catch (error) {
+      if (!(error instanceof StaleDataError)) throw error;
+      if (precondition.kind === 'any') {
+        if (attempt < OVERWRITE_ATTEMPTS) continue;
+        throw new WriteContentionError(1);
+      }
       throw new StaleDataError(orderView(await readAggregate(orderEntity, id)));
-    throw error;
+    }
   }
 };
 
@@ -220,7 +237,7 @@ export const patchOrder = (
   patch: { customer?: string | undefined; notes?: string | null | undefined },
   context: WriteContext,
 ): Promise<{ header: PublicRecord; replayed: boolean }> =>
-  withCurrentOrder(id, async () => {
+  withCurrentOrder(id, precondition, async () => {
     const change = mergePatch(patch);
     const result = await writeHeader(
       orderEntity,
@@ -245,7 +262,7 @@ export const transitionOrder = (
   if (!move.roles.some((role) => roles.includes(role))) {
     throw new ForbiddenError(`Moving an order to ${to} needs one of: ${move.roles.join(', ')}.`);
   }
-  return withCurrentOrder(id, async () => {
+  return withCurrentOrder(id, precondition, async () => {
     const result = await writeHeader(
       orderEntity,
       id,
@@ -267,7 +284,7 @@ export const addLine = (
   body: { orderId: string; version: number; line: Record<string, unknown> };
   replayed: boolean;
 }> =>
-  withCurrentOrder(id, async () => {
+  withCurrentOrder(id, precondition, async () => {
     // A keyed add derives the line id from the key, so its replay can find the line it added.
     const lineId = context.idempotency ? idFromKey(context.idempotency.keyHash) : newId();
     const result = await writeAggregate(
@@ -306,7 +323,7 @@ export const patchLine = (
   body: { orderId: string; version: number; line: Record<string, unknown> };
   replayed: boolean;
 }> =>
-  withCurrentOrder(id, async () => {
+  withCurrentOrder(id, precondition, async () => {
     const order = await readAggregate(orderEntity, id);
     const current = Number(order.header.version);
     const version = precondition.kind === 'version' ? precondition.version : current;
@@ -353,7 +370,7 @@ export const removeLine = (
   precondition: Precondition,
   context: WriteContext,
 ): Promise<{ body: { orderId: string; version: number }; replayed: boolean }> =>
-  withCurrentOrder(id, async () => {
+  withCurrentOrder(id, precondition, async () => {
     const result = await writeAggregate(
       orderEntity,
       id,
@@ -387,7 +404,7 @@ export const replaceOrder = (
   input: Omit<z.infer<typeof replaceOrderSchema>, 'version'>,
   context: WriteContext,
 ): Promise<{ order: PublicRecord; replayed: boolean }> =>
-  withCurrentOrder(id, async () => {
+  withCurrentOrder(id, precondition, async () => {
     const stored = await readAggregate(orderEntity, id);
     const current = Number(stored.header.version);
     // What the write's own condition would decide, decided from the read: replay, lock, stale.

@@ -3,7 +3,7 @@ import { ApiError, createApiClient } from '../../lib/client/api-client';
 import { setClockOffset } from '../../lib/clock';
 import { updateWithRetry } from '../../lib/core/retry';
 import { useApi } from '../support/api';
-import { lostAnswerRetriedBySdk, recordRequests, withFault } from '../support/sdk';
+import { interleave, lostAnswerRetriedBySdk, recordRequests, withFault } from '../support/sdk';
 import { tableSnapshot } from '../support/table';
 
 const api = useApi();
@@ -286,6 +286,31 @@ describe('orders: one versioned aggregate', () => {
     });
     expect([edit.status, edit.body.code, edit.body.state]).toEqual([409, 'INVALID_STATE', 'approved']);
     expect(await tableSnapshot()).toEqual(before);
+  });
+
+  it('a line edit with If-Match: * that another write overtakes between its read and its write still applies', async () => {
+    const order = await createOrder();
+    const [first, second] = order.lines;
+    const { result, interleaved } = await interleave(
+      'TransactWriteItemsCommand',
+      () =>
+        api.call('PATCH', `/orders/${order.id}/lines/${second?.lineId}`, {
+          token: sales2,
+          headers: { 'if-match': '"1"' },
+          body: { quantity: 7 },
+        }),
+      () =>
+        api.call('PATCH', `/orders/${order.id}/lines/${first?.lineId}`, {
+          token: sales,
+          headers: { 'if-match': '*' },
+          body: { quantity: 3 },
+        }),
+    );
+    expect([interleaved, result.status, result.body.version, result.body.line.quantity]).toEqual([
+      1, 200, 3, 3,
+    ]);
+    const stored = await api.call('GET', `/orders/${order.id}`, { token: sales });
+    expect(stored.body.lines.map((l: { quantity: number }) => l.quantity)).toEqual([3, 7]);
   });
 
   it('transitions follow the state machine and its roles', async () => {

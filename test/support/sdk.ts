@@ -93,3 +93,32 @@ export const lostAnswerRetriedBySdk = (command: string): Fault => ({
   layer: 'inside-retries',
   times: 1,
 });
+
+/**
+ * Runs `interlude` (say, another user's write) just before the first `command` that `fn`
+ * sends, then lets that command go on: a race placed exactly between a read and a write.
+ */
+export const interleave = async <T>(
+  command: string,
+  interlude: () => Promise<unknown>,
+  fn: () => Promise<T>,
+): Promise<{ result: T; interleaved: number }> => {
+  let interleaved = 0;
+  const name = `test-interleave-${counter++}`;
+  stack().add(
+    ((next: (args: unknown) => Promise<unknown>, context: HandlerExecutionContext) =>
+      async (args: unknown) => {
+        if (interleaved === 0 && context.commandName === command) {
+          interleaved++;
+          await interlude();
+        }
+        return next(args);
+      }) as never,
+    { step: 'initialize', name },
+  );
+  try {
+    return { result: await fn(), interleaved };
+  } finally {
+    stack().remove(name);
+  }
+};
