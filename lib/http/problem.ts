@@ -5,6 +5,9 @@ import type { ApiResult } from './response';
 export const problemType = (code: string): string =>
   `https://no-lost-updates.dev/problems/${code.toLowerCase().replaceAll('_', '-')}`;
 
+/** The members RFC 9457 and API.md define; an extension of the same name is dropped. */
+const PROBLEM_MEMBERS = new Set(['type', 'title', 'status', 'detail', 'code', 'requestId']);
+
 /**
  * The problem+json answer for any error. AppErrors say what they are; anything else is
  * a 500 that shows only the request id, never a message, stack or AWS error name.
@@ -26,15 +29,15 @@ export const problemResult = (
   return {
     statusCode: status,
     headers: { 'content-type': 'application/problem+json', ...error.headers },
-    // Extensions first: they can never overwrite the members RFC 9457 defines.
     body: JSON.stringify({
-      ...error.extensions,
       type: problemType(error.code),
       title: error.title,
       status,
       detail: error.message,
       code: error.code,
       requestId,
+      // Extensions follow, and can never overwrite the members above.
+      ...Object.fromEntries(Object.entries(error.extensions).filter(([name]) => !PROBLEM_MEMBERS.has(name))),
     }),
   };
 };
