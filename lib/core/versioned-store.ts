@@ -214,7 +214,6 @@ const markerUpdates = (x: ExpressionBuilder, precondition: Precondition, context
       ]
     : [];
 
-/** The UpdateItem input of a change, without ReturnValues: used alone and inside batch transactions. */
 /** More conditions and updates on top of a change: what an aggregate's header adds. */
 export interface ChangeExtras {
   clauses?: (x: ExpressionBuilder) => string[];
