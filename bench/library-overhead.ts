@@ -22,7 +22,7 @@ const main = async (): Promise<void> => {
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });
   await ensureTable(admin, process.env.TABLE_NAME);
-  const { changeRecord, createRecord } = await import('../lib/core/versioned-store');
+  const { changeRecord, createRecord } = await import('../lib/core/record-store');
   const entity = { type: 'BENCH', fields: ['name'] };
   const context = () => ({ actor: 'bench', now: new Date() });
 

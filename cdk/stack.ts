@@ -10,8 +10,8 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { type FunctionName, functionNames, routeKeyOf, routes } from '../functions/routes';
 import { tableSpec } from '../lib/db/table-spec';
+import { type FunctionName, functionNames, routeKeyOf, routes } from '../lib/routes';
 
 export interface NoLostUpdatesStackProps extends StackProps {
   /** Issuer (`iss`) the API Gateway JWT authorizer accepts; an `https://` URL. */

@@ -9,19 +9,18 @@ const envSchema = z.object({
 
 export type Config = z.infer<typeof envSchema>;
 
-let cached: Config | undefined;
-
-/**
- * The environment, parsed once per cold start. A missing or bad variable fails the
- * cold start with the variable's name, not a request later with a vague error.
- */
-export const config = (): Config => {
-  if (cached) return cached;
-  const parsed = envSchema.safeParse(process.env);
+/** Parses the environment; a missing or bad variable is an error naming it. */
+export const parseConfig = (env: Record<string, string | undefined>): Config => {
+  const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
     const names = parsed.error.issues.map((issue) => issue.path.join('.')).join(', ');
     throw new Error(`Invalid environment: ${names}`);
   }
-  cached = parsed.data;
-  return cached;
+  return parsed.data;
 };
+
+/**
+ * The environment, parsed when this module loads: a function whose TABLE_NAME is missing
+ * fails its cold start with the variable's name, not its first request with a vague 500.
+ */
+export const config: Config = parseConfig(process.env);

@@ -107,20 +107,37 @@ export class GoneError extends AppError {
 
 /**
  * The record changed since the version the caller based its change on. Carries the record
- * as it is now, so the caller can show it and retry without another read.
+ * as it is now, so the caller can show it and retry without another read, and says when
+ * the change asked for is stored already, written by someone else (`changeAlreadyPresent`):
+ * still a conflict, as the change may have been derived from stale data, but one a client
+ * can show as "already saved by someone else".
  */
 export class StaleDataError extends AppError {
-  constructor(readonly current: { version: number } & Record<string, unknown>) {
+  readonly changeAlreadyPresent: boolean;
+
+  constructor(
+    readonly current: { version: number } & Record<string, unknown>,
+    options: { changeAlreadyPresent?: boolean } = {},
+  ) {
+    const changeAlreadyPresent = options.changeAlreadyPresent ?? false;
     super(
       'STALE_DATA',
       409,
       'Stale data',
-      'The record was changed by someone else. Review the current version and try again.',
+      changeAlreadyPresent
+        ? 'The record was changed by someone else, who already stored this very change. Review the current version.'
+        : 'The record was changed by someone else. Review the current version and try again.',
       {
-        extensions: { current },
+        extensions: { current, ...(changeAlreadyPresent ? { changeAlreadyPresent: true } : {}) },
         headers: { ETag: `"${current.version}"` },
       },
     );
+    this.changeAlreadyPresent = changeAlreadyPresent;
+  }
+
+  /** The same conflict with a fuller `current` (an order with its lines). */
+  withCurrent(current: { version: number } & Record<string, unknown>): StaleDataError {
+    return new StaleDataError(current, { changeAlreadyPresent: this.changeAlreadyPresent });
   }
 }
 

@@ -1,42 +1,17 @@
-import {
-  GetCommand,
-  QueryCommand,
-  type TransactWriteCommandInput,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { now as clockNow } from '../clock';
 import { db, tableName } from '../db/client';
-import {
-  AlreadyExistsError,
-  IdempotencyKeyReusedError,
-  InvalidStateError,
-  NotFoundError,
-  StaleDataError,
-  TooManyChangesError,
-  ValidationError,
-} from '../errors';
+import { AlreadyExistsError, NotFoundError, TooManyChangesError, ValidationError } from '../errors';
+import { newAttemptId } from './attempts';
+import { type Committed, commitOnce, type Plan, planAndCommit } from './commit';
 import { allOf, ExpressionBuilder, updateExpression } from './expression';
-import { markerMatch } from './idempotency';
-import { assertNotLockedOut } from './lease-guard';
-import { conditionFailure, type StoredItem, transactionCancellation, translateSdkError } from './sdk-errors';
-import {
-  appliedChange,
-  assertNotDeleted,
-  type Change,
-  changeIsPresent,
-  changeRequest,
-  createRequest,
-  type EntitySpec,
-  goneError,
-  keyOf,
-  newId,
-  newRecordItem,
-  type Precondition,
-  pinKeyedOverwrite,
-  resolveFailedCreate,
-  toPublicRecord,
-  transactWrite,
-  type WriteContext,
-} from './versioned-store';
+import { type EntitySpec, keyOf, newId, PK, SK } from './keys';
+import { asAction, pinnedTo, readItem } from './record-store';
+import { appliedChange, type Change, newRecordItem, type Precondition, type WriteContext } from './records';
+import { changeRequest, createRequest } from './requests';
+import { firstBroken, goneOrNotFound, inState, type Rule } from './rules';
+import { type StoredItem, translateSdkError } from './sdk-errors';
+import { MAX_TRANSACTION_ITEMS, transact, updateItem, type WriteAction } from './writes';
 
 /**
  * The aggregate writer: the only code that writes an aggregate's children (an order's
@@ -47,21 +22,25 @@ import {
 
 /** An aggregate: a header record plus children stored in the header's partition. */
 export interface AggregateSpec extends EntitySpec {
+  /** Sort-key prefix of a child item: `LINE#`. */
+  readonly childPrefix: string;
+  /** The child attribute holding its id: `lineId`. */
+  readonly childIdField: string;
+  /** The header attribute counting the children: `lineCount`. */
+  readonly countField: string;
+  /** What the API calls a child, for messages: `line`. */
+  readonly childName: string;
+  /** JSON Pointer of the children in a request body, where a 422 for too many points: `/lines`. */
+  readonly childrenPointer: string;
   /** Most children one aggregate may have. */
   readonly maxChildren: number;
   /** The header attribute naming the aggregate's state, if writes may depend on it. */
   readonly statusField?: string;
 }
 
-/** DynamoDB's limit on the items of one transaction. */
-export const MAX_TRANSACTION_ITEMS = 100;
-
-const CHILD_PREFIX = 'LINE#';
-const COUNT = 'lineCount';
-
 const childKey = (spec: AggregateSpec, id: string, childId: string) => ({
-  pk: keyOf(spec, id).pk,
-  sk: `${CHILD_PREFIX}${childId}`,
+  [PK]: keyOf(spec, id)[PK] as string,
+  [SK]: `${spec.childPrefix}${childId}`,
 });
 
 export type ChildWrite =
@@ -69,20 +48,23 @@ export type ChildWrite =
   | { kind: 'add'; childId: string; fields: Record<string, unknown> }
   /** Replaces an existing child whole. */
   | { kind: 'replace'; childId: string; fields: Record<string, unknown> }
-  /** Changes fields of an existing child, whose fields must still be those the caller read (`expect`). */
-  | { kind: 'update'; childId: string; change: Change; expect: Record<string, unknown> }
+  /** Changes fields of an existing child. */
+  | { kind: 'update'; childId: string; change: Change }
   /** Removes an existing child. */
   | { kind: 'remove'; childId: string };
 
+/** How a write changes the child count: to a known number, or by a delta (no read needed). */
+export type ChildCount = { set: number } | { delta: number };
+
 export interface AggregateWrite {
-  /** A concrete version: transactions return nothing, so the answer's version is this + 1. */
-  version: number;
+  precondition: Precondition;
+  /** An `If-Match: *` write pinned to the version read: a moved version means read again. */
+  pinned?: boolean;
   header: Change;
   children: readonly ChildWrite[];
   /** The header's status must be one of these. */
   allowedStatuses?: readonly string[];
-  /** How the write changes the child count: to a known number, or by a delta (no read needed). */
-  childCount?: { set: number } | { delta: number };
+  childCount?: ChildCount;
 }
 
 export interface Aggregate {
@@ -90,18 +72,11 @@ export interface Aggregate {
   children: StoredItem[];
 }
 
-export interface AggregateResult {
-  /** The header after the write (only when the write was one UpdateItem, which returns it). */
-  header?: StoredItem;
-  version: number;
-  replayed: boolean;
-}
-
 /** Reads the header and every child with one consistent Query (more only past 1 MB). */
 export const readAggregate = async (
   spec: AggregateSpec,
   id: string,
-  now = new Date(),
+  now = clockNow(),
 ): Promise<Aggregate> => {
   const items: StoredItem[] = [];
   let startKey: Record<string, unknown> | undefined;
@@ -111,7 +86,7 @@ export const readAggregate = async (
       .send(
         new QueryCommand({
           TableName: tableName(),
-          KeyConditionExpression: `${x.name('pk')} = ${x.value(keyOf(spec, id).pk)}`,
+          KeyConditionExpression: `${x.name(PK)} = ${x.value(keyOf(spec, id)[PK])}`,
           ConsistentRead: true,
           ...(startKey ? { ExclusiveStartKey: startKey } : {}),
           ...x.attributes(),
@@ -121,28 +96,20 @@ export const readAggregate = async (
     items.push(...(page.Items ?? []));
     startKey = page.LastEvaluatedKey;
   } while (startKey);
-  const header = items.find((item) => item.sk === keyOf(spec, id).sk);
+  const header = items.find((item) => item[SK] === keyOf(spec, id)[SK]);
   if (!header) throw new NotFoundError();
-  if (header.deletedAt !== undefined && Number(header.expiresAt ?? 0) > Math.floor(now.getTime() / 1000)) {
-    throw goneError(header);
-  }
-  if (header.deletedAt !== undefined) throw new NotFoundError();
-  const children = items.filter((item) => String(item.sk).startsWith(CHILD_PREFIX));
+  if (header.deletedAt !== undefined) throw goneOrNotFound(header, now);
+  const children = items.filter((item) => String(item[SK]).startsWith(spec.childPrefix));
   return { header, children };
 };
 
-/** Reads one child with a consistent GetItem; 404 if there is none. */
-export const readChild = async (spec: AggregateSpec, id: string, childId: string): Promise<StoredItem> => {
-  const { Item } = await db()
-    .send(new GetCommand({ TableName: tableName(), Key: childKey(spec, id, childId), ConsistentRead: true }))
-    .catch(translateSdkError);
-  if (!Item) throw new NotFoundError('No such line.');
-  return Item;
-};
+/** Reads the header alone, consistently, as stored. */
+export const readHeader = (spec: AggregateSpec, id: string): Promise<StoredItem | undefined> =>
+  readItem(keyOf(spec, id));
 
 /** A child as the API shows it: its fields, without keys. */
 export const toPublicChild = (item: StoredItem): Record<string, unknown> => {
-  const { pk: _pk, sk: _sk, seq: _seq, ...fields } = item;
+  const { [PK]: _pk, [SK]: _sk, seq: _seq, ...fields } = item;
   return fields;
 };
 
@@ -154,290 +121,203 @@ export const inAddedOrder = (children: readonly StoredItem[]): StoredItem[] =>
 export const childSeq = (now: Date, position: number): string =>
   `${now.toISOString()}#${String(position).padStart(4, '0')}`;
 
-/**
- * Creates the header and its first children in one transaction (or one PutItem when there
- * are none). A retry of a keyed create meets its own header and answers as a replay.
- */
-export const createAggregate = async (
-  spec: AggregateSpec,
-  fields: Record<string, unknown>,
-  children: readonly { childId: string; fields: Record<string, unknown> }[],
-  context: WriteContext,
-  naturalId?: string,
-): Promise<{ header: StoredItem; replayed: boolean }> => {
-  if (children.length + 1 > MAX_TRANSACTION_ITEMS)
-    throw new TooManyChangesError(children.length + 1, MAX_TRANSACTION_ITEMS);
-  const header = newRecordItem(spec, { ...fields, [COUNT]: children.length }, context, naturalId);
-  const id = String(header.id);
-  try {
-    await transactWrite({
-      TransactItems: [
-        { Put: { ...createRequest(header, context), ReturnValuesOnConditionCheckFailure: 'ALL_OLD' } },
-        ...children.map((child) => ({
-          Put: {
-            TableName: tableName(),
-            Item: { ...childKey(spec, id, child.childId), lineId: child.childId, ...child.fields },
-            // A new line never overwrites another.
-            ConditionExpression: 'attribute_not_exists(pk)',
-          },
-        })),
-      ],
-    });
-    return { header, replayed: false };
-  } catch (error) {
-    const stored = transactionCancellation(error)?.[0]?.item;
-    if (!stored) return translateSdkError(error);
-    const resolved = resolveFailedCreate(stored, { ...fields, [COUNT]: children.length }, context);
-    if (!resolved) return createAggregate(spec, fields, children, context, newId());
-    return { header: stored, replayed: resolved.replayed };
+const tooManyChildren = (spec: AggregateSpec) =>
+  new ValidationError([
+    { pointer: spec.childrenPointer, detail: `At most ${spec.maxChildren} ${spec.childName}s.` },
+  ]);
+
+/** The aggregate stays within its size limit after the children a write adds. */
+const roomFor = (spec: AggregateSpec, delta: number): Rule => ({
+  clause: (x) => `${x.name(spec.countField)} <= ${x.value(spec.maxChildren - delta)}`,
+  broken: (item) =>
+    item && Number(item[spec.countField]) + delta > spec.maxChildren ? tooManyChildren(spec) : undefined,
+});
+
+/** The header's rules beyond a record's own: its state, and room for what the write adds. */
+const headerRules = (spec: AggregateSpec, write: Pick<AggregateWrite, 'allowedStatuses' | 'childCount'>) => {
+  const rules: Rule[] = [];
+  if (write.allowedStatuses && spec.statusField) {
+    rules.push(inState(spec.statusField, write.allowedStatuses, spec.type.toLowerCase()));
   }
+  const count = write.childCount;
+  if (count && 'delta' in count && count.delta > 0) rules.push(roomFor(spec, count.delta));
+  return rules;
 };
 
-const childRequest = (
-  spec: AggregateSpec,
-  id: string,
-  write: ChildWrite,
-): NonNullable<TransactWriteCommandInput['TransactItems']>[number] => {
+const countSet = (spec: AggregateSpec, count: ChildCount | undefined) => (x: ExpressionBuilder) => {
+  if (!count) return [];
+  if ('set' in count) return [`${x.name(spec.countField)} = ${x.value(count.set)}`];
+  return [`${x.name(spec.countField)} = ${x.name(spec.countField)} + ${x.value(count.delta)}`];
+};
+
+/** A child that must exist: changing or removing a missing one is 404, never a new one. */
+const childExists = (spec: AggregateSpec): Rule => ({
+  clause: (x) => `attribute_exists(${x.name(PK)})`,
+  broken: (item) => (item ? undefined : new NotFoundError(`No such ${spec.childName}.`)),
+});
+
+/** A new child never overwrites another. */
+const childFree = (spec: AggregateSpec): Rule => ({
+  clause: (x) => `attribute_not_exists(${x.name(PK)})`,
+  broken: (item) =>
+    item ? new AlreadyExistsError(`A ${spec.childName} with this id exists already.`) : undefined,
+});
+
+/** The transaction action of one child write (pure). */
+export const childAction = (spec: AggregateSpec, id: string, write: ChildWrite): WriteAction => {
   const key = childKey(spec, id, write.childId);
   const x = new ExpressionBuilder();
+  const item = (fields: Record<string, unknown>) => ({
+    ...key,
+    [spec.childIdField]: write.childId,
+    ...fields,
+  });
+  const put = (rule: Rule, fields: Record<string, unknown>): WriteAction => ({
+    request: {
+      Put: {
+        TableName: tableName(),
+        Item: item(fields),
+        ConditionExpression: allOf([rule.clause(x)]),
+        ...x.attributes(),
+      },
+    },
+    rules: [rule],
+  });
   switch (write.kind) {
     case 'add':
-      return {
-        Put: {
-          TableName: tableName(),
-          Item: { ...key, lineId: write.childId, ...write.fields },
-          // A new line never overwrites another.
-          ConditionExpression: `attribute_not_exists(${x.name('pk')})`,
-          ...x.attributes(),
-        },
-      };
+      return put(childFree(spec), write.fields);
     case 'replace':
+      return put(childExists(spec), write.fields);
+    case 'remove': {
+      const rule = childExists(spec);
       return {
-        Put: {
-          TableName: tableName(),
-          Item: { ...key, lineId: write.childId, ...write.fields },
-          // The line still exists: a line removed meanwhile is 404, not silently recreated.
-          ConditionExpression: `attribute_exists(${x.name('pk')})`,
-          ...x.attributes(),
+        request: {
+          Delete: {
+            TableName: tableName(),
+            Key: key,
+            ConditionExpression: allOf([rule.clause(x)]),
+            ...x.attributes(),
+          },
         },
+        rules: [rule],
       };
-    case 'remove':
-      return {
-        Delete: {
-          TableName: tableName(),
-          Key: key,
-          // The line exists: removing a missing line is 404.
-          ConditionExpression: `attribute_exists(${x.name('pk')})`,
-          ...x.attributes(),
-        },
-      };
+    }
     case 'update': {
-      const clauses = [
-        // The line exists: changing a missing line is 404, not a new line.
-        `attribute_exists(${x.name('pk')})`,
-        // Each field is still what the caller's change was computed from.
-        ...Object.entries(write.expect).map(([field, value]) =>
-          value === undefined
-            ? `attribute_not_exists(${x.name(field)})`
-            : `${x.name(field)} = ${x.value(value)}`,
-        ),
-      ];
+      const rule = childExists(spec);
       const set = Object.entries(write.change.set).map(
         ([field, value]) => `${x.name(field)} = ${x.value(value)}`,
       );
-      const remove = write.change.remove.map((field) => x.name(field));
       return {
-        Update: {
-          TableName: tableName(),
-          Key: key,
-          UpdateExpression: updateExpression(set, remove),
-          ConditionExpression: allOf(clauses),
-          ...x.attributes(),
+        request: {
+          Update: {
+            TableName: tableName(),
+            Key: key,
+            UpdateExpression: updateExpression(
+              set,
+              write.change.remove.map((field) => x.name(field)),
+            ),
+            ConditionExpression: allOf([rule.clause(x)]),
+            ...x.attributes(),
+          },
         },
+        rules: [rule],
       };
     }
   }
 };
 
-/** What a failed header condition means, in the order a caller can act on it. */
-const resolveFailedHeader = (
-  spec: AggregateSpec,
-  item: StoredItem | undefined,
-  write: Pick<AggregateWrite, 'allowedStatuses' | 'childCount'> & {
-    precondition: Precondition;
-    /** A header-only change: a stale request it would not change answers as applied. */
-    headerOnly?: Change;
-  },
-  context: WriteContext,
-): { replayed: boolean; header: StoredItem } => {
-  if (!item) throw new NotFoundError();
-  assertNotDeleted(item, context.now);
-  // A request applied before answers as applied, whoever has locked the aggregate since.
-  const match = markerMatch(item, context.idempotency, context.now);
-  if (match === 'replay') return { replayed: true, header: item };
-  if (match === 'reused') throw new IdempotencyKeyReusedError();
-  assertNotLockedOut(item, context);
-  // Already applied: a stale request whose change the header holds changes nothing. (A
-  // current one goes on to the state check: the condition failed for another reason.)
-  const stale = write.precondition.kind === 'version' && write.precondition.version < Number(item.version);
-  if (stale && write.headerOnly && changeIsPresent(item, write.headerOnly))
-    return { replayed: false, header: item };
-  if (write.precondition.kind === 'version' && item.version !== write.precondition.version) {
-    throw new StaleDataError(toPublicRecord(item));
-  }
-  const status = spec.statusField ? item[spec.statusField] : undefined;
-  if (write.allowedStatuses && !write.allowedStatuses.includes(String(status))) {
-    throw new InvalidStateError(`Not allowed while the ${spec.type.toLowerCase()} is ${String(status)}.`, {
-      state: status,
-    });
-  }
-  if (write.childCount && 'delta' in write.childCount) {
-    if (Number(item[COUNT]) + write.childCount.delta > spec.maxChildren) throw tooManyChildren(spec);
-  }
-  throw new StaleDataError(toPublicRecord(item));
-};
-
-const tooManyChildren = (spec: AggregateSpec) =>
-  new ValidationError([{ pointer: '/lines', detail: `An order has at most ${spec.maxChildren} lines.` }]);
-
-const headerExtras = (
-  spec: AggregateSpec,
-  write: Pick<AggregateWrite, 'allowedStatuses' | 'childCount'>,
-) => ({
-  clauses: (x: ExpressionBuilder) => {
-    const clauses: string[] = [];
-    if (write.allowedStatuses && spec.statusField) {
-      const allowed = write.allowedStatuses.map((status) => x.value(status)).join(', ');
-      // The aggregate is in a state that allows this change (e.g. lines only while draft).
-      clauses.push(`${x.name(spec.statusField)} IN (${allowed})`);
-    }
-    const count = write.childCount;
-    if (count && 'delta' in count && count.delta > 0) {
-      // The aggregate stays within its size limit after the children this write adds.
-      clauses.push(`${x.name(COUNT)} <= ${x.value(spec.maxChildren - count.delta)}`);
-    }
-    return clauses;
-  },
-  set: (x: ExpressionBuilder) => {
-    const count = write.childCount;
-    if (!count) return [];
-    if ('set' in count) return [`${x.name(COUNT)} = ${x.value(count.set)}`];
-    return [`${x.name(COUNT)} = ${x.name(COUNT)} + ${x.value(count.delta)}`];
-  },
-});
-
 /**
- * Changes only the header (no children), conditioned like every aggregate write; one
- * UpdateItem that returns the header as written.
+ * The actions of one aggregate write (pure): the header update with the version bump first,
+ * then every child write, all for one transaction. Refuses what can never fit in one.
  */
-export const writeHeader = (
-  spec: AggregateSpec,
-  id: string,
-  precondition: Precondition,
-  write: Pick<AggregateWrite, 'header' | 'allowedStatuses'>,
-  context: WriteContext,
-): Promise<AggregateResult> =>
-  pinKeyedOverwrite(
-    spec,
-    id,
-    precondition,
-    context,
-    (pinned) => writePinnedHeader(spec, id, pinned, write, context),
-    {
-      request: (pinned) => ({
-        Update: {
-          ...changeRequest(spec, id, pinned, write.header, context, headerExtras(spec, write)),
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        },
-      }),
-      answer: (item) => {
-        const header = appliedChange(item, write.header, context);
-        return { header, version: Number(header.version), replayed: false };
-      },
-      // The state allows the write: otherwise INVALID_STATE, not another read.
-      explain: (item) =>
-        resolveFailedHeader(spec, item, { ...write, precondition: { kind: 'any' } }, context),
-    },
-  );
-
-const writePinnedHeader = async (
-  spec: AggregateSpec,
-  id: string,
-  precondition: Precondition,
-  write: Pick<AggregateWrite, 'header' | 'allowedStatuses'>,
-  context: WriteContext,
-): Promise<AggregateResult> => {
-  try {
-    const { Attributes } = await db().send(
-      new UpdateCommand({
-        ...changeRequest(spec, id, precondition, write.header, context, headerExtras(spec, write)),
-        ReturnValues: 'ALL_NEW',
-        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-      }),
-    );
-    const header = Attributes ?? {};
-    return { header, version: Number(header.version), replayed: false };
-  } catch (error) {
-    const failure = conditionFailure(error);
-    if (!failure) return translateSdkError(error);
-    const { header, replayed } = resolveFailedHeader(
-      spec,
-      failure.item,
-      { ...write, precondition, headerOnly: write.header },
-      context,
-    );
-    return { header, version: Number(header.version), replayed };
-  }
-};
-
-/**
- * Writes children together with the header's version bump in one TransactWriteItems. A
- * cancelled transaction is explained from its reasons: the header's (stale, wrong state,
- * locked, replay) before a child's (a missing line is 404).
- */
-export const writeAggregate = async (
+export const aggregateActions = (
   spec: AggregateSpec,
   id: string,
   write: AggregateWrite,
   context: WriteContext,
-): Promise<AggregateResult> => {
-  const items = 1 + write.children.length;
+): WriteAction[] => {
+  // The key's record, if any, is one more item of the same transaction.
+  const items = 1 + write.children.length + (context.idempotency ? 1 : 0);
   if (items > MAX_TRANSACTION_ITEMS) throw new TooManyChangesError(items, MAX_TRANSACTION_ITEMS);
   if (write.childCount && 'set' in write.childCount && write.childCount.set > spec.maxChildren) {
     throw tooManyChildren(spec);
   }
-  const precondition: Precondition = { kind: 'version', version: write.version };
-  const extras = headerExtras(spec, write);
-  try {
-    await transactWrite({
-      TransactItems: [
-        {
-          Update: {
-            ...changeRequest(spec, id, precondition, write.header, context, extras),
-            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-          },
-        },
-        ...write.children.map((child) => childRequest(spec, id, child)),
-      ],
+  const header = changeRequest(spec, id, write.precondition, write.header, context, {
+    pinned: write.pinned ?? false,
+    rules: headerRules(spec, write),
+    set: countSet(spec, write.childCount),
+  });
+  return [asAction('Update', header), ...write.children.map((child) => childAction(spec, id, child))];
+};
+
+/** Checks the header's rules against the header as read, so a refused write sends nothing. */
+export const assertHeaderAllows = (actions: readonly WriteAction[], header: StoredItem | undefined): void => {
+  const refused = firstBroken(actions[0]?.rules ?? [], header);
+  if (refused) throw refused;
+};
+
+/**
+ * Creates the header and its first children in one transaction. With a key, the key's
+ * record goes in the same transaction and keeps `response(header)`, the first answer.
+ */
+export const createAggregate = async <R>(
+  spec: AggregateSpec,
+  fields: Record<string, unknown>,
+  children: readonly { childId: string; fields: Record<string, unknown> }[],
+  context: WriteContext,
+  response: (header: StoredItem) => R,
+): Promise<Committed<R>> => {
+  const items = children.length + 1 + (context.idempotency ? 1 : 0);
+  if (items > MAX_TRANSACTION_ITEMS) throw new TooManyChangesError(items, MAX_TRANSACTION_ITEMS);
+  const header = newRecordItem(spec, newId(), { ...fields, [spec.countField]: children.length }, context);
+  const id = String(header.id);
+  const actions = [
+    asAction('Put', createRequest(header, context)),
+    ...children.map((child) => childAction(spec, id, { kind: 'add', ...child })),
+  ];
+  if (context.idempotency) return commitOnce(context.idempotency, actions, response(header), context.now);
+  await transact(actions);
+  return { response: response(header), replayed: false };
+};
+
+/**
+ * Changes only the header (no children), conditioned like every aggregate write. Without a
+ * key: one UpdateItem that returns the header as written (its own retry recognised by its
+ * attempt id). With a key: a read, then the change and the key's record in one transaction.
+ */
+export const writeHeader = async <R>(
+  spec: AggregateSpec,
+  id: string,
+  write: Pick<AggregateWrite, 'precondition' | 'header' | 'allowedStatuses'>,
+  context: WriteContext,
+  response: (header: StoredItem) => R,
+): Promise<Committed<R>> => {
+  const options = { rules: headerRules(spec, write) };
+  if (!context.idempotency) {
+    const attemptId = newAttemptId();
+    const { item } = await updateItem({
+      ...changeRequest(spec, id, write.precondition, write.header, context, { ...options, attemptId }),
+      attemptId,
     });
-    return { version: write.version + 1, replayed: false };
-  } catch (error) {
-    const reasons = transactionCancellation(error);
-    if (!reasons) return translateSdkError(error);
-    const [headerReason, ...childReasons] = reasons;
-    if (headerReason?.code === 'ConditionalCheckFailed') {
-      const { header, replayed } = resolveFailedHeader(
-        spec,
-        headerReason.item,
-        { ...write, precondition },
-        context,
-      );
-      return { header, version: Number(header.version), replayed };
-    }
-    const failed = childReasons.findIndex((reason) => reason.code === 'ConditionalCheckFailed');
-    const child = write.children[failed];
-    if (child?.kind === 'add') throw new AlreadyExistsError('A line with this id exists already.');
-    if (child) throw new NotFoundError('No such line.');
-    return translateSdkError(error);
+    return { response: response(item), replayed: false };
   }
+  return planAndCommit(
+    {
+      read: () => readHeader(spec, id),
+      plan: (item): Plan<R> => {
+        const actions = [
+          asAction(
+            'Update',
+            changeRequest(spec, id, pinnedTo(write.precondition, item), write.header, context, {
+              ...options,
+              pinned: write.precondition.kind === 'any',
+            }),
+          ),
+        ];
+        assertHeaderAllows(actions, item);
+        return { actions, response: response(appliedChange(item as StoredItem, write.header, context)) };
+      },
+    },
+    context,
+  );
 };

@@ -1,12 +1,14 @@
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { db, tableName } from '../db/client';
-import type { AppError } from '../errors';
-import { NotFoundError, ValidationError } from '../errors';
-import { allOf, ExpressionBuilder } from './expression';
-import type { Idempotency } from './idempotency';
-import { type TransactItem, transactOnce } from './idempotent-transaction';
-import { type StoredItem, translateSdkError } from './sdk-errors';
-import { type EntitySpec, goneError, keyOf, type PublicRecord, toPublicRecord } from './versioned-store';
+import { tableName } from '../db/client';
+import { type AppError, NotFoundError, ValidationError } from '../errors';
+import { commitOnce } from './commit';
+import { ExpressionBuilder } from './expression';
+import { completeKeyRecord, type Idempotency } from './idempotency';
+import { type EntitySpec, keyOf } from './keys';
+import { readItem } from './record-store';
+import { type PublicRecord, toPublicRecord } from './records';
+import { conditionOf, type Rule, recordExists, recordLive } from './rules';
+import type { StoredItem } from './sdk-errors';
+import type { WriteAction } from './writes';
 
 /**
  * The most a counter (balance, stock) may hold either way. Far inside 2^53, so a counter
@@ -33,47 +35,6 @@ export interface CounterMovement {
   notEnough?: (current: PublicRecord) => AppError;
 }
 
-/**
- * "Just don't read": a counter (balance, stock) changes with an atomic ADD inside a
- * transaction, never by read-modify-write, so concurrent movements never overwrite each
- * other, and it needs no version precondition, so it never conflicts with other edits.
- * Its floor and its limit are clauses of the same condition, so no number of movements at
- * once can take it past either.
- */
-export const counterChange = (
-  movement: CounterMovement,
-  context: { actor: string; now: Date },
-): TransactItem => {
-  const { attribute, delta } = movement;
-  const x = new ExpressionBuilder();
-  const clauses = [
-    // The record exists: a movement never creates one.
-    `attribute_exists(${x.name('pk')})`,
-    // A deleted record takes no movements.
-    `attribute_not_exists(${x.name('deletedAt')})`,
-  ];
-  if (delta > 0) {
-    // The counter stays at or below COUNTER_LIMIT after the ADD, an exact number in JSON.
-    clauses.push(`${x.name(attribute)} <= ${x.value(COUNTER_LIMIT - delta)}`);
-  } else if (movement.notEnough) {
-    // The counter covers the movement: it never goes below zero, however many run at once.
-    clauses.push(`${x.name(attribute)} >= ${x.value(-delta)}`);
-  } else {
-    // The counter stays at or above −COUNTER_LIMIT after the ADD, an exact number in JSON.
-    clauses.push(`${x.name(attribute)} >= ${x.value(-COUNTER_LIMIT - delta)}`);
-  }
-  return {
-    Update: {
-      TableName: tableName(),
-      Key: keyOf(movement.entity, movement.id),
-      UpdateExpression: `ADD ${x.name(attribute)} ${x.value(delta)}, ${x.name('version')} ${x.value(1)} SET ${x.name('updatedAt')} = ${x.value(context.now.toISOString())}, ${x.name('updatedBy')} = ${x.value(context.actor)}`,
-      ConditionExpression: allOf(clauses),
-      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-      ...x.attributes(),
-    },
-  };
-};
-
 /** The 422 for a movement that would take its counter past ±COUNTER_LIMIT. */
 const limitError = (movement: CounterMovement): ValidationError =>
   new ValidationError([
@@ -87,65 +48,87 @@ const limitError = (movement: CounterMovement): ValidationError =>
   ]);
 
 /**
- * What a failed `counterChange` means, from the item as it was stored when the condition
- * failed (ALL_OLD) and the movement's delta, clause by clause: no record, a deleted one,
- * not enough on it, or a movement that would pass the limit.
+ * The counter stays within its bounds after the ADD: at or below COUNTER_LIMIT going up; at
+ * or above zero going down for a counter that never goes negative (however many movements
+ * run at once), else at or above −COUNTER_LIMIT. Broken: not enough, or past the limit.
  */
-export const explainCounterFailure = (item: StoredItem | undefined, movement: CounterMovement): never => {
-  if (!item) throw new NotFoundError();
-  if (item.deletedAt !== undefined) throw goneError(item);
-  const value = Number(item[movement.attribute]);
-  const { delta } = movement;
-  if (delta > 0) {
-    if (!(value <= COUNTER_LIMIT - delta)) throw limitError(movement);
-  } else if (movement.notEnough) {
-    if (!(value >= -delta)) throw movement.notEnough(toPublicRecord(item));
-  } else if (!(value >= -COUNTER_LIMIT - delta)) {
-    throw limitError(movement);
-  }
-  throw new Error('A counter change failed on a live record whose counter allowed it.');
+const withinBounds = (movement: CounterMovement, now: Date): Rule => {
+  const { attribute, delta } = movement;
+  const floor = movement.notEnough ? -delta : -COUNTER_LIMIT - delta;
+  return {
+    clause: (x) =>
+      delta > 0
+        ? `${x.name(attribute)} <= ${x.value(COUNTER_LIMIT - delta)}`
+        : `${x.name(attribute)} >= ${x.value(floor)}`,
+    broken: (item) => {
+      if (!item) return undefined;
+      const value = Number(item[attribute]);
+      if (delta > 0) return value <= COUNTER_LIMIT - delta ? undefined : limitError(movement);
+      if (value >= floor) return undefined;
+      return movement.notEnough ? movement.notEnough(toPublicRecord(item, now)) : limitError(movement);
+    },
+  };
 };
 
 /**
- * `transactOnce`'s explanation for a transaction whose first actions are the changes of
- * `movements`, in that order; any other action (a ledger entry, new by construction) failing
- * its condition is a bug.
+ * "Just don't read": a counter (balance, stock) changes with an atomic ADD inside a
+ * transaction, never by read-modify-write, so concurrent movements never overwrite each
+ * other, and it needs no version precondition, so it never conflicts with other edits.
  */
-export const explainCounterFailures =
-  (movements: readonly CounterMovement[]) =>
-  (index: number, item: StoredItem | undefined): never => {
-    const movement = movements[index];
-    if (!movement) throw new Error(`Action ${index} of a counter transaction failed its condition.`);
-    return explainCounterFailure(item, movement);
+export const counterChange = (
+  movement: CounterMovement,
+  context: { actor: string; now: Date },
+): WriteAction => {
+  const x = new ExpressionBuilder();
+  const rules = [recordExists(), recordLive(context.now), withinBounds(movement, context.now)];
+  return {
+    request: {
+      Update: {
+        TableName: tableName(),
+        Key: keyOf(movement.entity, movement.id),
+        UpdateExpression: `ADD ${x.name(movement.attribute)} ${x.value(movement.delta)}, ${x.name('version')} ${x.value(1)} SET ${x.name('updatedAt')} = ${x.value(context.now.toISOString())}, ${x.name('updatedBy')} = ${x.value(context.actor)}`,
+        ConditionExpression: conditionOf(x, rules),
+        ...x.attributes(),
+      },
+    },
+    rules,
   };
+};
 
 /** The record after a movement, read consistently, for the answer's balance or stock. */
 export const readCurrent = async (entity: EntitySpec, id: string): Promise<StoredItem> => {
-  const { Item } = await db()
-    .send(new GetCommand({ TableName: tableName(), Key: keyOf(entity, id), ConsistentRead: true }))
-    .catch(translateSdkError);
-  if (!Item) throw new NotFoundError();
-  return Item;
+  const item = await readItem(keyOf(entity, id));
+  if (!item) throw new NotFoundError();
+  return item;
 };
 
 /**
- * One counter movement, exactly once per key: the ADD and the key's record in one
- * transaction, then one consistent read for the value in the answer. `response` is what
- * the key's record keeps for a replay.
+ * Commits counter movements (with whatever else the transaction holds, such as ledger
+ * entries) once per key, then reads the counters for the answer and completes the key's
+ * record with them, so a repeat gets the first answer whole. `answer` builds the answer
+ * from the committed response and the counters read (by record id).
  */
-export const moveCounter = async (
-  movement: CounterMovement,
-  response: Record<string, unknown>,
+export const moveCounters = async <R extends Record<string, unknown>>(
+  movements: readonly CounterMovement[],
+  others: readonly WriteAction[],
+  response: R,
   idempotency: Idempotency,
   context: { actor: string; now: Date },
-): Promise<{ value: number; replayed: boolean }> => {
-  const { replayed } = await transactOnce(
+  answer: (response: R, values: Record<string, number>) => Record<string, unknown>,
+): Promise<{ body: Record<string, unknown>; replayed: boolean }> => {
+  const committed = await commitOnce(
     idempotency,
-    [counterChange(movement, context)],
+    [...movements.map((movement) => counterChange(movement, context)), ...others],
     response,
-    explainCounterFailures([movement]),
-    context,
+    context.now,
   );
-  const current = await readCurrent(movement.entity, movement.id);
-  return { value: Number(current[movement.attribute]), replayed };
+  const stored = committed.response as R & { answer?: Record<string, unknown> };
+  if (stored.answer) return { body: stored.answer, replayed: committed.replayed };
+  const items = await Promise.all(movements.map((movement) => readCurrent(movement.entity, movement.id)));
+  const values = Object.fromEntries(
+    movements.map((movement, index) => [movement.id, Number(items[index]?.[movement.attribute])]),
+  );
+  const body = answer(committed.response, values);
+  if (!committed.replayed) await completeKeyRecord(idempotency, { ...response, answer: body });
+  return { body, replayed: committed.replayed };
 };

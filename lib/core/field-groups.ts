@@ -1,26 +1,26 @@
-import { randomBytes } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { db, tableName } from '../db/client';
+import type { UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
+import { tableName } from '../db/client';
 import {
+  type AppError,
   type FieldError,
   ForbiddenError,
-  IdempotencyKeyReusedError,
-  NotFoundError,
   PartialConflictError,
+  ThrottledError,
   ValidationError,
+  WriteContentionError,
 } from '../errors';
-import { allOf, ExpressionBuilder, updateExpression } from './expression';
-import { IDEMPOTENCY_WINDOW_MS, type Idempotency, type IdempotencyMarker, markerFor } from './idempotency';
-import { conditionFailure, type StoredItem, translateSdkError } from './sdk-errors';
-import {
-  assertNotDeleted,
-  type EntitySpec,
-  getRecord,
-  keyOf,
-  type PublicRecord,
-  toPublicRecord,
-} from './versioned-store';
+import { attemptNotApplied, newAttemptId, recordAttempt } from './attempts';
+import { commitOnce } from './commit';
+import { ExpressionBuilder, updateExpression } from './expression';
+import { forPart, keyRecordAction, lookUpKey, Replay } from './idempotency';
+import { type EntitySpec, keyOf } from './keys';
+import { asAction, getRecord } from './record-store';
+import { type PublicRecord, toPublicRecord, type WriteContext } from './records';
+import type { Built } from './requests';
+import { conditionOf, type Rule, recordExists, recordLive } from './rules';
+import type { StoredItem } from './sdk-errors';
+import { transact, updateItem } from './writes';
 
 /**
  * Field groups with owners (the "regular data" case of the seed article): one stored
@@ -52,7 +52,8 @@ export interface GroupPatch {
 export type GroupOutcome =
   | { status: 'applied' }
   | { status: 'unchanged' }
-  | { status: 'conflict'; current: Record<string, unknown> };
+  | { status: 'conflict'; current: Record<string, unknown> }
+  | { status: 'failed'; code: string };
 
 const groupOf = (entity: FieldGroupEntity, field: string): string | undefined =>
   Object.entries(entity.groups).find(([, group]) => group.fields.includes(field))?.[0];
@@ -97,121 +98,154 @@ export const touchedGroups = (
 const pick = (values: Record<string, unknown>, fields: readonly string[]): Record<string, unknown> =>
   Object.fromEntries(fields.map((field) => [field, present(values[field]) ? values[field] : null]));
 
-/** Who writes, when, and under which Idempotency-Key, if any. */
-export interface GroupWriteContext {
-  actor: string;
-  now: Date;
-  idempotency?: Idempotency | undefined;
+/** Someone else changed the group since the caller read it. Never leaves the core. */
+class GroupConflict extends Error {
+  constructor(readonly item: StoredItem) {
+    super('The group was changed since it was read.');
+    this.name = 'GroupConflict';
+  }
 }
 
-/**
- * The attribute where a group's last write leaves its request's marker: the Idempotency-Key
- * (or, without one, a nonce of the request), so a write retried after its answer was lost,
- * by the SDK or with its key, is recognised instead of applied again.
- */
-const groupMarkerAttribute = (group: string): string => `idem@group:${group}`;
+/** Each field of the group still holds the caller's base value, or already the new one. */
+const groupAsRead = (
+  fields: readonly string[],
+  base: Record<string, unknown>,
+  next: Record<string, unknown>,
+): Rule => ({
+  clause: (x) =>
+    fields
+      .map((field) => {
+        const accepted = [base[field], next[field]].map((value) =>
+          present(value) ? `${x.name(field)} = ${x.value(value)}` : `attribute_not_exists(${x.name(field)})`,
+        );
+        const clause = [...new Set(accepted)].join(' OR ');
+        // conditionOf wraps the whole; one field's clause needs no second pair.
+        return fields.length > 1 ? `(${clause})` : clause;
+      })
+      .join(' AND '),
+  broken: (item) => {
+    if (!item) return undefined;
+    const held = (field: string, value: unknown) =>
+      present(value) ? isDeepStrictEqual(item[field], value) : item[field] === undefined;
+    return fields.every((field) => held(field, base[field]) || held(field, next[field]))
+      ? undefined
+      : new GroupConflict(item);
+  },
+});
+
+/** The UpdateItem of one group (pure): the whole group is written, under its rules. */
+export const groupRequest = (
+  entity: FieldGroupEntity,
+  id: string,
+  fields: readonly string[],
+  base: Record<string, unknown>,
+  next: Record<string, unknown>,
+  context: Pick<WriteContext, 'actor' | 'now'>,
+  attemptId?: string,
+): Built<UpdateCommandInput> => {
+  const x = new ExpressionBuilder();
+  const rules = [recordExists(), recordLive(context.now), groupAsRead(fields, base, next)];
+  const set = [
+    ...fields
+      .filter((field) => present(next[field]))
+      .map((field) => `${x.name(field)} = ${x.value(next[field])}`),
+    `${x.name('version')} = ${x.name('version')} + ${x.value(1)}`,
+    `${x.name('updatedAt')} = ${x.value(context.now.toISOString())}`,
+    `${x.name('updatedBy')} = ${x.value(context.actor)}`,
+    ...(attemptId ? recordAttempt(x, attemptId) : []),
+  ];
+  const remove = fields.filter((field) => !present(next[field])).map((field) => x.name(field));
+  return {
+    input: {
+      TableName: tableName(),
+      Key: keyOf(entity, id),
+      UpdateExpression: updateExpression(set, remove),
+      // This very attempt has not been applied already (its response lost, re-sent by the SDK).
+      ConditionExpression: conditionOf(x, rules, attemptId ? [attemptNotApplied(x, attemptId)] : []),
+      ...x.attributes(),
+    },
+    rules,
+  };
+};
+
+type Written = { applied: StoredItem | undefined } | { conflict: StoredItem } | { failed: AppError };
 
 /**
- * One conditional UpdateItem for one group: the whole group is written, and each of its
- * fields must still hold the caller's base value or already the new one.
+ * One group's write. Without a key: one UpdateItem that returns the record as written.
+ * With one: the group is a part of the request with its own key record, in one transaction
+ * with the change, so the group is applied once however often the request is repeated and
+ * whoever wrote the group in between. Throttling or contention on this group is reported
+ * for this group alone.
  */
 const writeGroup = async (
   entity: FieldGroupEntity,
   id: string,
-  group: { name: string; fields: readonly string[] },
+  group: string,
   base: Record<string, unknown>,
   next: Record<string, unknown>,
-  context: { actor: string; now: Date; marker: IdempotencyMarker },
-): Promise<{ applied: StoredItem; replayed: boolean } | { conflict: StoredItem }> => {
-  const { fields } = group;
-  const markerName = groupMarkerAttribute(group.name);
-  const windowStart = context.now.getTime() - IDEMPOTENCY_WINDOW_MS;
-  const x = new ExpressionBuilder();
-  const marker = x.name(markerName);
-  const clauses = [
-    // The record exists: a PATCH never creates one.
-    `attribute_exists(${x.name('pk')})`,
-    // A deleted record stays deleted.
-    `attribute_not_exists(${x.name('deletedAt')})`,
-    // This request has not written this group already (its answer lost, then retried).
-    `attribute_not_exists(${marker}) OR ${marker}.${x.name('k')} <> ${x.value(context.marker.k)} OR ${marker}.${x.name('at')} < ${x.value(windowStart)}`,
-  ];
-  for (const field of fields) {
-    const accepted = [base[field], next[field]].map((value) =>
-      present(value) ? `${x.name(field)} = ${x.value(value)}` : `attribute_not_exists(${x.name(field)})`,
-    );
-    // Nobody changed this field since the caller read it (or it already holds the new value).
-    clauses.push([...new Set(accepted)].join(' OR '));
-  }
-  const set = fields
-    .filter((field) => present(next[field]))
-    .map((field) => `${x.name(field)} = ${x.value(next[field])}`);
-  set.push(
-    `${x.name('version')} = ${x.name('version')} + ${x.value(1)}`,
-    `${x.name('updatedAt')} = ${x.value(context.now.toISOString())}`,
-    `${x.name('updatedBy')} = ${x.value(context.actor)}`,
-    `${marker} = ${x.value(context.marker)}`,
-  );
-  const remove = fields.filter((field) => !present(next[field])).map((field) => x.name(field));
+  context: WriteContext,
+): Promise<Written> => {
+  const fields = entity.groups[group]?.fields ?? [];
   try {
-    const { Attributes } = await db().send(
-      new UpdateCommand({
-        TableName: tableName(),
-        Key: keyOf(entity, id),
-        UpdateExpression: updateExpression(set, remove),
-        ConditionExpression: allOf(clauses),
-        ReturnValues: 'ALL_NEW',
-        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        ...x.attributes(),
-      }),
-    );
-    return { applied: Attributes ?? {}, replayed: false };
-  } catch (error) {
-    const failure = conditionFailure(error);
-    if (!failure) return translateSdkError(error);
-    if (!failure.item) throw new NotFoundError();
-    assertNotDeleted(failure.item, context.now);
-    const stored = failure.item[markerName] as IdempotencyMarker | undefined;
-    if (stored?.k === context.marker.k && stored.at >= windowStart) {
-      if (stored.h !== context.marker.h) throw new IdempotencyKeyReusedError();
-      return { applied: failure.item, replayed: true };
+    if (context.idempotency) {
+      await commitOnce(
+        forPart(context.idempotency, `group:${group}`),
+        [asAction('Update', groupRequest(entity, id, fields, base, next, context))],
+        { status: 'applied' },
+        context.now,
+      );
+      return { applied: undefined };
     }
-    return { conflict: failure.item };
+    const attemptId = newAttemptId();
+    const { item } = await updateItem({
+      ...groupRequest(entity, id, fields, base, next, context, attemptId),
+      attemptId,
+    });
+    return { applied: item };
+  } catch (error) {
+    if (error instanceof GroupConflict) return { conflict: error.item };
+    if (error instanceof ThrottledError || error instanceof WriteContentionError) return { failed: error };
+    throw error;
   }
 };
+
+export interface GroupPatchResult {
+  record: PublicRecord;
+  groups: Record<string, 'applied' | 'unchanged'>;
+  replayed: boolean;
+}
 
 /**
  * Applies a field-group PATCH: per touched group, `unchanged` (no write) or one conditional
  * write of the whole group; all writes in flight at once, never one transaction, so one
- * group's conflict leaves the others applied. The record in the answer is the newest state
- * any of the writes returned; only a PATCH that writes nothing reads the record.
+ * group's conflict leaves the others applied. Without a key the record in the answer is the
+ * newest state any write returned; with one it is read after the writes, and a fully
+ * applied answer is kept under the key for its repeats.
  */
 export const patchGroups = async (
   entity: FieldGroupEntity,
   id: string,
   patch: GroupPatch,
   roles: readonly string[],
-  context: GroupWriteContext,
-): Promise<{ record: PublicRecord; groups: Record<string, 'applied' | 'unchanged'>; replayed: boolean }> => {
+  context: WriteContext,
+): Promise<GroupPatchResult> => {
   const touched = touchedGroups(entity, patch, roles);
-  // Without a key, a nonce of this request still tells the SDK's retry from a new write.
-  const marker = markerFor(
-    context.idempotency ?? { keyHash: randomBytes(16).toString('base64url'), requestHash: '' },
-    context.now,
-  );
+  const { idempotency, now } = context;
+  if (idempotency) {
+    const stored = await lookUpKey(idempotency, now);
+    if (stored instanceof Replay)
+      return { ...(stored.response as Omit<GroupPatchResult, 'replayed'>), replayed: true };
+    if (stored) throw stored;
+  }
   const outcomes = await Promise.all(
     touched.map(async (name) => {
       const fields = entity.groups[name]?.fields ?? [];
       const base = pick(patch.base, fields);
       const next = { ...base, ...pick({ ...base, ...patch.set }, fields) };
       if (isDeepStrictEqual(next, base)) return { name, unchanged: true as const };
-      return {
-        name,
-        ...(await writeGroup(entity, id, { name, fields }, base, next, { ...context, marker })),
-      };
+      return { name, ...(await writeGroup(entity, id, name, base, next, context)) };
     }),
   );
-  const written = outcomes.filter((outcome) => 'applied' in outcome);
   const groups: Record<string, GroupOutcome> = {};
   let newest: StoredItem | undefined;
   for (const outcome of outcomes) {
@@ -225,18 +259,30 @@ export const patchGroups = async (
         fields.filter((f) => present(outcome.conflict[f])).map((f) => [f, outcome.conflict[f]]),
       );
       groups[outcome.name] = { status: 'conflict', current };
-    } else groups[outcome.name] = { status: 'unchanged' };
+    } else if ('failed' in outcome) groups[outcome.name] = { status: 'failed', code: outcome.failed.code };
+    else groups[outcome.name] = { status: 'unchanged' };
   }
-  const record = newest ? toPublicRecord(newest) : await getRecord(entity, id, context.now);
-  if (Object.values(groups).some((outcome) => outcome.status === 'conflict')) {
+  const failures = outcomes.flatMap((outcome) => ('failed' in outcome ? [outcome.failed] : []));
+  const written = outcomes.some((outcome) => 'applied' in outcome || 'conflict' in outcome);
+  // Nothing was written and nothing conflicted: the failure is the whole request's answer.
+  if (failures[0] && !written) throw failures[0];
+  const record = newest && !idempotency ? toPublicRecord(newest, now) : await getRecord(entity, id, now);
+  if (Object.values(groups).some((outcome) => outcome.status === 'conflict' || outcome.status === 'failed')) {
     throw new PartialConflictError(groups, record);
   }
-  return {
+  const answer = {
     record,
-    // A repeat of a request already applied: every group it wrote was this request's write.
-    replayed: written.length > 0 && written.every((outcome) => outcome.replayed),
     groups: Object.fromEntries(
       Object.entries(groups).map(([name, outcome]) => [name, outcome.status]),
     ) as Record<string, 'applied' | 'unchanged'>,
   };
+  if (!idempotency) return { ...answer, replayed: false };
+  try {
+    await transact([keyRecordAction(idempotency, answer, now)]);
+  } catch (error) {
+    // The same request, sent twice at once, finished first: its answer is the first one.
+    if (error instanceof Replay) return { ...(error.response as typeof answer), replayed: true };
+    throw error;
+  }
+  return { ...answer, replayed: false };
 };

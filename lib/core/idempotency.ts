@@ -1,53 +1,28 @@
 import { createHash } from 'node:crypto';
-import type { StoredItem } from './sdk-errors';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { db, tableName } from '../db/client';
+import { IdempotencyKeyReusedError } from '../errors';
+import { ExpressionBuilder } from './expression';
+import { epochSeconds, PK, SK, TTL } from './keys';
+import { conditionOf, type Rule } from './rules';
+import { type StoredItem, translateSdkError } from './sdk-errors';
+import type { WriteAction } from './writes';
 
-/** How long an Idempotency-Key is remembered (API.md §1). */
+/** How long an Idempotency-Key is remembered. */
 export const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
 
+/** How long DynamoDB keeps a key's record; whether it still counts is decided by `at`. */
+const RECORD_TTL_SECONDS = 2 * 24 * 3600;
+
 /**
- * What a write carries when its request had an Idempotency-Key: the key (hashed, scoped to
- * the caller) and a hash of what the request asked for, to tell a replay from a reuse.
+ * What a write carries when its request had an Idempotency-Key: the key (hashed with the
+ * caller's sub, so keys are per caller across the whole API) and a hash of what the request
+ * asked for, to tell a repeat of the same request from another request under the same key.
  */
 export interface Idempotency {
   keyHash: string;
   requestHash: string;
 }
-
-/**
- * The marker a keyed write leaves on the item it writes, in the same request as the change,
- * so a retry whose first response was lost finds its own write instead of a false conflict.
- * A create's marker has its own attribute and is kept for good; a change's goes into one of
- * MARKER_SLOTS attributes, chosen by the version it produced, so a record remembers the keys
- * of its last MARKER_SLOTS keyed versions, holds at most MARKER_SLOTS + 1 markers whoever
- * writes it, and no keyed write erases another's until that many versions later.
- */
-export interface IdempotencyMarker {
-  /** Hash of the caller's sub and key. */
-  k: string;
-  /** Hash of the request. */
-  h: string;
-  /** When it was written, epoch ms. */
-  at: number;
-}
-
-/** How many changes' markers a record keeps, in a ring (besides its create's). */
-export const MARKER_SLOTS = 20;
-
-const MARKER_PREFIX = 'idem@';
-
-/** The attribute holding the create's marker. */
-export const CREATE_MARKER = `${MARKER_PREFIX}create`;
-
-/** The ring slot where the change that produced `version` leaves its marker. */
-export const markerSlot = (version: number): string => `${MARKER_PREFIX}${version % MARKER_SLOTS}`;
-
-/** Every attribute a marker may be in: the create's and the ring's. */
-export const markerAttributes: readonly string[] = [
-  CREATE_MARKER,
-  ...Array.from({ length: MARKER_SLOTS }, (_, slot) => `${MARKER_PREFIX}${slot}`),
-];
-
-export const isMarkerAttribute = (name: string): boolean => name.startsWith(MARKER_PREFIX);
 
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('base64url');
 
@@ -63,37 +38,108 @@ export const idempotencyKeyHash = (sub: string, key: string): string => sha256(`
 
 export const requestHashOf = (request: unknown): string => sha256(canonicalJson(request));
 
-/** The per-item identity inside a multi-item request: same request, same item, same hash. */
-export const forItem = (idempotency: Idempotency, itemId: string): Idempotency => ({
-  keyHash: idempotency.keyHash,
-  requestHash: sha256(`${idempotency.requestHash}\n${itemId}`),
+/**
+ * The identity of one part of a multi-part keyed request (one item of a batch, one field
+ * group of a PATCH): its own key record makes that part happen once, whatever happens to
+ * the others.
+ */
+export const forPart = (idempotency: Idempotency, part: string): Idempotency => ({
+  keyHash: sha256(`${idempotency.keyHash}\n${part}`),
+  requestHash: sha256(`${idempotency.requestHash}\n${part}`),
 });
 
-/** A deterministic record id for a keyed create, so its retry meets its own first write. */
-export const idFromKey = (keyHash: string): string => keyHash.slice(0, 22);
+export const keyRecordKey = (keyHash: string) => ({ [PK]: `IDEM#${keyHash}`, [SK]: 'IDEM' });
 
-export const markerFor = (idempotency: Idempotency, now: Date): IdempotencyMarker => ({
-  k: idempotency.keyHash,
-  h: idempotency.requestHash,
-  at: now.getTime(),
+/**
+ * This request's key was found applied already: the first answer, to give again. Never
+ * leaves the core.
+ */
+export class Replay extends Error {
+  constructor(readonly response: unknown) {
+    super('This request was applied already under its Idempotency-Key.');
+    this.name = 'Replay';
+  }
+}
+
+/** What a key's stored record means for this request: its replay, a reuse (422), or nothing (unknown or past its window). */
+export const readKeyRecordItem = (
+  item: StoredItem | undefined,
+  idempotency: Idempotency,
+  now: Date,
+): Replay | IdempotencyKeyReusedError | undefined => {
+  if (!item || Number(item.at) < now.getTime() - IDEMPOTENCY_WINDOW_MS) return undefined;
+  return item.h === idempotency.requestHash ? new Replay(item.response) : new IdempotencyKeyReusedError();
+};
+
+/** The key was not used within its window; broken, it is this request's replay or a reuse. */
+const keyUnused = (idempotency: Idempotency, now: Date): Rule => ({
+  clause: (x) =>
+    `attribute_not_exists(${x.name(PK)}) OR ${x.name('at')} < ${x.value(now.getTime() - IDEMPOTENCY_WINDOW_MS)}`,
+  broken: (item) => readKeyRecordItem(item, idempotency, now),
 });
 
 /**
- * How a stored item relates to this request's key: `replay` (this very request was applied
- * already), `reused` (the key went with another request), or `none`. Markers older than the
- * window are forgotten, by timestamp, whatever TTL has or has not deleted yet.
+ * The key's record as one action of the transaction that makes the change, so the change
+ * and the proof that it happened commit together or not at all. It keeps the answer.
  */
-export const markerMatch = (
-  item: StoredItem,
-  idempotency: Idempotency | undefined,
+export const keyRecordAction = (idempotency: Idempotency, response: unknown, now: Date): WriteAction => {
+  const x = new ExpressionBuilder();
+  const rules = [keyUnused(idempotency, now)];
+  return {
+    request: {
+      Put: {
+        TableName: tableName(),
+        Item: {
+          ...keyRecordKey(idempotency.keyHash),
+          h: idempotency.requestHash,
+          response,
+          at: now.getTime(),
+          [TTL]: epochSeconds(now) + RECORD_TTL_SECONDS,
+        },
+        ConditionExpression: conditionOf(x, rules),
+        ...x.attributes(),
+      },
+    },
+    rules,
+  };
+};
+
+/** The key's record, read consistently: a replay, a reuse, or undefined. */
+export const lookUpKey = async (
+  idempotency: Idempotency,
   now: Date,
-): 'replay' | 'reused' | 'none' => {
-  if (!idempotency) return 'none';
-  const windowStart = now.getTime() - IDEMPOTENCY_WINDOW_MS;
-  const mine = Object.entries(item)
-    .filter(([name]) => isMarkerAttribute(name))
-    .map(([, marker]) => marker as IdempotencyMarker)
-    .filter((marker) => marker.k === idempotency.keyHash && marker.at >= windowStart);
-  if (mine.length === 0) return 'none';
-  return mine.some((marker) => marker.h === idempotency.requestHash) ? 'replay' : 'reused';
+): Promise<Replay | IdempotencyKeyReusedError | undefined> => {
+  const { Item } = await db()
+    .send(
+      new GetCommand({
+        TableName: tableName(),
+        Key: keyRecordKey(idempotency.keyHash),
+        ConsistentRead: true,
+      }),
+    )
+    .catch(translateSdkError);
+  return readKeyRecordItem(Item, idempotency, now);
+};
+
+/**
+ * Completes the answer a key's record keeps with what was known only after the change
+ * (a balance read after the movement), so a repeat gets the first answer whole.
+ */
+export const completeKeyRecord = async (
+  idempotency: Idempotency,
+  response: Record<string, unknown>,
+): Promise<void> => {
+  const x = new ExpressionBuilder();
+  await db()
+    .send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: keyRecordKey(idempotency.keyHash),
+        UpdateExpression: `SET ${x.name('response')} = ${x.value(response)}`,
+        // Only this request's own record, never another's.
+        ConditionExpression: `${x.name('h')} = ${x.value(idempotency.requestHash)}`,
+        ...x.attributes(),
+      }),
+    )
+    .catch(translateSdkError);
 };

@@ -1,12 +1,18 @@
 import { randomBytes } from 'node:crypto';
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { db, tableName } from '../db/client';
-import { IdempotencyKeyReusedError, LockLostError, NotFoundError } from '../errors';
-import { allOf, ExpressionBuilder, updateExpression } from './expression';
-import { IDEMPOTENCY_WINDOW_MS, type Idempotency } from './idempotency';
-import { assertNotLockedOut, type StoredLock } from './lease-guard';
-import { conditionFailure, type StoredItem, translateSdkError } from './sdk-errors';
-import { assertNotDeleted, type EntitySpec, keyOf } from './versioned-store';
+import type { UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
+import { tableName } from '../db/client';
+import { LockLostError } from '../errors';
+import { attemptNotApplied, newAttemptId, recordAttempt } from './attempts';
+import { commitOnce, planAndCommit } from './commit';
+import { ExpressionBuilder, updateExpression } from './expression';
+import { type EntitySpec, keyOf } from './keys';
+import { LOCK_SKEW_MARGIN_MS, lockedOut, type StoredLock } from './locks';
+import { asAction, readItem } from './record-store';
+import type { WriteContext } from './records';
+import type { Built } from './requests';
+import { conditionOf, MovedError, type Rule, recordExists, recordLive } from './rules';
+import type { StoredItem } from './sdk-errors';
+import { updateItem } from './writes';
 
 export interface Lease {
   token: string;
@@ -17,14 +23,7 @@ export interface Lease {
   fence: number;
 }
 
-export interface LeaseContext {
-  actor: string;
-  now: Date;
-  idempotency?: Idempotency | undefined;
-}
-
-/** A stored lock with the Idempotency-Key of the request that acquired it, if it had one. */
-type KeyedLock = StoredLock & { k?: string; h?: string };
+export type LeaseContext = Pick<WriteContext, 'actor' | 'now' | 'idempotency'>;
 
 const leaseOf = (lock: StoredLock, fence: number): Lease => ({
   token: lock.token,
@@ -34,7 +33,7 @@ const leaseOf = (lock: StoredLock, fence: number): Lease => ({
   fence,
 });
 
-const newLock = (context: LeaseContext, ttlSeconds: number): KeyedLock => {
+const newLock = (context: LeaseContext, ttlSeconds: number): StoredLock => {
   const until = context.now.getTime() + ttlSeconds * 1000;
   return {
     token: randomBytes(18).toString('base64url'),
@@ -42,29 +41,96 @@ const newLock = (context: LeaseContext, ttlSeconds: number): KeyedLock => {
     acquiredAt: context.now.toISOString(),
     expiresAt: new Date(until).toISOString(),
     until,
-    ...(context.idempotency ? { k: context.idempotency.keyHash, h: context.idempotency.requestHash } : {}),
   };
 };
 
-/** The clauses every lock operation needs: the record exists and is not deleted. */
-const liveRecord = (x: ExpressionBuilder): string[] => [
-  // Only an existing record can be locked.
-  `attribute_exists(${x.name('pk')})`,
-  // A deleted record answers 410, locked or not.
-  `attribute_not_exists(${x.name('deletedAt')})`,
-];
+/**
+ * The lock is free, the caller's own, or expired for longer than the skew margin: another
+ * user's clock may run behind ours, so a lock is taken over only once it has expired by
+ * every clock.
+ */
+const lockTakeable = (context: LeaseContext): Rule => ({
+  clause: (x) =>
+    `attribute_not_exists(${x.name('lock')}) OR ${x.name('lock.owner')} = ${x.value(context.actor)} OR ${x.name('lock.until')} <= ${x.value(context.now.getTime() - LOCK_SKEW_MARGIN_MS)}`,
+  broken: (item) =>
+    item && (item.lock as StoredLock | undefined)?.owner !== context.actor
+      ? lockedOut(item, context, LOCK_SKEW_MARGIN_MS)
+      : undefined,
+});
 
-const missingOrGone = (item: StoredItem | undefined, now: Date): void => {
-  if (!item) throw new NotFoundError();
-  assertNotDeleted(item, now);
+/** The fence is the one read: a keyed acquisition pinned to it knows its own fence. */
+const fenceIs = (fence: number): Rule => ({
+  clause: (x) =>
+    fence === 0
+      ? `attribute_not_exists(${x.name('lockFence')})`
+      : `${x.name('lockFence')} = ${x.value(fence)}`,
+  broken: (item) => (item && Number(item.lockFence ?? 0) !== fence ? new MovedError() : undefined),
+});
+
+/** The token is the current one and has not expired: once expired, someone else may have locked and written. */
+const tokenCurrent = (token: string, now: Date): Rule => ({
+  clause: (x) =>
+    `${x.name('lock.token')} = ${x.value(token)} AND ${x.name('lock.until')} > ${x.value(now.getTime())}`,
+  broken: (item) => (item ? new LockLostError() : undefined),
+});
+
+const lockRequest = (
+  entity: EntitySpec,
+  id: string,
+  rules: Rule[],
+  set: (x: ExpressionBuilder) => string[],
+  remove: readonly string[],
+  attemptId?: string,
+): Built<UpdateCommandInput> => {
+  const x = new ExpressionBuilder();
+  const sets = [...set(x), ...(attemptId ? recordAttempt(x, attemptId) : [])];
+  return {
+    input: {
+      TableName: tableName(),
+      Key: keyOf(entity, id),
+      UpdateExpression: updateExpression(
+        sets,
+        remove.map((name) => x.name(name)),
+      ),
+      // This very attempt has not been applied already (its response lost, re-sent by the SDK).
+      ConditionExpression: conditionOf(x, rules, attemptId ? [attemptNotApplied(x, attemptId)] : []),
+      ...x.attributes(),
+    },
+    rules,
+  };
 };
 
+/** The request of an acquisition (pure); `fence` pins it to the fence read. */
+export const acquireRequest = (
+  entity: EntitySpec,
+  id: string,
+  lock: StoredLock,
+  context: LeaseContext,
+  options: { attemptId?: string; fence?: number } = {},
+): Built<UpdateCommandInput> =>
+  lockRequest(
+    entity,
+    id,
+    [
+      recordExists(),
+      recordLive(context.now),
+      lockTakeable(context),
+      ...(options.fence === undefined ? [] : [fenceIs(options.fence)]),
+    ],
+    (x) => [
+      `${x.name('lock')} = ${x.value(lock)}`,
+      `${x.name('lockFence')} = if_not_exists(${x.name('lockFence')}, ${x.value(0)}) + ${x.value(1)}`,
+    ],
+    [],
+    options.attemptId,
+  );
+
 /**
- * Acquires the record's lock for `ttlSeconds`, in one conditional write: free, expired, or
- * already the caller's (who gets a fresh token; the old one stops working). Locking does not
- * change the record's version. A request that acquired the lock already (its answer lost,
- * retried by the SDK, or repeated with its Idempotency-Key) gets that lease back rather than
- * a second acquisition with a higher fence.
+ * Acquires the record's lock for `ttlSeconds`: free, expired past the skew margin, or
+ * already the caller's (who gets a fresh token; the old one stops working). Locking does
+ * not change the record's version. Without a key: one UpdateItem (the SDK's retry of this
+ * attempt gets this lease back). With one: a read for the fence, then the lock and the
+ * key's record in one transaction pinned to that fence, so a repeat gets the first lease.
  */
 export const acquireLease = async (
   entity: EntitySpec,
@@ -73,54 +139,28 @@ export const acquireLease = async (
   context: LeaseContext,
 ): Promise<{ lease: Lease; replayed: boolean }> => {
   const lock = newLock(context, ttlSeconds);
-  const windowStart = context.now.getTime() - IDEMPOTENCY_WINDOW_MS;
-  const x = new ExpressionBuilder();
-  const clauses = [
-    ...liveRecord(x),
-    // The lock is free, expired, or the caller's own.
-    `attribute_not_exists(${x.name('lock')}) OR ${x.name('lock.until')} <= ${x.value(context.now.getTime())} OR ${x.name('lock.owner')} = ${x.value(context.actor)}`,
-    // This very request has not acquired it already (the SDK retrying a lost answer).
-    `attribute_not_exists(${x.name('lock')}) OR ${x.name('lock.token')} <> ${x.value(lock.token)}`,
-  ];
-  if (context.idempotency) {
-    // Nor has a request with this Idempotency-Key, within the key's window.
-    clauses.push(
-      `attribute_not_exists(${x.name('lock.k')}) OR ${x.name('lock.k')} <> ${x.value(context.idempotency.keyHash)} OR ${x.name('lock.until')} < ${x.value(windowStart)}`,
-    );
+  if (!context.idempotency) {
+    const attemptId = newAttemptId();
+    const { item } = await updateItem({
+      ...acquireRequest(entity, id, lock, context, { attemptId }),
+      attemptId,
+    });
+    return { lease: leaseOf(lock, Number(item.lockFence)), replayed: false };
   }
-  const condition = allOf(clauses);
-  const update = updateExpression([
-    `${x.name('lock')} = ${x.value(lock)}`,
-    `${x.name('lockFence')} = if_not_exists(${x.name('lockFence')}, ${x.value(0)}) + ${x.value(1)}`,
-  ]);
-  try {
-    const { Attributes } = await db().send(
-      new UpdateCommand({
-        TableName: tableName(),
-        Key: keyOf(entity, id),
-        UpdateExpression: update,
-        ConditionExpression: condition,
-        ReturnValues: 'UPDATED_NEW',
-        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        ...x.attributes(),
-      }),
-    );
-    return { lease: leaseOf(lock, Number(Attributes?.lockFence)), replayed: false };
-  } catch (error) {
-    const failure = conditionFailure(error);
-    if (!failure) return translateSdkError(error);
-    missingOrGone(failure.item, context.now);
-    const item = failure.item as StoredItem;
-    const stored = item.lock as KeyedLock | undefined;
-    const fence = Number(item.lockFence);
-    if (stored?.token === lock.token) return { lease: leaseOf(stored, fence), replayed: false };
-    if (context.idempotency && stored?.k === context.idempotency.keyHash && stored.until >= windowStart) {
-      if (stored.h !== context.idempotency.requestHash) throw new IdempotencyKeyReusedError();
-      return { lease: leaseOf(stored, fence), replayed: true };
-    }
-    assertNotLockedOut(item, context);
-    throw error;
-  }
+  const { response, replayed } = await planAndCommit(
+    {
+      read: () => readItem(keyOf(entity, id)),
+      plan: (item: StoredItem | undefined) => {
+        const fence = Number(item?.lockFence ?? 0);
+        const actions = [asAction('Update', acquireRequest(entity, id, lock, context, { fence }))];
+        const refused = actions[0]?.rules.map((rule) => rule.broken(item)).find(Boolean);
+        if (refused) throw refused;
+        return { actions, response: { lease: leaseOf(lock, fence + 1) } };
+      },
+    },
+    context,
+  );
+  return { lease: response.lease, replayed };
 };
 
 /** Extends the caller's unexpired lock; a token that is no longer current is LOCK_LOST. */
@@ -130,73 +170,75 @@ export const renewLease = async (
   token: string,
   ttlSeconds: number,
   context: LeaseContext,
-): Promise<Lease> => {
-  const x = new ExpressionBuilder();
+): Promise<{ lease: Lease; replayed: boolean }> => {
   const until = context.now.getTime() + ttlSeconds * 1000;
-  const condition = allOf([
-    ...liveRecord(x),
-    // The token is the current one...
-    `${x.name('lock.token')} = ${x.value(token)}`,
-    // ...and has not expired: once expired, someone else may have locked and written.
-    `${x.name('lock.until')} > ${x.value(context.now.getTime())}`,
-  ]);
-  const update = updateExpression([
-    `${x.name('lock.until')} = ${x.value(until)}`,
-    `${x.name('lock.expiresAt')} = ${x.value(new Date(until).toISOString())}`,
-  ]);
-  try {
-    const { Attributes } = await db().send(
-      new UpdateCommand({
-        TableName: tableName(),
-        Key: keyOf(entity, id),
-        UpdateExpression: update,
-        ConditionExpression: condition,
-        ReturnValues: 'ALL_NEW',
-        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        ...x.attributes(),
-      }),
+  const build = (attemptId?: string) =>
+    lockRequest(
+      entity,
+      id,
+      [recordExists(), recordLive(context.now), tokenCurrent(token, context.now)],
+      (x) => [
+        `${x.name('lock.until')} = ${x.value(until)}`,
+        `${x.name('lock.expiresAt')} = ${x.value(new Date(until).toISOString())}`,
+      ],
+      [],
+      attemptId,
     );
-    return leaseOf(Attributes?.lock as StoredLock, Number(Attributes?.lockFence));
-  } catch (error) {
-    const failure = conditionFailure(error);
-    if (!failure) return translateSdkError(error);
-    missingOrGone(failure.item, context.now);
-    throw new LockLostError();
+  const renewed = (item: StoredItem): Lease =>
+    leaseOf(
+      { ...(item.lock as StoredLock), until, expiresAt: new Date(until).toISOString() },
+      Number(item.lockFence),
+    );
+  if (!context.idempotency) {
+    const attemptId = newAttemptId();
+    const { item } = await updateItem({ ...build(attemptId), attemptId });
+    return { lease: renewed(item), replayed: false };
   }
+  const { response, replayed } = await planAndCommit(
+    {
+      read: () => readItem(keyOf(entity, id)),
+      plan: (item: StoredItem | undefined) => {
+        const actions = [asAction('Update', build())];
+        const refused = actions[0]?.rules.map((rule) => rule.broken(item)).find(Boolean);
+        if (refused) throw refused;
+        if (!item || (item.lock as StoredLock | undefined)?.token !== token) throw new LockLostError();
+        return { actions, response: { lease: renewed(item) } };
+      },
+    },
+    context,
+  );
+  return { lease: response.lease, replayed };
 };
 
 /**
- * Releases the lock. With a token, only that token's lock; without one (a supervisor
- * breaking it), whoever holds it. A token whose lock someone else holds now is LOCK_LOST;
- * when no lock is stored at all, releasing is done (so a release retried after its answer
- * was lost succeeds).
+ * Releases the lock. With a token, only that token's lock (or none: a lock already gone is
+ * released); without one (a supervisor breaking it), whoever holds it. A token whose lock
+ * someone else holds now is LOCK_LOST.
  */
 export const releaseLease = async (
   entity: EntitySpec,
   id: string,
   token: string | undefined,
-  now: Date,
-): Promise<void> => {
-  const x = new ExpressionBuilder();
-  const clauses = liveRecord(x);
-  // The caller's token is the current one (a supervisor breaking the lock needs none).
-  if (token !== undefined) clauses.push(`${x.name('lock.token')} = ${x.value(token)}`);
-  try {
-    await db().send(
-      new UpdateCommand({
-        TableName: tableName(),
-        Key: keyOf(entity, id),
-        UpdateExpression: updateExpression([], [x.name('lock')]),
-        ConditionExpression: allOf(clauses),
-        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        ...x.attributes(),
-      }),
+  context: LeaseContext,
+): Promise<{ replayed: boolean }> => {
+  const tokenRule: Rule = {
+    clause: (x) => `attribute_not_exists(${x.name('lock')}) OR ${x.name('lock.token')} = ${x.value(token)}`,
+    broken: (item) => (item ? new LockLostError() : undefined),
+  };
+  const build = (attemptId?: string) =>
+    lockRequest(
+      entity,
+      id,
+      [recordExists(), recordLive(context.now), ...(token === undefined ? [] : [tokenRule])],
+      () => [],
+      ['lock'],
+      attemptId,
     );
-  } catch (error) {
-    const failure = conditionFailure(error);
-    if (!failure) return translateSdkError(error);
-    missingOrGone(failure.item, now);
-    if (failure.item?.lock === undefined) return;
-    throw new LockLostError();
+  if (!context.idempotency) {
+    const attemptId = newAttemptId();
+    await updateItem({ ...build(attemptId), attemptId });
+    return { replayed: false };
   }
+  const { replayed } = await commitOnce(context.idempotency, [asAction('Update', build())], {}, context.now);
+  return { replayed };
 };

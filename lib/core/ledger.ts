@@ -1,10 +1,11 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { db, tableName } from '../db/client';
 import { decodeCursor, encodeCursor } from './cursor';
-import { allOf, ExpressionBuilder } from './expression';
-import type { TransactItem } from './idempotent-transaction';
+import { ExpressionBuilder } from './expression';
+import { type EntitySpec, keyOf, newId, PK, SK } from './keys';
+import { conditionOf, type Rule } from './rules';
 import { translateSdkError } from './sdk-errors';
-import { type EntitySpec, keyOf, newId } from './versioned-store';
+import type { WriteAction } from './writes';
 
 /**
  * Ledger entries: immutable items in their account's partition, written only in the same
@@ -36,21 +37,29 @@ export const newEntry = (
   createdBy: context.actor,
 });
 
+/** An entry is written once and never replaced; its id is new, so a clash is a bug, not a conflict. */
+const entryNew: Rule = {
+  clause: (x) => `attribute_not_exists(${x.name(PK)})`,
+  broken: (item) => (item ? new Error('A new ledger entry met an existing item.') : undefined),
+};
+
 /** The Put of a new entry, for the transaction that changes the balance. */
-export const entryPut = (entity: EntitySpec, entry: LedgerEntry): TransactItem => {
+export const entryPut = (entity: EntitySpec, entry: LedgerEntry): WriteAction => {
   const x = new ExpressionBuilder();
   return {
-    Put: {
-      TableName: tableName(),
-      Item: {
-        pk: keyOf(entity, entry.accountId).pk,
-        sk: `${ENTRY_PREFIX}${entry.createdAt}#${entry.entryId}`,
-        ...entry,
+    request: {
+      Put: {
+        TableName: tableName(),
+        Item: {
+          [PK]: keyOf(entity, entry.accountId)[PK],
+          [SK]: `${ENTRY_PREFIX}${entry.createdAt}#${entry.entryId}`,
+          ...entry,
+        },
+        ConditionExpression: conditionOf(x, [entryNew]),
+        ...x.attributes(),
       },
-      // An entry is written once and never replaced.
-      ConditionExpression: allOf([`attribute_not_exists(${x.name('pk')})`]),
-      ...x.attributes(),
     },
+    rules: [entryNew],
   };
 };
 
@@ -60,18 +69,18 @@ export const listEntries = async (
   accountId: string,
   options: { limit: number; cursor?: string | undefined },
 ): Promise<{ items: LedgerEntry[]; nextCursor?: string }> => {
-  const pk = keyOf(entity, accountId).pk;
+  const pk = keyOf(entity, accountId)[PK] as string;
   const startKey = decodeCursor(options.cursor, {
-    attributes: ['pk', 'sk'],
-    fixed: { pk },
-    prefixes: { sk: ENTRY_PREFIX },
+    attributes: [PK, SK],
+    fixed: { [PK]: pk },
+    prefixes: { [SK]: ENTRY_PREFIX },
   });
   const x = new ExpressionBuilder();
   const { Items, LastEvaluatedKey } = await db()
     .send(
       new QueryCommand({
         TableName: tableName(),
-        KeyConditionExpression: `${x.name('pk')} = ${x.value(pk)} AND begins_with(${x.name('sk')}, ${x.value(ENTRY_PREFIX)})`,
+        KeyConditionExpression: `${x.name(PK)} = ${x.value(pk)} AND begins_with(${x.name(SK)}, ${x.value(ENTRY_PREFIX)})`,
         ScanIndexForward: false,
         ConsistentRead: true,
         Limit: options.limit,
@@ -80,7 +89,7 @@ export const listEntries = async (
       }),
     )
     .catch(translateSdkError);
-  const items = (Items ?? []).map(({ pk: _pk, sk: _sk, ...entry }) => entry as LedgerEntry);
+  const items = (Items ?? []).map(({ [PK]: _pk, [SK]: _sk, ...entry }) => entry as LedgerEntry);
   const nextCursor = encodeCursor(LastEvaluatedKey);
   return { items, ...(nextCursor ? { nextCursor } : {}) };
 };

@@ -45,9 +45,14 @@ export const transactionCancellation = (error: unknown): CancellationReason[] | 
   }));
 };
 
-/** A transaction that collided with another one on the same items: worth another try. */
-export const isTransactionConflict = (error: unknown): boolean =>
-  named(error, 'TransactionConflictException') ||
+/**
+ * A write that collided with a transaction on the same items, and was not applied: a single
+ * write on an item a running transaction holds (`TransactionConflictException`), a
+ * transaction whose token is still being processed (`TransactionInProgressException`), or a
+ * transaction cancelled for `TransactionConflict`. Worth another try.
+ */
+export const isWriteCollision = (error: unknown): boolean =>
+  named(error, 'TransactionConflictException', 'TransactionInProgressException') ||
   (transactionCancellation(error)?.some((reason) => reason.code === 'TransactionConflict') ?? false);
 
 /** Throttling that outlasted the SDK's own retries. */

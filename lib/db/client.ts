@@ -10,7 +10,7 @@ let documentClient: DynamoDBDocumentClient | undefined;
  */
 export const db = (): DynamoDBDocumentClient => {
   if (documentClient) return documentClient;
-  const { AWS_REGION, DYNAMODB_ENDPOINT } = config();
+  const { AWS_REGION, DYNAMODB_ENDPOINT } = config;
   const base = new DynamoDBClient({
     region: AWS_REGION,
     maxAttempts: 4,
@@ -30,4 +30,4 @@ export const db = (): DynamoDBDocumentClient => {
   return documentClient;
 };
 
-export const tableName = (): string => config().TABLE_NAME;
+export const tableName = (): string => config.TABLE_NAME;

@@ -1,17 +1,10 @@
 import { z } from 'zod';
-import { type CounterMovement, counterChange, explainCounterFailures, readCurrent } from '../core/counters';
+import { type CounterMovement, moveCounters } from '../core/counters';
 import type { Idempotency } from '../core/idempotency';
-import { transactOnce } from '../core/idempotent-transaction';
+import { type EntitySpec, newId } from '../core/keys';
 import { entryPut, type LedgerEntry, listEntries, newEntry } from '../core/ledger';
-import {
-  createRecord,
-  type EntitySpec,
-  getRecord,
-  newId,
-  type PublicRecord,
-  type WriteContext,
-  type WriteResult,
-} from '../core/versioned-store';
+import { createRecord, getRecord, type WriteResult } from '../core/record-store';
+import type { PublicRecord, WriteContext } from '../core/records';
 import { InsufficientFundsError, NotFoundError, ValidationError } from '../errors';
 import { currencyCode } from './field-values';
 
@@ -50,13 +43,11 @@ export const createAccount = (
   input: z.infer<typeof createAccountSchema>,
   context: WriteContext,
 ): Promise<WriteResult> =>
-  createRecord(accountEntity, { ...input, balance: 0 }, context, {
-    id: `${input.currency}-${context.idempotency ? context.idempotency.keyHash.slice(0, 22) : newId()}`,
-  });
+  createRecord(accountEntity, { ...input, balance: 0 }, context, { id: `${input.currency}-${newId()}` });
 
-export const getAccount = (id: string): Promise<PublicRecord> => {
+export const getAccount = (id: string, now: Date): Promise<PublicRecord> => {
   currencyOf(id);
-  return getRecord(accountEntity, id);
+  return getRecord(accountEntity, id, now);
 };
 
 /**
@@ -88,16 +79,15 @@ export const moveMoney = async (
   currencyOf(accountId);
   const delta = kind === 'deposit' ? movement.amount : -movement.amount;
   const entry = newEntry(accountId, { kind, amount: delta, ...pickReference(movement) }, context);
-  const change = balanceMovement(accountId, delta);
-  const { response, replayed } = await transactOnce(
-    idempotency,
-    [counterChange(change, context), entryPut(accountEntity, entry)],
+  const { body, replayed } = await moveCounters(
+    [balanceMovement(accountId, delta)],
+    [entryPut(accountEntity, entry)],
     { entry },
-    explainCounterFailures([change]),
+    idempotency,
     context,
+    (response, balances) => ({ entry: response.entry, balance: balances[accountId] }),
   );
-  const current = await readCurrent(accountEntity, accountId);
-  return { entry: response.entry, balance: Number(current.balance), replayed };
+  return { entry: body.entry as LedgerEntry, balance: Number(body.balance), replayed };
 };
 
 const pickReference = (input: { reference?: string | undefined }) =>
@@ -134,28 +124,16 @@ export const transfer = async (
     { kind: 'transfer-in', amount: input.amount, counterparty: input.from, ...details },
     context,
   );
-  const changes = [balanceMovement(input.from, -input.amount), balanceMovement(input.to, input.amount)];
-  const { response, replayed } = await transactOnce(
-    idempotency,
-    [
-      ...changes.map((change) => counterChange(change, context)),
-      entryPut(accountEntity, debit),
-      entryPut(accountEntity, credit),
-    ],
+  const { body, replayed } = await moveCounters(
+    [balanceMovement(input.from, -input.amount), balanceMovement(input.to, input.amount)],
+    [entryPut(accountEntity, debit), entryPut(accountEntity, credit)],
     { transferId, entries: [debit, credit] },
-    explainCounterFailures(changes),
+    idempotency,
     context,
+    (response, balances) => ({ ...response, balances }),
   );
-  const [from, to] = await Promise.all([
-    readCurrent(accountEntity, input.from),
-    readCurrent(accountEntity, input.to),
-  ]);
   return {
-    body: {
-      transferId: response.transferId,
-      entries: response.entries,
-      balances: { [input.from]: Number(from.balance), [input.to]: Number(to.balance) },
-    },
+    body: body as { transferId: string; entries: LedgerEntry[]; balances: Record<string, number> },
     replayed,
   };
 };

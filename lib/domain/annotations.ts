@@ -1,23 +1,22 @@
 import { z } from 'zod';
+import { type BatchResult, type BatchUpdate, changeAll, changeEach } from '../core/batch';
+import type { EntitySpec } from '../core/keys';
 import {
-  type BatchResult,
-  type BatchUpdate,
-  type Change,
-  changeAll,
-  changeEach,
   changeRecord,
   createRecord,
   deleteRecord,
-  type EntitySpec,
   getRecord,
   listRecords,
-  mergePatch,
   type Page,
+  type WriteResult,
+} from '../core/record-store';
+import {
+  type Change,
+  mergePatch,
   type Precondition,
   type PublicRecord,
   type WriteContext,
-  type WriteResult,
-} from '../core/versioned-store';
+} from '../core/records';
 
 /** Annotations: simple versioned records any signed-in user may edit (API.md §2). */
 export const annotationEntity: EntitySpec = {
@@ -85,7 +84,8 @@ const replacement = (fields: AnnotationFields): Change => ({
 export const createAnnotation = (fields: AnnotationFields, context: WriteContext): Promise<WriteResult> =>
   createRecord(annotationEntity, fields, context);
 
-export const getAnnotation = (id: string): Promise<PublicRecord> => getRecord(annotationEntity, id);
+export const getAnnotation = (id: string, now: Date): Promise<PublicRecord> =>
+  getRecord(annotationEntity, id, now);
 
 export const listAnnotations = (options: { limit: number; cursor?: string | undefined }): Promise<Page> =>
   listRecords(annotationEntity, {

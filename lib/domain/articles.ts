@@ -1,14 +1,9 @@
 import { z } from 'zod';
-import { moveCounter } from '../core/counters';
+import { moveCounters } from '../core/counters';
 import { type FieldGroupEntity, type GroupPatch, patchGroups } from '../core/field-groups';
 import type { Idempotency } from '../core/idempotency';
-import {
-  createRecord,
-  getRecord,
-  type PublicRecord,
-  type WriteContext,
-  type WriteResult,
-} from '../core/versioned-store';
+import { createRecord, getRecord, type WriteResult } from '../core/record-store';
+import type { PublicRecord, WriteContext } from '../core/records';
 import { InsufficientStockError } from '../errors';
 import { groupPatchSchema, money } from './field-values';
 
@@ -76,7 +71,7 @@ export const createArticle = (
   return createRecord(articleEntity, { ...fields, inStock: 0 }, context, { id });
 };
 
-export const getArticle = (id: string): Promise<PublicRecord> => getRecord(articleEntity, id);
+export const getArticle = (id: string, now: Date): Promise<PublicRecord> => getRecord(articleEntity, id, now);
 
 export const patchArticle = (
   id: string,
@@ -96,19 +91,23 @@ export const moveStock = async (
   idempotency: Idempotency,
   context: WriteContext,
 ): Promise<{ inStock: number; replayed: boolean }> => {
-  const { value, replayed } = await moveCounter(
-    {
-      entity: articleEntity,
-      id,
-      attribute: 'inStock',
-      label: 'stock',
-      delta: movement.delta,
-      pointer: '/delta',
-      notEnough: (current) => new InsufficientStockError(current),
-    },
+  const { body, replayed } = await moveCounters(
+    [
+      {
+        entity: articleEntity,
+        id,
+        attribute: 'inStock',
+        label: 'stock',
+        delta: movement.delta,
+        pointer: '/delta',
+        notEnough: (current) => new InsufficientStockError(current),
+      },
+    ],
+    [],
     { articleId: id, ...movement },
     idempotency,
     context,
+    (_response, values) => ({ inStock: values[id] }),
   );
-  return { inStock: value, replayed };
+  return { inStock: Number(body.inStock), replayed };
 };

@@ -1,15 +1,10 @@
 import { z } from 'zod';
-import { moveCounter } from '../core/counters';
+import { moveCounters } from '../core/counters';
 import type { FieldGroupEntity, GroupPatch } from '../core/field-groups';
 import { patchGroups } from '../core/field-groups';
 import type { Idempotency } from '../core/idempotency';
-import {
-  createRecord,
-  getRecord,
-  type PublicRecord,
-  type WriteContext,
-  type WriteResult,
-} from '../core/versioned-store';
+import { createRecord, getRecord, type WriteResult } from '../core/record-store';
+import type { PublicRecord, WriteContext } from '../core/records';
 import { countryCode, groupPatchSchema, money } from './field-values';
 
 /** Debtors: field groups owned by customer relations and finance; `balance` moves only by postings. */
@@ -57,7 +52,7 @@ export const createDebtor = (
   context: WriteContext,
 ): Promise<WriteResult> => createRecord(debtorEntity, { ...fields, balance: 0 }, context);
 
-export const getDebtor = (id: string): Promise<PublicRecord> => getRecord(debtorEntity, id);
+export const getDebtor = (id: string, now: Date): Promise<PublicRecord> => getRecord(debtorEntity, id, now);
 
 export const patchDebtor = (id: string, patch: GroupPatch, roles: readonly string[], context: WriteContext) =>
   patchGroups(debtorEntity, id, patch, roles, context);
@@ -74,18 +69,22 @@ export const postToDebtor = async (
   idempotency: Idempotency,
   context: WriteContext,
 ): Promise<{ balance: number; replayed: boolean }> => {
-  const { value, replayed } = await moveCounter(
-    {
-      entity: debtorEntity,
-      id,
-      attribute: 'balance',
-      label: 'balance',
-      delta: posting.amount,
-      pointer: '/amount',
-    },
+  const { body, replayed } = await moveCounters(
+    [
+      {
+        entity: debtorEntity,
+        id,
+        attribute: 'balance',
+        label: 'balance',
+        delta: posting.amount,
+        pointer: '/amount',
+      },
+    ],
+    [],
     { debtorId: id, ...posting },
     idempotency,
     context,
+    (_response, values) => ({ balance: values[id] }),
   );
-  return { balance: value, replayed };
+  return { balance: Number(body.balance), replayed };
 };

@@ -3,47 +3,44 @@ import { z } from 'zod';
 import {
   type Aggregate,
   type AggregateSpec,
+  type AggregateWrite,
+  aggregateActions,
+  assertHeaderAllows,
   type ChildWrite,
   childSeq,
   createAggregate,
   inAddedOrder,
   readAggregate,
-  readChild,
+  readHeader,
   toPublicChild,
-  writeAggregate,
   writeHeader,
 } from '../core/aggregate';
-import { idFromKey, markerMatch } from '../core/idempotency';
-import { assertNotLockedOut } from '../core/lease-guard';
-import type { StoredItem } from '../core/sdk-errors';
+import { planAndCommit } from '../core/commit';
+import { newId } from '../core/keys';
+import { listRecords, type Page } from '../core/record-store';
 import {
   type Change,
   changeIsPresent,
-  getRecord,
-  listRecords,
   mergePatch,
-  newId,
-  type Page,
+  noChange,
   type Precondition,
   type PublicRecord,
   toPublicRecord,
   type WriteContext,
-} from '../core/versioned-store';
-import {
-  ForbiddenError,
-  IdempotencyKeyReusedError,
-  InvalidStateError,
-  NotFoundError,
-  StaleDataError,
-  ValidationError,
-  WriteContentionError,
-} from '../errors';
+} from '../core/records';
+import type { StoredItem } from '../core/sdk-errors';
+import { ForbiddenError, InvalidStateError, NotFoundError, StaleDataError, ValidationError } from '../errors';
 import type { Role } from './roles';
 
 /** Orders: a header and its lines, one versioned aggregate (API.md §2 "Orders"). */
 export const orderEntity: AggregateSpec = {
   type: 'ORDER',
   fields: ['customer', 'notes', 'status'],
+  childPrefix: 'LINE#',
+  childIdField: 'lineId',
+  countField: 'lineCount',
+  childName: 'line',
+  childrenPointer: '/lines',
   maxChildren: 500,
   statusField: 'status',
 };
@@ -140,7 +137,7 @@ const orderTotal = (lines: readonly { quantity: number; unitPrice: number }[]): 
 };
 
 /** The order as the API shows it: header, lines in the order they were added, total. */
-export const orderView = ({ header, children }: Aggregate, now = new Date()): PublicRecord => {
+export const orderView = ({ header, children }: Aggregate, now: Date): PublicRecord => {
   const lines = inAddedOrder(children).map(toPublicChild) as unknown as OrderLine[];
   const {
     version: v,
@@ -165,38 +162,50 @@ export const orderView = ({ header, children }: Aggregate, now = new Date()): Pu
   };
 };
 
-/** Attempts of an `If-Match: *` order write whose pinned version keeps moving. */
-const OVERWRITE_ATTEMPTS = 4;
-
 /**
- * A stale order answer carries the whole current order: one more Query for its lines
- * (API.md §4). `If-Match: *` is pinned to a version it read; a write that slipped in since
- * is no conflict for it, so it runs again, then answers WRITE_CONTENTION.
+ * A stale order answer carries the whole current order: one more Query for its lines,
+ * unless the refusal came from a read that had them. `present` says whether the current
+ * order already holds the change, for `changeAlreadyPresent`.
  */
 const withCurrentOrder = async <T>(
   id: string,
-  precondition: Precondition,
+  now: Date,
   write: () => Promise<T>,
+  present?: (order: Aggregate) => boolean,
 ): Promise<T> => {
-  for (let attempt = 1; ; attempt += 1) {
-    try {
-      return await write();
-    } catch (error) {
-      if (!(error instanceof StaleDataError)) throw error;
-      if (precondition.kind === 'any') {
-        if (attempt < OVERWRITE_ATTEMPTS) continue;
-        throw new WriteContentionError(1);
-      }
-      throw new StaleDataError(orderView(await readAggregate(orderEntity, id)));
-    }
+  try {
+    return await write();
+  } catch (error) {
+    if (!(error instanceof StaleDataError) || 'lines' in error.current) throw error;
+    const order = await readAggregate(orderEntity, id, now);
+    throw new StaleDataError(orderView(order, now), {
+      changeAlreadyPresent: error.changeAlreadyPresent || (present?.(order) ?? false),
+    });
   }
 };
 
-/** Transactions return nothing, so `If-Match: *` is pinned to the version there is now. */
-const concreteVersion = async (id: string, precondition: Precondition): Promise<number> =>
-  precondition.kind === 'version' ? precondition.version : (await getRecord(orderEntity, id)).version;
+/** A refusal found in the order as read carries that order, lines and all. */
+const assertOrderAllows = (
+  actions: Parameters<typeof assertHeaderAllows>[0],
+  order: Aggregate,
+  now: Date,
+  present: boolean,
+): void => {
+  try {
+    assertHeaderAllows(actions, order.header);
+  } catch (error) {
+    if (error instanceof StaleDataError) {
+      throw new StaleDataError(orderView(order, now), { changeAlreadyPresent: present });
+    }
+    throw error;
+  }
+};
 
 const lineItem = (fields: LineFields, seq: string) => ({ ...fields, seq });
+
+/** The version a line write is based on: the caller's, or `*` pinned to the header read. */
+const versionOf = (precondition: Precondition, header: StoredItem | undefined): number =>
+  precondition.kind === 'version' ? precondition.version : Number(header?.version);
 
 export const createOrder = async (
   input: z.infer<typeof createOrderSchema>,
@@ -207,28 +216,24 @@ export const createOrder = async (
     childId: newId(),
     fields: lineItem(line, childSeq(context.now, index)),
   }));
-  const { header, replayed } = await createAggregate(
+  const { response, replayed } = await createAggregate(
     orderEntity,
     { ...fields, status: 'draft' },
     children,
     context,
+    (header): Aggregate => ({
+      header,
+      children: children.map((child) => ({ lineId: child.childId, ...child.fields })),
+    }),
   );
-  const id = String(header.id);
-  if (replayed) return { order: orderView(await readAggregate(orderEntity, id)), replayed };
-  const stored = children.map((child) => ({ lineId: child.childId, ...child.fields }));
-  return { order: orderView({ header, children: stored }, context.now), replayed };
+  return { order: orderView(response, context.now), replayed };
 };
 
-export const getOrder = async (id: string): Promise<PublicRecord> =>
-  orderView(await readAggregate(orderEntity, id));
+export const getOrder = async (id: string, now: Date): Promise<PublicRecord> =>
+  orderView(await readAggregate(orderEntity, id, now), now);
 
 export const listOrders = (options: { limit: number; cursor?: string | undefined }): Promise<Page> =>
-  listRecords(orderEntity, {
-    limit: options.limit,
-    ...(options.cursor === undefined ? {} : { cursor: options.cursor }),
-  });
-
-const headerView = (header: StoredItem): PublicRecord => toPublicRecord(header);
+  listRecords(orderEntity, options);
 
 /** `PATCH /orders/{id}`: header fields only, while draft; answers the header. */
 export const patchOrder = (
@@ -237,16 +242,15 @@ export const patchOrder = (
   patch: { customer?: string | undefined; notes?: string | null | undefined },
   context: WriteContext,
 ): Promise<{ header: PublicRecord; replayed: boolean }> =>
-  withCurrentOrder(id, precondition, async () => {
-    const change = mergePatch(patch);
-    const result = await writeHeader(
+  withCurrentOrder(id, context.now, async () => {
+    const { response, replayed } = await writeHeader(
       orderEntity,
       id,
-      precondition,
-      { header: change, allowedStatuses: EDITABLE },
+      { precondition, header: mergePatch(patch), allowedStatuses: EDITABLE },
       context,
+      (header) => header,
     );
-    return { header: headerView(result.header ?? {}), replayed: result.replayed };
+    return { header: toPublicRecord(response, context.now), replayed };
   });
 
 /** `POST /orders/{id}/transitions`: the state machine, with the role each move needs. */
@@ -262,17 +266,47 @@ export const transitionOrder = (
   if (!move.roles.some((role) => roles.includes(role))) {
     throw new ForbiddenError(`Moving an order to ${to} needs one of: ${move.roles.join(', ')}.`);
   }
-  return withCurrentOrder(id, precondition, async () => {
-    const result = await writeHeader(
+  return withCurrentOrder(id, context.now, async () => {
+    const { response, replayed } = await writeHeader(
       orderEntity,
       id,
-      precondition,
-      { header: { set: { status: to }, remove: [] }, allowedStatuses: move.from },
+      { precondition, header: { set: { status: to }, remove: [] }, allowedStatuses: move.from },
       context,
+      (header) => header,
     );
-    return { header: headerView(result.header ?? {}), replayed: result.replayed };
+    return { header: toPublicRecord(response, context.now), replayed };
   });
 };
+
+/**
+ * A line write that needs no line read (an add, a removal): the header's version bump and
+ * the child write in one transaction. `If-Match: *` reads the header first, to pin the
+ * transaction to the version there is, and reads again if it moves.
+ */
+const writeLinesBlind = <R>(
+  id: string,
+  precondition: Precondition,
+  write: Omit<AggregateWrite, 'precondition' | 'pinned'>,
+  context: WriteContext,
+  response: (version: number) => R,
+) =>
+  planAndCommit(
+    {
+      read: () => (precondition.kind === 'any' ? readHeader(orderEntity, id) : Promise.resolve(undefined)),
+      plan: (header) => {
+        const version = versionOf(precondition, header);
+        const actions = aggregateActions(
+          orderEntity,
+          id,
+          { ...write, precondition: { kind: 'version', version }, pinned: precondition.kind === 'any' },
+          context,
+        );
+        if (precondition.kind === 'any') assertHeaderAllows(actions, header);
+        return { actions, response: response(version + 1) };
+      },
+    },
+    context,
+  );
 
 /** `POST /orders/{id}/lines`: one new line and the header's version bump, in one transaction. */
 export const addLine = (
@@ -284,34 +318,28 @@ export const addLine = (
   body: { orderId: string; version: number; line: Record<string, unknown> };
   replayed: boolean;
 }> =>
-  withCurrentOrder(id, precondition, async () => {
-    // A keyed add derives the line id from the key, so its replay can find the line it added.
-    const lineId = context.idempotency ? idFromKey(context.idempotency.keyHash) : newId();
-    const result = await writeAggregate(
-      orderEntity,
+  withCurrentOrder(id, context.now, async () => {
+    const lineId = newId();
+    const { response, replayed } = await writeLinesBlind(
       id,
+      precondition,
       {
-        version: await concreteVersion(id, precondition),
-        header: { set: {}, remove: [] },
+        header: noChange,
         children: [{ kind: 'add', childId: lineId, fields: lineItem(line, childSeq(context.now, 0)) }],
         allowedStatuses: EDITABLE,
         childCount: { delta: 1 },
       },
       context,
+      (version) => ({ orderId: id, version, line: { lineId, ...line } }),
     );
-    const stored = result.replayed ? await readChild(orderEntity, id, lineId) : { lineId, ...line };
-    return {
-      body: { orderId: id, version: result.version, line: toPublicChild(stored) },
-      replayed: result.replayed,
-    };
+    return { body: response, replayed };
   });
 
 /**
  * `PATCH /orders/{id}/lines/{lineId}`: reads the order (header and lines, one Query), then
- * writes the merge patch and the header bump in one transaction that also requires the line
- * to be as read, so the answer's line is exact. Reading header and line together pins
- * `If-Match: *` to the version the line was read at, and tells a line removed since the
- * caller's read (stale: 412/409 with the order) from one that never was (404).
+ * writes the merge patch and the header bump in one transaction pinned to the version read,
+ * so the answer's line is exact. Reading header and lines together tells a line removed
+ * since the caller's read (stale: 412/409 with the order) from one that never was (404).
  */
 export const patchLine = (
   id: string,
@@ -322,46 +350,45 @@ export const patchLine = (
 ): Promise<{
   body: { orderId: string; version: number; line: Record<string, unknown> };
   replayed: boolean;
-}> =>
-  withCurrentOrder(id, precondition, async () => {
-    const order = await readAggregate(orderEntity, id);
-    const current = Number(order.header.version);
-    const version = precondition.kind === 'version' ? precondition.version : current;
-    const before = order.children.find((child) => child.lineId === lineId);
-    const change = mergePatch(patch);
-    const answer = (line: StoredItem, replayed: boolean) => ({
-      body: { orderId: id, version: current, line: toPublicChild(line) },
-      replayed,
-    });
-    const match = markerMatch(order.header, context.idempotency, context.now);
-    if (match === 'replay') return answer(before ?? { lineId }, true);
-    if (match === 'reused') throw new IdempotencyKeyReusedError();
-    assertNotLockedOut(order.header, context);
-    if (!before) {
-      if (version !== current) throw new StaleDataError(orderView(order));
-      throw new NotFoundError('No such line.');
-    }
-    // Already applied: a stale request whose change the line holds changes nothing.
-    if (version < current && changeIsPresent(before, change)) return answer(before, false);
-    const expect = Object.fromEntries(Object.keys(patch).map((field) => [field, before[field]]));
-    const result = await writeAggregate(
-      orderEntity,
-      id,
+}> => {
+  const change = mergePatch(patch);
+  return withCurrentOrder(id, context.now, async () => {
+    const { response, replayed } = await planAndCommit(
       {
-        version,
-        header: { set: {}, remove: [] },
-        children: [{ kind: 'update', childId: lineId, change, expect }],
-        allowedStatuses: EDITABLE,
+        read: () => readAggregate(orderEntity, id, context.now),
+        plan: (order) => {
+          const version = versionOf(precondition, order.header);
+          const before = order.children.find((child) => child.lineId === lineId);
+          const children: ChildWrite[] = before ? [{ kind: 'update', childId: lineId, change }] : [];
+          const actions = aggregateActions(
+            orderEntity,
+            id,
+            {
+              precondition: { kind: 'version', version },
+              pinned: precondition.kind === 'any',
+              header: noChange,
+              children,
+              allowedStatuses: EDITABLE,
+            },
+            context,
+          );
+          assertOrderAllows(
+            actions,
+            order,
+            context.now,
+            before !== undefined && changeIsPresent(before, change),
+          );
+          if (!before) throw new NotFoundError('No such line.');
+          const after: StoredItem = { ...before, ...change.set };
+          for (const field of change.remove) delete after[field];
+          return { actions, response: { orderId: id, version: version + 1, line: toPublicChild(after) } };
+        },
       },
       context,
     );
-    const after = result.replayed ? await readChild(orderEntity, id, lineId) : { ...before, ...change.set };
-    for (const field of result.replayed ? [] : change.remove) delete after[field];
-    return {
-      body: { orderId: id, version: result.version, line: toPublicChild(after) },
-      replayed: result.replayed,
-    };
+    return { body: response, replayed };
   });
+};
 
 /** `DELETE /orders/{id}/lines/{lineId}`: the line's removal and the header bump, one transaction. */
 export const removeLine = (
@@ -370,28 +397,41 @@ export const removeLine = (
   precondition: Precondition,
   context: WriteContext,
 ): Promise<{ body: { orderId: string; version: number }; replayed: boolean }> =>
-  withCurrentOrder(id, precondition, async () => {
-    const result = await writeAggregate(
-      orderEntity,
-      id,
-      {
-        version: await concreteVersion(id, precondition),
-        header: { set: {}, remove: [] },
-        children: [{ kind: 'remove', childId: lineId }],
-        allowedStatuses: EDITABLE,
-        childCount: { delta: -1 },
-      },
-      context,
-    );
-    return { body: { orderId: id, version: result.version }, replayed: result.replayed };
-  }).catch((error: unknown) => {
-    // Already applied: a stale removal of a line the current order no longer has changes
-    // nothing. (A line that never was cannot be told from one removed since: also 200.)
-    if (!(error instanceof StaleDataError) || precondition.kind !== 'version') throw error;
-    const { lines, version } = error.current as { lines: OrderLine[]; version: number };
-    if (precondition.version > version || lines.some((line) => line.lineId === lineId)) throw error;
-    return { body: { orderId: id, version }, replayed: false };
+  withCurrentOrder(
+    id,
+    context.now,
+    async () => {
+      const { response, replayed } = await writeLinesBlind(
+        id,
+        precondition,
+        {
+          header: noChange,
+          children: [{ kind: 'remove', childId: lineId }],
+          allowedStatuses: EDITABLE,
+          childCount: { delta: -1 },
+        },
+        context,
+        (version) => ({ orderId: id, version }),
+      );
+      return { body: response, replayed };
+    },
+    // Someone else removed the line already: still stale, but the change is there.
+    (order) => !order.children.some((child) => child.lineId === lineId),
+  );
+
+/** Whether the order already holds what a PUT asks for: same header fields, same lines in order. */
+const holdsReplacement = (order: Aggregate, input: Omit<z.infer<typeof replaceOrderSchema>, 'version'>) => {
+  const lines = inAddedOrder(order.children).map((child) => {
+    const { lineId: _id, ...fields } = toPublicChild(child);
+    return fields;
   });
+  const wanted = input.lines.map(({ lineId: _id, ...fields }) => fields);
+  return (
+    order.header.customer === input.customer &&
+    order.header.notes === input.notes &&
+    isDeepStrictEqual(lines, wanted)
+  );
+};
 
 /**
  * `PUT /orders/{id}`: reads the order, diffs the given lines against the stored ones and
@@ -404,78 +444,75 @@ export const replaceOrder = (
   input: Omit<z.infer<typeof replaceOrderSchema>, 'version'>,
   context: WriteContext,
 ): Promise<{ order: PublicRecord; replayed: boolean }> =>
-  withCurrentOrder(id, precondition, async () => {
-    const stored = await readAggregate(orderEntity, id);
-    const current = Number(stored.header.version);
-    // What the write's own condition would decide, decided from the read: replay, lock, stale.
-    const match = markerMatch(stored.header, context.idempotency, context.now);
-    if (match === 'replay') return { order: orderView(stored), replayed: true };
-    if (match === 'reused') throw new IdempotencyKeyReusedError();
-    assertNotLockedOut(stored.header, context);
-    if (precondition.kind === 'version' && precondition.version !== current) {
-      throw new StaleDataError(orderView(stored));
-    }
-    if (!EDITABLE.includes(stored.header.status as OrderStatus)) {
-      throw new InvalidStateError(`Not allowed while the order is ${String(stored.header.status)}.`, {
-        state: stored.header.status,
-      });
-    }
-    const storedLines = new Map(stored.children.map((child) => [String(child.lineId), child]));
-    const unknown = input.lines.flatMap((line, index) =>
-      line.lineId !== undefined && !storedLines.has(line.lineId)
-        ? [{ pointer: `/lines/${index}/lineId`, detail: 'No such line in this order.' }]
-        : [],
-    );
-    if (unknown.length > 0) throw new ValidationError(unknown);
-
-    const writes: ChildWrite[] = [];
-    const finalLines: StoredItem[] = [];
-    input.lines.forEach(({ lineId, ...fields }, index) => {
-      const existing = lineId === undefined ? undefined : storedLines.get(lineId);
-      if (lineId !== undefined && existing) {
-        const item = lineItem(fields, String(existing.seq));
-        const changed = !isDeepStrictEqual(toPublicChild({ ...existing, lineId: undefined }), {
-          ...fields,
-          lineId: undefined,
-        });
-        if (changed) writes.push({ kind: 'replace', childId: lineId, fields: item });
-        finalLines.push({ lineId, ...item });
-      } else {
-        const childId = newId();
-        const item = lineItem(fields, childSeq(context.now, index));
-        writes.push({ kind: 'add', childId, fields: item });
-        finalLines.push({ lineId: childId, ...item });
-      }
-    });
-    const kept = new Set(input.lines.map((line) => line.lineId));
-    for (const lineId of storedLines.keys()) {
-      if (!kept.has(lineId)) writes.push({ kind: 'remove', childId: lineId });
-    }
-
-    const header: Change = {
-      set: { customer: input.customer, ...(input.notes === undefined ? {} : { notes: input.notes }) },
-      remove: input.notes === undefined ? ['notes'] : [],
-    };
-    const result = await writeAggregate(
-      orderEntity,
-      id,
+  withCurrentOrder(id, context.now, async () => {
+    const { response, replayed } = await planAndCommit(
       {
-        version: current,
-        header,
-        children: writes,
-        allowedStatuses: EDITABLE,
-        childCount: { set: finalLines.length },
+        read: () => readAggregate(orderEntity, id, context.now),
+        plan: (stored) => {
+          const version = versionOf(precondition, stored.header);
+          const header: Change = {
+            set: { customer: input.customer, ...(input.notes === undefined ? {} : { notes: input.notes }) },
+            remove: input.notes === undefined ? ['notes'] : [],
+          };
+          const write = (children: ChildWrite[], count: number): AggregateWrite => ({
+            precondition: { kind: 'version', version },
+            pinned: precondition.kind === 'any',
+            header,
+            children,
+            allowedStatuses: EDITABLE,
+            childCount: { set: count },
+          });
+          // The header's rules (lock, version, state) decide before the lines are looked at.
+          assertOrderAllows(
+            aggregateActions(orderEntity, id, write([], 0), { ...context, idempotency: undefined }),
+            stored,
+            context.now,
+            holdsReplacement(stored, input),
+          );
+          const storedLines = new Map(stored.children.map((child) => [String(child.lineId), child]));
+          const unknown = input.lines.flatMap((line, index) =>
+            line.lineId !== undefined && !storedLines.has(line.lineId)
+              ? [{ pointer: `/lines/${index}/lineId`, detail: 'No such line in this order.' }]
+              : [],
+          );
+          if (unknown.length > 0) throw new ValidationError(unknown);
+
+          const writes: ChildWrite[] = [];
+          const finalLines: StoredItem[] = [];
+          input.lines.forEach(({ lineId, ...fields }, index) => {
+            const existing = lineId === undefined ? undefined : storedLines.get(lineId);
+            if (lineId !== undefined && existing) {
+              const item = lineItem(fields, String(existing.seq));
+              const changed = !isDeepStrictEqual(toPublicChild({ ...existing, lineId: undefined }), {
+                ...fields,
+                lineId: undefined,
+              });
+              if (changed) writes.push({ kind: 'replace', childId: lineId, fields: item });
+              finalLines.push({ lineId, ...item });
+            } else {
+              const childId = newId();
+              const item = lineItem(fields, childSeq(context.now, index));
+              writes.push({ kind: 'add', childId, fields: item });
+              finalLines.push({ lineId: childId, ...item });
+            }
+          });
+          const kept = new Set(input.lines.map((line) => line.lineId));
+          for (const lineId of storedLines.keys()) {
+            if (!kept.has(lineId)) writes.push({ kind: 'remove', childId: lineId });
+          }
+          const actions = aggregateActions(orderEntity, id, write(writes, finalLines.length), context);
+          const { notes: _notes, ...headerBefore } = stored.header;
+          const headerAfter: StoredItem = {
+            ...headerBefore,
+            ...header.set,
+            version: version + 1,
+            updatedAt: context.now.toISOString(),
+            updatedBy: context.actor,
+          };
+          return { actions, response: { header: headerAfter, children: finalLines } as Aggregate };
+        },
       },
       context,
     );
-    if (result.replayed) return { order: orderView(await readAggregate(orderEntity, id)), replayed: true };
-    const { notes: _notes, ...headerBefore } = stored.header;
-    const headerAfter: StoredItem = {
-      ...headerBefore,
-      ...header.set,
-      version: result.version,
-      updatedAt: context.now.toISOString(),
-      updatedBy: context.actor,
-    };
-    return { order: orderView({ header: headerAfter, children: finalLines }, context.now), replayed: false };
+    return { order: orderView(response, context.now), replayed };
   });

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import type { GroupPatch } from '../core/field-groups';
-import type { PublicRecord, WriteContext } from '../core/versioned-store';
+import type { PublicRecord, WriteContext } from '../core/records';
 import type { Action } from './handler';
 import { notModified, pathParameter, queryParameters, writeContextOf } from './request';
 import { json, readResult, recordResult } from './response';
@@ -29,9 +29,9 @@ export const createAction =
 
 /** `GET /{resource}/{id}`: the record with its ETag, or 304 when If-None-Match names it. */
 export const getAction =
-  (get: (id: string) => Promise<{ version: number }>): Action =>
+  (get: (id: string, now: Date) => Promise<{ version: number }>): Action =>
   async (request) => {
-    const record = await get(pathParameter(request, 'id'));
+    const record = await get(pathParameter(request, 'id'), request.now);
     return readResult(record, (version) => notModified(request, version));
   };
 

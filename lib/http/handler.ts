@@ -1,8 +1,8 @@
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { type FunctionName, routeKeyOf, routes } from '../../functions/routes';
 import { now } from '../clock';
 import { AppError, NotFoundError } from '../errors';
+import { type FunctionName, routeKeyOf, routes } from '../routes';
 import { problemResult } from './problem';
 import { type ApiEvent, type ApiRequest, authorize, parseJsonBody, principalOf } from './request';
 import type { ApiResult } from './response';
@@ -10,10 +10,12 @@ import type { ApiResult } from './response';
 /** What a route does: parse, one call into lib, answer. */
 export type Action = (request: ApiRequest) => Promise<ApiResult>;
 
-type MiddyRequest = middy.Request<ApiEvent, ApiResult, Error, Context>;
+/** Per-invocation state, kept on middy's `request.internal` for the middlewares after it. */
+interface Internal extends Record<string, unknown> {
+  apiRequest?: ApiRequest;
+}
 
-/** Per-invocation state shared by the middlewares and the dispatcher. */
-const apiRequests = new WeakMap<ApiEvent, ApiRequest>();
+type MiddyRequest = middy.Request<ApiEvent, ApiResult, Error, Context, Internal>;
 
 const requestIdOf = (event: ApiEvent): string => event.requestContext?.requestId ?? 'unknown';
 
@@ -21,28 +23,33 @@ const requestIdOf = (event: ApiEvent): string => event.requestContext?.requestId
  * Resolves the route from API Gateway's `routeKey`, authenticates and authorizes the
  * caller and parses the body, in that order: 404, 401, 403, then 413/415/400.
  */
-const prepareRequest = (table: Map<string, (typeof routes)[number]>): MiddlewareObj<ApiEvent, ApiResult> => ({
+const prepareRequest = (
+  table: Map<string, (typeof routes)[number]>,
+  dispatch: (request: ApiRequest) => Promise<ApiResult>,
+): MiddlewareObj<ApiEvent, ApiResult, Error, Context, Internal> => ({
   before: (request: MiddyRequest) => {
     const { event } = request;
     const route = table.get(event.routeKey);
     if (!route) throw new NotFoundError('No such route.');
     const principal = route.access === 'public' ? { sub: 'anonymous', roles: [] } : principalOf(event);
     authorize(route, principal);
-    apiRequests.set(event, {
+    const apiRequest: ApiRequest = {
       event,
       route,
       principal,
       body: parseJsonBody(event),
       now: now(),
       requestId: requestIdOf(event),
-    });
+    };
+    request.internal.apiRequest = apiRequest;
+    return dispatch(apiRequest);
   },
 });
 
 /** The one place error responses are written: problem+json for every error. */
-const problemResponses = (): MiddlewareObj<ApiEvent, ApiResult> => ({
+const problemResponses = (): MiddlewareObj<ApiEvent, ApiResult, Error, Context, Internal> => ({
   onError: (request: MiddyRequest) => {
-    const apiRequest = apiRequests.get(request.event);
+    const { apiRequest } = request.internal;
     const { error } = request;
     if (!(error instanceof AppError)) {
       console.error(
@@ -72,14 +79,15 @@ export const createHandler = (fn: FunctionName, actions: Record<string, Action>)
       `Routes of ${fn} do not match the route table: missing ${missing.join(', ')}; extra ${extra.join(', ')}`,
     );
   }
-  const dispatch = async (event: ApiEvent): Promise<ApiResult> => {
-    const request = apiRequests.get(event);
-    const action = request && actions[event.routeKey];
-    if (!request || !action) throw new NotFoundError('No such route.');
+  const dispatch = (request: ApiRequest): Promise<ApiResult> => {
+    const action = actions[request.event.routeKey];
+    if (!action) throw new NotFoundError('No such route.');
     return action(request);
   };
-  return middy<ApiEvent, ApiResult, Error, Context>()
+  return middy<ApiEvent, ApiResult, Error, Context, Internal>()
     .use(problemResponses())
-    .use(prepareRequest(table))
-    .handler(dispatch);
+    .use(prepareRequest(table, dispatch))
+    .handler(() => {
+      throw new Error('Every request is answered by the route middleware.');
+    });
 };

@@ -1,9 +1,9 @@
 import { z } from 'zod';
+import type { EntitySpec } from '../core/keys';
 import { acquireLease, releaseLease, renewLease } from '../core/leases';
-import type { EntitySpec } from '../core/versioned-store';
 import { ForbiddenError, MalformedRequestError } from '../errors';
 import type { Action } from './handler';
-import { idempotencyOf, lockTokenOf, pathParameter } from './request';
+import { lockTokenOf, pathParameter, writeContextOf } from './request';
 import { json, noContent, replayHeaders } from './response';
 import { parseBody } from './validation';
 
@@ -20,11 +20,12 @@ const lockBodySchema = z
 export const lockActions = (entity: EntitySpec, resource: string): Record<string, Action> => ({
   [`POST /${resource}/{id}/lock`]: async (request) => {
     const { ttlSeconds } = parseBody(lockBodySchema, request.body);
-    const { lease, replayed } = await acquireLease(entity, pathParameter(request, 'id'), ttlSeconds, {
-      actor: request.principal.sub,
-      now: request.now,
-      idempotency: idempotencyOf(request),
-    });
+    const { lease, replayed } = await acquireLease(
+      entity,
+      pathParameter(request, 'id'),
+      ttlSeconds,
+      writeContextOf(request),
+    );
     return json(201, lease, replayHeaders(replayed));
   },
 
@@ -32,11 +33,14 @@ export const lockActions = (entity: EntitySpec, resource: string): Record<string
     const { ttlSeconds } = parseBody(lockBodySchema, request.body);
     const token = lockTokenOf(request);
     if (!token) throw new MalformedRequestError('Renewing a lock needs its Lock-Token header.');
-    const lease = await renewLease(entity, pathParameter(request, 'id'), token, ttlSeconds, {
-      actor: request.principal.sub,
-      now: request.now,
-    });
-    return json(200, lease);
+    const { lease, replayed } = await renewLease(
+      entity,
+      pathParameter(request, 'id'),
+      token,
+      ttlSeconds,
+      writeContextOf(request),
+    );
+    return json(200, lease, replayHeaders(replayed));
   },
 
   [`DELETE /${resource}/{id}/lock`]: async (request) => {
@@ -44,7 +48,12 @@ export const lockActions = (entity: EntitySpec, resource: string): Record<string
     if (!token && !request.principal.roles.includes('supervisor')) {
       throw new ForbiddenError('Only a supervisor may release a lock without its Lock-Token.');
     }
-    await releaseLease(entity, pathParameter(request, 'id'), token, request.now);
-    return noContent();
+    const { replayed } = await releaseLease(
+      entity,
+      pathParameter(request, 'id'),
+      token,
+      writeContextOf(request),
+    );
+    return noContent(replayHeaders(replayed));
   },
 });

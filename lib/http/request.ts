@@ -1,7 +1,6 @@
 import type { APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
-import type { RouteSpec } from '../../functions/routes';
 import { type Idempotency, idempotencyKeyHash, requestHashOf } from '../core/idempotency';
-import type { Precondition, WriteContext } from '../core/versioned-store';
+import type { Precondition, WriteContext } from '../core/records';
 import { type Role, roles } from '../domain/roles';
 import {
   ForbiddenError,
@@ -13,6 +12,7 @@ import {
   UnauthenticatedError,
   UnsupportedMediaTypeError,
 } from '../errors';
+import type { RouteSpec } from '../routes';
 
 export type ApiEvent = APIGatewayProxyEventV2WithJWTAuthorizer;
 

@@ -2,12 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
-import { type FunctionName, type RouteSpec, routeKeyOf, routes } from '../../functions/routes';
 import { MalformedRequestError, NotFoundError, PayloadTooLargeError, UnauthenticatedError } from '../errors';
 import { problemResult } from '../http/problem';
 import type { ApiEvent } from '../http/request';
 import { type ApiResult, json } from '../http/response';
 import { parseBody } from '../http/validation';
+import { type FunctionName, type RouteSpec, routeKeyOf, routes } from '../routes';
 import type { LocalTokens } from './tokens';
 
 type Handler = (event: ApiEvent, context: Context) => Promise<ApiResult>;

@@ -7,8 +7,8 @@ import { ASSET_RESOURCE_METADATA_ENABLED_CONTEXT } from 'aws-cdk-lib/cx-api';
 import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NoLostUpdatesStack } from '../../cdk/stack';
-import { type FunctionName, functionNames, type RouteSpec, routeKeyOf, routes } from '../../functions/routes';
 import { tableSpec } from '../../lib/db/table-spec';
+import { type FunctionName, functionNames, type RouteSpec, routeKeyOf, routes } from '../../lib/routes';
 
 const jwtIssuer = 'https://issuer.test.invalid/';
 const jwtAudience = 'stack-test-audience';

@@ -243,7 +243,7 @@ describe('annotations: reads, patches and batches', () => {
     expect(freshNow.body).not.toHaveProperty('tags');
   });
 
-  it('an atomic batch whose stale item already holds the change applies the rest', async () => {
+  it('an atomic batch whose stale item already holds the change applies nothing, and says the change is there', async () => {
     const fresh = await create({ name: 'fresh' });
     const done = await create({ name: 'done' });
     await api.call('PATCH', `/annotations/${done.id}`, { token: alice, body: { version: 1, tags: ['b'] } });
@@ -257,10 +257,18 @@ describe('annotations: reads, patches and batches', () => {
         ],
       },
     });
-    expect(answer.status).toBe(200);
+    expect([answer.status, answer.body.code]).toEqual([409, 'STALE_DATA']);
     expect(answer.body.results).toEqual([
-      { id: fresh.id, status: 200, version: 2 },
-      { id: done.id, status: 200, version: 2 },
+      {
+        id: done.id,
+        status: 409,
+        code: 'STALE_DATA',
+        current: expect.objectContaining({ version: 2, tags: ['b'] }),
+        changeAlreadyPresent: true,
+      },
     ]);
+    const freshNow = await api.call('GET', `/annotations/${fresh.id}`, { token: alice });
+    expect(freshNow.body).toMatchObject({ name: 'fresh', version: 1 });
+    expect(freshNow.body).not.toHaveProperty('tags');
   });
 });

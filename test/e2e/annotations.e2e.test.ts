@@ -101,7 +101,7 @@ describe('annotations: the seed scenarios over HTTP', () => {
     expect(stored.body).toMatchObject({ name: 'v1', tags: ['b'], version: 2 });
   });
 
-  it('the same change made twice is not a conflict', async () => {
+  it('the same change made twice from one version: the second is stale, marked as already present', async () => {
     const alice = await api.tokenFor('alice');
     const bob = await api.tokenFor('bob');
     const { id } = await createAnnotation(alice);
@@ -116,9 +116,15 @@ describe('annotations: the seed scenarios over HTTP', () => {
       body: { name: 'agreed', tags: ['x'] },
     });
     expect(first.status).toBe(200);
-    expect(second.status).toBe(200);
-    expect(second.body).toEqual(first.body);
-    expect(second.body.version).toBe(2);
+    expect([second.status, second.body.code, second.body.changeAlreadyPresent]).toEqual([
+      412,
+      'STALE_DATA',
+      true,
+    ]);
+    expect(second.body.current).toEqual(first.body);
+    expect(second.headers.get('etag')).toBe('"2"');
+    const stored = await api.call('GET', `/annotations/${id}`, { token: alice });
+    expect(stored.body).toEqual(first.body);
   });
 
   it('a delete during an edit gives 410 to the editor', async () => {

@@ -1,7 +1,7 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { COUNTER_LIMIT } from '../../lib/core/counters';
-import { type EntitySpec, keyOf } from '../../lib/core/versioned-store';
+import { type EntitySpec, keyOf } from '../../lib/core/keys';
 import { db, tableName } from '../../lib/db/client';
 import { accountEntity } from '../../lib/domain/accounts';
 import { articleEntity } from '../../lib/domain/articles';
@@ -132,7 +132,7 @@ describe('account balances stay within ±COUNTER_LIMIT', () => {
     await seedCounter(accountEntity, id, 'balance', COUNTER_LIMIT - 1_000_000_000_000);
     const { result, commands } = await recordRequests(() => deposit(id, 1_000_000_000_000, `exact-${id}`));
     expect([result.status, result.body.balance]).toEqual([201, COUNTER_LIMIT]);
-    expect(commands).toEqual(['TransactWriteItemsCommand', 'GetItemCommand']);
+    expect(commands).toEqual(['TransactWriteItemsCommand', 'GetItemCommand', 'UpdateItemCommand']);
     const account = await api.call('GET', `/accounts/${id}`, { token: finance });
     expect([account.status, account.body.balance, account.body.version]).toEqual([200, COUNTER_LIMIT, 2]);
     expect(account.text).toContain(`"balance":${COUNTER_LIMIT},`);

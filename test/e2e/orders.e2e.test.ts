@@ -218,7 +218,7 @@ describe('orders: one versioned aggregate', () => {
     expect(await tableSnapshot()).toEqual(before);
   });
 
-  it('the same line edit made twice from one version is not a conflict: the second answers 200 and writes nothing', async () => {
+  it('the same line edit made twice from one version: the second is stale, marked as already present, and writes nothing', async () => {
     const order = await createOrder();
     const lineId = order.lines[0]?.lineId;
     const edit = (token: string) =>
@@ -230,12 +230,19 @@ describe('orders: one versioned aggregate', () => {
     const first = await edit(sales);
     const before = await tableSnapshot();
     const second = await edit(sales2);
-    expect([first.status, first.body.version, second.status, second.body.version]).toEqual([200, 2, 200, 2]);
-    expect(second.body.line).toMatchObject({ lineId, quantity: 20 });
+    expect([first.status, first.body.version, second.status, second.body.code]).toEqual([
+      200,
+      2,
+      412,
+      'STALE_DATA',
+    ]);
+    expect(second.body.changeAlreadyPresent).toBe(true);
+    expect(second.body.current.version).toBe(2);
+    expect(second.body.current.lines[0]).toMatchObject({ lineId, quantity: 20 });
     expect(await tableSnapshot()).toEqual(before);
   });
 
-  it('the same line removed twice from one version is not a conflict: the second answers 200', async () => {
+  it('the same line removed twice from one version: the second is stale, marked as already present', async () => {
     const order = await createOrder();
     const lineId = order.lines[0]?.lineId;
     const remove = (token: string) =>
@@ -243,13 +250,23 @@ describe('orders: one versioned aggregate', () => {
     const first = await remove(sales);
     const before = await tableSnapshot();
     const second = await remove(sales2);
-    expect([first.status, first.body.version, second.status, second.body.version]).toEqual([200, 2, 200, 2]);
+    expect([first.status, first.body.version, second.status, second.body.code]).toEqual([
+      200,
+      2,
+      412,
+      'STALE_DATA',
+    ]);
+    expect([second.body.changeAlreadyPresent, second.body.current.version]).toEqual([true, 2]);
     expect(await tableSnapshot()).toEqual(before);
     const other = await api.call('DELETE', `/orders/${order.id}/lines/${order.lines[1]?.lineId}`, {
       token: sales2,
       headers: { 'if-match': '"1"' },
     });
-    expect([other.status, other.body.code]).toEqual([412, 'STALE_DATA']);
+    expect([other.status, other.body.code, other.body.changeAlreadyPresent]).toEqual([
+      412,
+      'STALE_DATA',
+      undefined,
+    ]);
   });
 
   it('the total is exact past 2^53: 99 lines at the largest quantity and price', async () => {

@@ -28,13 +28,13 @@ describe('round trips per annotation route', () => {
     });
   });
 
-  it('POST /annotations with an Idempotency-Key: still one PutItem', async () => {
+  it('POST /annotations with an Idempotency-Key: one transaction, the record with its key', async () => {
     expect(
       await counted('POST', '/annotations', {
         body: { name: 'x' },
         headers: { 'idempotency-key': 'rt-create' },
       }),
-    ).toEqual({ status: 201, commands: ['PutItemCommand'] });
+    ).toEqual({ status: 201, commands: ['TransactWriteItemsCommand'] });
   });
 
   it('GET /annotations/{id}: one GetItem, and one for a 304', async () => {
@@ -70,7 +70,7 @@ describe('round trips per annotation route', () => {
     ).toEqual({ status: 200, commands: ['GetItemCommand', 'TransactWriteItemsCommand'] });
   });
 
-  it('PUT, PATCH and DELETE: one UpdateItem each, with or without an Idempotency-Key', async () => {
+  it('PUT, PATCH and DELETE: one UpdateItem each; keyed, a read and a transaction (a delete: the transaction)', async () => {
     const { id } = await create();
     expect(
       await counted('PUT', `/annotations/${id}`, { headers: { 'if-match': '"1"' }, body: { name: 'p' } }),
@@ -79,15 +79,24 @@ describe('round trips per annotation route', () => {
       commands: ['UpdateItemCommand'],
     });
     expect(
-      await counted('PATCH', `/annotations/${id}`, {
-        headers: { 'if-match': '"2"', 'idempotency-key': 'rt-patch' },
-        body: { tags: ['t'] },
-      }),
+      await counted('PATCH', `/annotations/${id}`, { headers: { 'if-match': '"2"' }, body: { tags: ['t'] } }),
     ).toEqual({ status: 200, commands: ['UpdateItemCommand'] });
-    expect(await counted('DELETE', `/annotations/${id}`, { headers: { 'if-match': '"3"' } })).toEqual({
+    expect(
+      await counted('PATCH', `/annotations/${id}`, {
+        headers: { 'if-match': '"3"', 'idempotency-key': 'rt-patch' },
+        body: { tags: ['u'] },
+      }),
+    ).toEqual({ status: 200, commands: ['GetItemCommand', 'TransactWriteItemsCommand'] });
+    expect(await counted('DELETE', `/annotations/${id}`, { headers: { 'if-match': '"4"' } })).toEqual({
       status: 204,
       commands: ['UpdateItemCommand'],
     });
+    const other = await create();
+    expect(
+      await counted('DELETE', `/annotations/${other.id}`, {
+        headers: { 'if-match': '"1"', 'idempotency-key': 'rt-delete' },
+      }),
+    ).toEqual({ status: 204, commands: ['TransactWriteItemsCommand'] });
   });
 
   it('a conflict answer with current: the one failed UpdateItem', async () => {

@@ -13,7 +13,7 @@ describe('updateWithRetry in-process (DynamoDB Local)', () => {
       Array.from({ length: 20 }, (_, n) =>
         updateWithRetry(
           {
-            read: () => getOrder(id),
+            read: () => getOrder(id, new Date()),
             write: (current) =>
               addLine(
                 id,
@@ -26,7 +26,7 @@ describe('updateWithRetry in-process (DynamoDB Local)', () => {
         ),
       ),
     );
-    const stored = await getOrder(id);
+    const stored = await getOrder(id, new Date());
     expect(stored.version).toBe(21);
     expect((stored.lines as unknown[]).length).toBe(20);
     expect(stored.total).toBe(100);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { routes } from '../../functions/routes';
 import { type ApiEvent, type ApiRequest, preconditionOf, principalOf } from '../../lib/http/request';
+import { routes } from '../../lib/routes';
 
 const eventWith = (headers: Record<string, string>, claims?: Record<string, unknown>): ApiEvent =>
   ({

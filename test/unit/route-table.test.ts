@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { functionNames, routeKeyOf, routes } from '../../functions/routes';
 import { createHandler } from '../../lib/http/handler';
+import { functionNames, routeKeyOf, routes } from '../../lib/routes';
 
 describe('route table', () => {
   it('names a handler file for every function', () => {

@@ -1,14 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import type { EntitySpec } from '../../lib/core/keys';
 import { acquireLease } from '../../lib/core/leases';
-import {
-  changeRecord,
-  createRecord,
-  deleteRecord,
-  type EntitySpec,
-  getRecord,
-  mergePatch,
-  TOMBSTONE_RETENTION_MS,
-} from '../../lib/core/versioned-store';
+import { changeRecord, createRecord, deleteRecord, getRecord } from '../../lib/core/record-store';
+import { mergePatch, TOMBSTONE_RETENTION_MS } from '../../lib/core/records';
 import { lostAnswerRetriedBySdk, recordRequests, withFault } from '../support/sdk';
 
 const entity: EntitySpec = { type: 'THING', fields: ['name', 'note'] };

@@ -15,17 +15,25 @@ export interface StoredLock {
   until: number;
 }
 
+/**
+ * How long past its expiry a lock still keeps *other users* from taking it over. Expiry is
+ * judged by the clock of whoever writes; this absorbs skew between two functions' clocks,
+ * so the holder's last write, made just before expiry by its own clock, cannot meet a new
+ * holder's first.
+ */
+export const LOCK_SKEW_MARGIN_MS = 1000;
+
 /** The item's lock while it is unexpired; an expired lock binds no one. */
 export const activeLock = (item: StoredItem, now: Date): StoredLock | undefined => {
   const lock = item.lock as StoredLock | undefined;
   return lock && lock.until > now.getTime() ? lock : undefined;
 };
 
-/** The condition clause that keeps writers out while someone else holds an unexpired lock. */
-export const lockGuard = (
+/** The clause that keeps writers out while someone else holds an unexpired lock. */
+export const lockFreeClause = (
   x: ExpressionBuilder,
   context: { now: Date; lockToken?: string | undefined },
-): string => {
+) => {
   // Nobody holds an unexpired lock on the record, or the writer presents its token.
   const clauses = [
     `attribute_not_exists(${x.name('lock')})`,
@@ -35,15 +43,18 @@ export const lockGuard = (
   return clauses.join(' OR ');
 };
 
-/** 423 with the holder and `Retry-After` when an unexpired lock keeps this writer out. */
-export const assertNotLockedOut = (
+/** 423 with the holder and `Retry-After`, or undefined when no unexpired lock keeps this writer out. */
+export const lockedOut = (
   item: StoredItem,
   context: { now: Date; lockToken?: string | undefined },
-): void => {
-  const lock = activeLock(item, context.now);
-  if (!lock || lock.token === context.lockToken) return;
-  throw new LockedError(
+  marginMs = 0,
+): LockedError | undefined => {
+  const lock = item.lock as StoredLock | undefined;
+  if (!lock || lock.until + marginMs <= context.now.getTime() || lock.token === context.lockToken) {
+    return undefined;
+  }
+  return new LockedError(
     { owner: lock.owner, expiresAt: lock.expiresAt },
-    Math.ceil((lock.until - context.now.getTime()) / 1000),
+    Math.ceil((lock.until + marginMs - context.now.getTime()) / 1000),
   );
 };

@@ -1,4 +1,4 @@
-import type { Role } from '../lib/domain/roles';
+import type { Role } from './domain/roles';
 
 /** The Lambda functions, one per resource; each is `functions/<name>.ts` exporting `handler`. */
 export const functionNames = ['health', 'annotations', 'orders', 'debtors', 'articles', 'accounts'] as const;

@@ -1,0 +1,142 @@
+import { AppError, BatchRejectedError, StaleDataError, TooManyChangesError } from '../errors';
+import { commitOnce } from './commit';
+import { forPart, keyRecordAction, lookUpKey, Replay } from './idempotency';
+import type { EntitySpec } from './keys';
+import { asAction, changeRecord } from './record-store';
+import type { PublicRecord, WriteContext } from './records';
+import { changeRequest } from './requests';
+import { mapWithConcurrency } from './retry';
+import { MAX_TRANSACTION_ITEMS, TransactionRefused, transact, transactAll } from './writes';
+
+/** Upper bound on conditional writes one batch keeps in flight. */
+export const BATCH_CONCURRENCY = 10;
+
+export interface BatchUpdate {
+  id: string;
+  version: number;
+  set: Record<string, unknown>;
+}
+
+export type BatchItemResult =
+  | { id: string; status: 200; version: number }
+  | { id: string; status: number; code: string; current?: PublicRecord; changeAlreadyPresent?: true };
+
+export interface BatchResult {
+  results: BatchItemResult[];
+  /** True when this answers a repeat of the same request under its Idempotency-Key. */
+  replayed: boolean;
+}
+
+const failedItem = (id: string, error: AppError): BatchItemResult => ({
+  id,
+  status: error.status,
+  code: error.code,
+  ...(error instanceof StaleDataError ? { current: error.current as PublicRecord } : {}),
+  ...(error instanceof StaleDataError && error.changeAlreadyPresent ? { changeAlreadyPresent: true } : {}),
+});
+
+const applied = (update: BatchUpdate): BatchItemResult => ({
+  id: update.id,
+  status: 200,
+  version: update.version + 1,
+});
+
+const updateAction = (entity: EntitySpec, update: BatchUpdate, context: WriteContext) =>
+  asAction(
+    'Update',
+    changeRequest(
+      entity,
+      update.id,
+      { kind: 'version', version: update.version },
+      { set: update.set, remove: [] },
+      context,
+    ),
+  );
+
+/**
+ * Applies each update on its own, at most BATCH_CONCURRENCY in flight; every item succeeds
+ * or fails by itself, and the results keep the request's order. With a key, each item is a
+ * part with its own key record (in the same transaction as its change), so an item applies
+ * once however often the batch is repeated, and the whole answer is kept under the key.
+ */
+export const changeEach = async (
+  entity: EntitySpec,
+  updates: readonly BatchUpdate[],
+  context: WriteContext,
+): Promise<BatchResult> => {
+  const { idempotency, now } = context;
+  if (idempotency) {
+    const stored = await lookUpKey(idempotency, now);
+    if (stored instanceof Replay)
+      return { ...(stored.response as { results: BatchItemResult[] }), replayed: true };
+    if (stored) throw stored;
+  }
+  const results = await mapWithConcurrency(updates, BATCH_CONCURRENCY, async (update) => {
+    try {
+      if (!idempotency) {
+        const { record } = await changeRecord(
+          entity,
+          update.id,
+          { kind: 'version', version: update.version },
+          { set: update.set, remove: [] },
+          context,
+        );
+        return { id: update.id, status: 200, version: record.version } as BatchItemResult;
+      }
+      const { response } = await commitOnce(
+        forPart(idempotency, update.id),
+        [updateAction(entity, update, context)],
+        applied(update),
+        now,
+      );
+      return response;
+    } catch (error) {
+      if (error instanceof AppError) return failedItem(update.id, error);
+      throw error;
+    }
+  });
+  if (!idempotency) return { results, replayed: false };
+  try {
+    await transact([keyRecordAction(idempotency, { results }, now)]);
+  } catch (error) {
+    // The same request, sent twice at once, finished first: its answer is the first one.
+    if (error instanceof Replay)
+      return { ...(error.response as { results: BatchItemResult[] }), replayed: true };
+    throw error;
+  }
+  return { results, replayed: false };
+};
+
+/**
+ * Applies all updates in one transaction, in one moment, or none: any item that fails its
+ * rules rejects the whole batch, naming every failing id. With a key, the key's record is
+ * in the same transaction.
+ */
+export const changeAll = async (
+  entity: EntitySpec,
+  updates: readonly BatchUpdate[],
+  context: WriteContext,
+): Promise<BatchResult> => {
+  const { idempotency, now } = context;
+  const results = updates.map(applied);
+  const keyActions = idempotency ? [keyRecordAction(idempotency, { results }, now)] : [];
+  const items = updates.length + keyActions.length;
+  if (items > MAX_TRANSACTION_ITEMS) throw new TooManyChangesError(items, MAX_TRANSACTION_ITEMS);
+  try {
+    await transactAll([...keyActions, ...updates.map((update) => updateAction(entity, update, context))]);
+    return { results, replayed: false };
+  } catch (error) {
+    if (!(error instanceof TransactionRefused)) throw error;
+    const [first] = error.refusals;
+    if (first?.error instanceof Replay) {
+      return { ...(first.error.response as { results: BatchItemResult[] }), replayed: true };
+    }
+    if (keyActions.length > 0 && first?.index === 0) throw first.error;
+    const failures = error.refusals.map(({ index, error: refusal }) => {
+      const update = updates[index - keyActions.length] as BatchUpdate;
+      if (!(refusal instanceof AppError)) throw refusal;
+      return failedItem(update.id, refusal);
+    });
+    throw new BatchRejectedError(error.refusals[0]?.error as AppError, failures);
+  }
+};

@@ -1,0 +1,73 @@
+import { AppError, WriteContentionError } from '../errors';
+import { type Idempotency, keyRecordAction, lookUpKey, Replay } from './idempotency';
+import { MovedError } from './rules';
+import { transact, type WriteAction } from './writes';
+
+export interface Committed<R> {
+  response: R;
+  /** True when this answers a repeat of a request already applied under the same key. */
+  replayed: boolean;
+}
+
+/**
+ * Commits `actions` with the key's record in one TransactWriteItems (the record first, so
+ * its reading decides before any other): the change happens once per key, and a repeat,
+ * however the record changed since, gets `response`, the first answer, from the key's record.
+ */
+export const commitOnce = async <R>(
+  idempotency: Idempotency,
+  actions: readonly WriteAction[],
+  response: R,
+  now: Date,
+): Promise<Committed<R>> => {
+  try {
+    await transact([keyRecordAction(idempotency, response, now), ...actions]);
+    return { response, replayed: false };
+  } catch (error) {
+    if (error instanceof Replay) return { response: error.response as R, replayed: true };
+    throw error;
+  }
+};
+
+/** Reads of a pinned write whose item keeps moving before it answers WRITE_CONTENTION. */
+export const PIN_ATTEMPTS = 4;
+
+export interface Plan<R> {
+  actions: readonly WriteAction[];
+  response: R;
+}
+
+/**
+ * A transactional change whose answer needs the state it changes: read, plan the actions and
+ * the answer from what was read (a refusal found in the read writes nothing), commit. With a
+ * key the key's record goes into the same transaction; a refusal found in the read is first
+ * checked against the key's record, since it may be this very request's repeat, which moved
+ * the record on. A pinned write whose item moved since the read (MovedError) reads again.
+ */
+export const planAndCommit = async <S, R>(
+  steps: { read: () => Promise<S>; plan: (state: S) => Plan<R> },
+  context: { idempotency?: Idempotency | undefined; now: Date },
+): Promise<Committed<R>> => {
+  const { idempotency, now } = context;
+  for (let attempt = 1; attempt <= PIN_ATTEMPTS; attempt += 1) {
+    let plan: Plan<R>;
+    try {
+      plan = steps.plan(await steps.read());
+    } catch (error) {
+      if (idempotency && error instanceof AppError) {
+        const stored = await lookUpKey(idempotency, now);
+        if (stored instanceof Replay) return { response: stored.response as R, replayed: true };
+        if (stored) throw stored;
+      }
+      throw error;
+    }
+    try {
+      if (idempotency) return await commitOnce(idempotency, plan.actions, plan.response, now);
+      await transact(plan.actions);
+      return { response: plan.response, replayed: false };
+    } catch (error) {
+      if (!(error instanceof MovedError)) throw error;
+    }
+  }
+  throw new WriteContentionError(1);
+};

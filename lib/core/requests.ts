@@ -1,0 +1,150 @@
+import type { PutCommandInput, UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
+import { tableName } from '../db/client';
+import { attemptNotApplied, firstAttempt, recordAttempt } from './attempts';
+import { ExpressionBuilder, updateExpression } from './expression';
+import { type EntitySpec, epochSeconds, keyOf, listingIndex, TTL } from './keys';
+import { type Change, type Precondition, TOMBSTONE_RETENTION_MS, type WriteContext } from './records';
+import { atVersion, conditionOf, keyFree, lockFree, type Rule, recordExists, recordLive } from './rules';
+import type { StoredItem } from './sdk-errors';
+
+/**
+ * Pure builders of the requests every record write sends: the exact input and the rules its
+ * condition is made of (which also read its failure). The single-item writes send them with
+ * an attempt id (`attemptId`); inside a transaction they go without one, as DynamoDB
+ * recognises a transaction's retry by its token.
+ */
+export interface Built<I> {
+  input: I;
+  rules: Rule[];
+}
+
+/** What a change to an existing record must pass, in the order a failure is explained. */
+export const changeRules = (
+  precondition: Precondition,
+  context: Pick<WriteContext, 'now' | 'lockToken'>,
+  options: { change?: Change; pinned?: boolean } = {},
+): Rule[] => [
+  recordExists(),
+  recordLive(context.now),
+  lockFree(context),
+  ...(precondition.kind === 'version'
+    ? [atVersion(precondition.version, { now: context.now, change: options.change, pinned: options.pinned })]
+    : []),
+];
+
+/** The PutItem of a new record's item. */
+export const createRequest = (
+  item: StoredItem,
+  context: Pick<WriteContext, 'now'>,
+  options: { attemptId?: string; takenDetail?: string } = {},
+): Built<PutCommandInput> => {
+  const x = new ExpressionBuilder();
+  const rules = [keyFree(context.now, options.takenDetail)];
+  return {
+    input: {
+      TableName: tableName(),
+      Item: { ...item, ...(options.attemptId ? firstAttempt(options.attemptId) : {}) },
+      ConditionExpression: conditionOf(x, rules),
+      ...x.attributes(),
+    },
+    rules,
+  };
+};
+
+export interface ChangeOptions {
+  /** The single-item write's attempt id; none inside a transaction. */
+  attemptId?: string;
+  /** An `If-Match: *` change pinned to the version it read: a moved version means read again. */
+  pinned?: boolean;
+  /** Rules beyond the record's own (an aggregate's state and size). */
+  rules?: readonly Rule[];
+  /** SET clauses beyond the change's (an aggregate's child count). */
+  set?: (x: ExpressionBuilder) => string[];
+}
+
+const auditSets = (x: ExpressionBuilder, context: Pick<WriteContext, 'actor' | 'now'>): string[] => [
+  `${x.name('version')} = ${x.name('version')} + ${x.value(1)}`,
+  `${x.name('updatedAt')} = ${x.value(context.now.toISOString())}`,
+  `${x.name('updatedBy')} = ${x.value(context.actor)}`,
+];
+
+/** The UpdateItem of a change: its fields, the version bump and the audit fields, under its rules. */
+export const changeRequest = (
+  entity: EntitySpec,
+  id: string,
+  precondition: Precondition,
+  change: Change,
+  context: WriteContext,
+  options: ChangeOptions = {},
+): Built<UpdateCommandInput> => {
+  const x = new ExpressionBuilder();
+  const rules = [
+    ...changeRules(precondition, context, { change, pinned: options.pinned }),
+    ...(options.rules ?? []),
+  ];
+  const set = [
+    ...Object.entries(change.set).map(([field, value]) => `${x.name(field)} = ${x.value(value)}`),
+    ...auditSets(x, context),
+    ...(options.set?.(x) ?? []),
+    ...(options.attemptId ? recordAttempt(x, options.attemptId) : []),
+  ];
+  const condition = conditionOf(
+    x,
+    rules,
+    // This very attempt has not been applied already (its response lost, re-sent by the SDK).
+    options.attemptId ? [attemptNotApplied(x, options.attemptId)] : [],
+  );
+  return {
+    input: {
+      TableName: tableName(),
+      Key: keyOf(entity, id),
+      UpdateExpression: updateExpression(
+        set,
+        change.remove.map((field) => x.name(field)),
+      ),
+      ConditionExpression: condition,
+      ...x.attributes(),
+    },
+    rules,
+  };
+};
+
+/**
+ * The UpdateItem of a delete: a tombstone that keeps who deleted it and when, answers 410
+ * for the retention period, drops the record's fields and leaves the listing index.
+ */
+export const deleteRequest = (
+  entity: EntitySpec,
+  id: string,
+  precondition: Precondition,
+  context: WriteContext,
+  options: Pick<ChangeOptions, 'attemptId'> = {},
+): Built<UpdateCommandInput> => {
+  const x = new ExpressionBuilder();
+  const rules = changeRules(precondition, context);
+  const set = [
+    `${x.name('deletedAt')} = ${x.value(context.now.toISOString())}`,
+    `${x.name('deletedBy')} = ${x.value(context.actor)}`,
+    `${x.name(TTL)} = ${x.value(epochSeconds(context.now) + TOMBSTONE_RETENTION_MS / 1000)}`,
+    ...auditSets(x, context),
+    ...(options.attemptId ? recordAttempt(x, options.attemptId) : []),
+  ];
+  const remove = [listingIndex.partitionKey, listingIndex.sortKey, ...entity.fields].map((field) =>
+    x.name(field),
+  );
+  return {
+    input: {
+      TableName: tableName(),
+      Key: keyOf(entity, id),
+      UpdateExpression: updateExpression(set, remove),
+      ConditionExpression: conditionOf(
+        x,
+        rules,
+        // This very attempt has not been applied already (its response lost, re-sent by the SDK).
+        options.attemptId ? [attemptNotApplied(x, options.attemptId)] : [],
+      ),
+      ...x.attributes(),
+    },
+    rules,
+  };
+};
