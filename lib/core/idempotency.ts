@@ -68,7 +68,8 @@ export const readKeyRecordItem = (
   now: Date,
 ): Replay | IdempotencyKeyReusedError | undefined => {
   if (!item || Number(item.at) < now.getTime() - IDEMPOTENCY_WINDOW_MS) return undefined;
-  return item.h === idempotency.requestHash ? new Replay(item.response) : new IdempotencyKeyReusedError();
+  if (item.h !== idempotency.requestHash) return new IdempotencyKeyReusedError();
+  return new Replay(JSON.parse(String(item.response)));
 };
 
 /** The key was not used within its window; broken, it is this request's replay or a reuse. */
@@ -92,7 +93,8 @@ export const keyRecordAction = (idempotency: Idempotency, response: unknown, now
         Item: {
           ...keyRecordKey(idempotency.keyHash),
           h: idempotency.requestHash,
-          response,
+          // Kept as JSON text, so a repeat answers the very bytes of the first answer.
+          response: JSON.stringify(response),
           at: now.getTime(),
           [TTL]: epochSeconds(now) + RECORD_TTL_SECONDS,
         },
@@ -135,7 +137,7 @@ export const completeKeyRecord = async (
       new UpdateCommand({
         TableName: tableName(),
         Key: keyRecordKey(idempotency.keyHash),
-        UpdateExpression: `SET ${x.name('response')} = ${x.value(response)}`,
+        UpdateExpression: `SET ${x.name('response')} = ${x.value(JSON.stringify(response))}`,
         // Only this request's own record, never another's.
         ConditionExpression: `${x.name('h')} = ${x.value(idempotency.requestHash)}`,
         ...x.attributes(),

@@ -7,7 +7,7 @@ import { commitOnce, planAndCommit } from './commit';
 import { ExpressionBuilder, updateExpression } from './expression';
 import { type EntitySpec, keyOf } from './keys';
 import { LOCK_SKEW_MARGIN_MS, lockedOut, type StoredLock } from './locks';
-import { asAction, readItem } from './record-store';
+import { asAction, planFromRead, readItem } from './record-store';
 import type { WriteContext } from './records';
 import type { Built } from './requests';
 import { conditionOf, MovedError, type Rule, recordExists, recordLive } from './rules';
@@ -71,7 +71,10 @@ const fenceIs = (fence: number): Rule => ({
 const tokenCurrent = (token: string, now: Date): Rule => ({
   clause: (x) =>
     `${x.name('lock.token')} = ${x.value(token)} AND ${x.name('lock.until')} > ${x.value(now.getTime())}`,
-  broken: (item) => (item ? new LockLostError() : undefined),
+  broken: (item) => {
+    const lock = item?.lock as StoredLock | undefined;
+    return item && !(lock?.token === token && lock.until > now.getTime()) ? new LockLostError() : undefined;
+  },
 });
 
 const lockRequest = (
@@ -152,10 +155,13 @@ export const acquireLease = async (
       read: () => readItem(keyOf(entity, id)),
       plan: (item: StoredItem | undefined) => {
         const fence = Number(item?.lockFence ?? 0);
-        const actions = [asAction('Update', acquireRequest(entity, id, lock, context, { fence }))];
-        const refused = actions[0]?.rules.map((rule) => rule.broken(item)).find(Boolean);
-        if (refused) throw refused;
-        return { actions, response: { lease: leaseOf(lock, fence + 1) } };
+        return planFromRead(
+          item,
+          [asAction('Update', acquireRequest(entity, id, lock, context, { fence }))],
+          () => ({
+            lease: leaseOf(lock, fence + 1),
+          }),
+        );
       },
     },
     context,
@@ -197,13 +203,8 @@ export const renewLease = async (
   const { response, replayed } = await planAndCommit(
     {
       read: () => readItem(keyOf(entity, id)),
-      plan: (item: StoredItem | undefined) => {
-        const actions = [asAction('Update', build())];
-        const refused = actions[0]?.rules.map((rule) => rule.broken(item)).find(Boolean);
-        if (refused) throw refused;
-        if (!item || (item.lock as StoredLock | undefined)?.token !== token) throw new LockLostError();
-        return { actions, response: { lease: renewed(item) } };
-      },
+      plan: (item: StoredItem | undefined) =>
+        planFromRead(item, [asAction('Update', build())], (read) => ({ lease: renewed(read) })),
     },
     context,
   );
@@ -223,7 +224,10 @@ export const releaseLease = async (
 ): Promise<{ replayed: boolean }> => {
   const tokenRule: Rule = {
     clause: (x) => `attribute_not_exists(${x.name('lock')}) OR ${x.name('lock.token')} = ${x.value(token)}`,
-    broken: (item) => (item ? new LockLostError() : undefined),
+    broken: (item) => {
+      const lock = item?.lock as StoredLock | undefined;
+      return item && lock !== undefined && lock.token !== token ? new LockLostError() : undefined;
+    },
   };
   const build = (attemptId?: string) =>
     lockRequest(

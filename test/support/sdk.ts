@@ -41,6 +41,11 @@ export interface Fault {
   layer: 'outside-retries' | 'inside-retries';
   /** Injects at most this many times (default: every matching request). */
   times?: number;
+  /**
+   * With `after`: runs once the request has reached the database and before its response is
+   * lost (say, another user's write landing before the SDK's retry). Gets the request's input.
+   */
+  interlude?: (input: Record<string, unknown>) => Promise<unknown>;
 }
 
 /** Injects a fault into real requests to DynamoDB Local while `fn` runs. */
@@ -60,9 +65,11 @@ export const withFault = async <T>(
           injected++;
           throw fault.error();
         }
+        // Counted before the interlude, whose own requests pass through here too.
+        if (hit) injected++;
         const output = await next(args);
         if (hit && fault.at === 'after') {
-          injected++;
+          await fault.interlude?.(args.input as Record<string, unknown>);
           throw fault.error();
         }
         return output;

@@ -1,0 +1,712 @@
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { keyOf } from '../../lib/core/keys';
+import { db, tableName } from '../../lib/db/client';
+import { type CallResult, useApi } from '../support/api';
+import { type Fault, networkTimeout, withFault } from '../support/sdk';
+import { tableSnapshot } from '../support/table';
+
+/**
+ * The fault matrix: every write route × every fault DynamoDB Local never produces by
+ * itself, with and without an Idempotency-Key, with a version and with `If-Match: *`.
+ * Whatever the fault: never a 500, never applied twice, the record's version moves by
+ * exactly one per applied change, and the answer tells the truth.
+ *
+ * Each route case measures a number that moves by exactly one each time its change is
+ * applied (a version, a count of records), and has another user's write that moves it by
+ * exactly one too (`interfere`), to land between a lost response and the SDK's retry.
+ */
+const api = useApi();
+const tokens: Record<string, string> = {};
+
+beforeAll(async () => {
+  const users: [string, string, ...string[]][] = [
+    ['alice', 'alice', 'sales'],
+    ['bob', 'bob', 'sales'],
+    ['carol', 'carol', 'supervisor'],
+    ['finance', 'fred', 'finance'],
+    ['warehouse', 'walt', 'warehouse'],
+    ['relations', 'rita', 'customer-relations'],
+    ['purchasing', 'pia', 'purchasing'],
+  ];
+  for (const [name, sub, ...groups] of users) tokens[name] = await api.tokenFor(sub, ...(groups as never[]));
+});
+
+afterEach(() => vi.restoreAllMocks());
+
+let unique = 0;
+const next = (prefix: string) => `${prefix}-${++unique}-${Date.now()}`;
+
+const storedItem = async (type: string, id: string) =>
+  (
+    await db().send(
+      new GetCommand({ TableName: tableName(), Key: keyOf({ type }, id), ConsistentRead: true }),
+    )
+  ).Item ?? {};
+const versionOf = async (type: string, id: string) => Number((await storedItem(type, id)).version ?? 0);
+
+const ok = (answer: CallResult, status: number) => {
+  expect(answer.status, JSON.stringify(answer.body)).toBe(status);
+  return answer.body;
+};
+
+interface Variant {
+  keyed: boolean;
+  star: boolean;
+}
+
+interface Prepared {
+  /** The request under test; `headers` adds the Idempotency-Key of the variant. */
+  send: (headers: Record<string, string>) => Promise<CallResult>;
+  /** Moves by exactly one per application of the change, and per `interfere`. */
+  measure: () => Promise<number>;
+  /** Another user's write, moving `measure` by one; absent where no other user can write. */
+  interfere?: () => Promise<void>;
+}
+
+/** How many writes by others a prepared record takes (`interfere`): as many as a test needs, unless said. */
+const MANY = 25;
+
+interface RouteCase {
+  route: string;
+  status: number;
+  /** The route takes `If-Match` (and so `If-Match: *`). */
+  versioned: boolean;
+  /** The route requires an Idempotency-Key. */
+  keyRequired?: boolean;
+  /** The DynamoDB command that makes the change. */
+  command: (variant: Variant) => string;
+  /** How far one application moves `measure` (a lock renewal or release moves nothing). */
+  applied?: number;
+  /**
+   * How many times `interfere` may run on one prepared record: 0 where nobody else may write
+   * (a deleted record, a locked one), 1 where the first write changes what others may do.
+   */
+  others?: number;
+  /** Failures are answered item by item, in a 200 (a batch that is not atomic, without a key). */
+  itemByItem?: (variant: Variant) => boolean;
+  prepare: (variant: Variant) => Promise<Prepared>;
+}
+
+const precondition = (variant: Variant, version: number) => ({
+  'if-match': variant.star ? '*' : `"${version}"`,
+});
+const single = (update: string) => (variant: Variant) =>
+  variant.keyed ? 'TransactWriteItemsCommand' : update;
+const transaction = () => 'TransactWriteItemsCommand';
+
+const createAnnotation = async (name = 'n') =>
+  ok(await api.call('POST', '/annotations', { token: tokens.alice, body: { name } }), 201).id as string;
+const touchAnnotation = async (id: string) => {
+  ok(
+    await api.call('PATCH', `/annotations/${id}`, {
+      token: tokens.bob,
+      headers: { 'if-match': '*' },
+      body: { description: next('bob') },
+    }),
+    200,
+  );
+};
+
+const createOrder = async () =>
+  ok(
+    await api.call('POST', '/orders', {
+      token: tokens.alice,
+      body: {
+        customer: 'Matrix GmbH',
+        lines: [
+          { sku: 'A-1', quantity: 1, unitPrice: 100 },
+          { sku: 'B-2', quantity: 2, unitPrice: 50 },
+        ],
+      },
+    }),
+    201,
+  ) as { id: string; lines: { lineId: string }[] };
+const touchOrder = async (id: string) => {
+  ok(
+    await api.call('PATCH', `/orders/${id}`, {
+      token: tokens.bob,
+      headers: { 'if-match': '*' },
+      body: { notes: next('bob') },
+    }),
+    200,
+  );
+};
+
+const createDebtor = async () =>
+  ok(
+    await api.call('POST', '/debtors', { token: tokens.relations, body: { name: 'ACME', city: 'Oslo' } }),
+    201,
+  ).id as string;
+const post = async (id: string) => {
+  ok(
+    await api.call('POST', `/debtors/${id}/postings`, {
+      token: tokens.finance,
+      headers: { 'idempotency-key': next('posting') },
+      body: { amount: 7, reference: 'other' },
+    }),
+    201,
+  );
+};
+
+const createAccount = async () =>
+  ok(
+    await api.call('POST', '/accounts', { token: tokens.finance, body: { name: 'Cash', currency: 'EUR' } }),
+    201,
+  ).id as string;
+const deposit = async (id: string, amount = 1000) => {
+  ok(
+    await api.call('POST', `/accounts/${id}/deposits`, {
+      token: tokens.finance,
+      headers: { 'idempotency-key': next('deposit') },
+      body: { amount },
+    }),
+    201,
+  );
+};
+
+const createArticle = async () => {
+  const sku = next('SKU').toUpperCase();
+  ok(
+    await api.call('POST', '/articles', { token: tokens.purchasing, body: { id: sku, description: 'Bolt' } }),
+    201,
+  );
+  ok(
+    await api.call('POST', `/articles/${sku}/stock-movements`, {
+      token: tokens.warehouse,
+      headers: { 'idempotency-key': next('stock') },
+      body: { delta: 100, reason: 'initial' },
+    }),
+    201,
+  );
+  return sku;
+};
+
+const countNamed = async (field: string, value: string) =>
+  (await tableSnapshot()).filter((item) => item[field] === value).length;
+
+const cases: RouteCase[] = [
+  {
+    route: 'POST /annotations',
+    status: 201,
+    versioned: false,
+    command: single('PutItemCommand'),
+    prepare: async () => {
+      const name = next('created');
+      return {
+        send: (headers) => api.call('POST', '/annotations', { token: tokens.alice, headers, body: { name } }),
+        measure: () => countNamed('name', name),
+        interfere: async () => {
+          ok(await api.call('POST', '/annotations', { token: tokens.bob, body: { name } }), 201);
+        },
+      };
+    },
+  },
+  ...(['PUT', 'PATCH'] as const).map(
+    (method): RouteCase => ({
+      route: `${method} /annotations/{id}`,
+      status: 200,
+      versioned: true,
+      command: single('UpdateItemCommand'),
+      prepare: async (variant) => {
+        const id = await createAnnotation();
+        return {
+          send: (headers) =>
+            api.call(method, `/annotations/${id}`, {
+              token: tokens.alice,
+              headers: { ...precondition(variant, 1), ...headers },
+              body: { name: 'mine' },
+            }),
+          measure: () => versionOf('ANNOTATION', id),
+          interfere: () => touchAnnotation(id),
+        };
+      },
+    }),
+  ),
+  {
+    route: 'DELETE /annotations/{id}',
+    status: 204,
+    versioned: true,
+    others: 0,
+    command: single('UpdateItemCommand'),
+    prepare: async (variant) => {
+      const id = await createAnnotation();
+      return {
+        send: (headers) =>
+          api.call('DELETE', `/annotations/${id}`, {
+            token: tokens.alice,
+            headers: { ...precondition(variant, 1), ...headers },
+          }),
+        measure: () => versionOf('ANNOTATION', id),
+        interfere: () => touchAnnotation(id),
+      };
+    },
+  },
+  ...[false, true].map(
+    (atomic): RouteCase => ({
+      route: `POST /annotations/batch (${atomic ? 'atomic' : 'not atomic'})`,
+      status: 200,
+      versioned: false,
+      itemByItem: (variant) => !atomic && !variant.keyed,
+      command: atomic ? transaction : single('UpdateItemCommand'),
+      prepare: async () => {
+        const ids = [await createAnnotation('a'), await createAnnotation('b')];
+        return {
+          send: (headers) =>
+            api.call('POST', '/annotations/batch', {
+              token: tokens.alice,
+              headers,
+              body: { atomic, updates: ids.map((id) => ({ id, version: 1, set: { name: 'batched' } })) },
+            }),
+          measure: () => versionOf('ANNOTATION', ids[0] as string),
+          interfere: () => touchAnnotation(ids[0] as string),
+        };
+      },
+    }),
+  ),
+  {
+    route: 'POST /orders',
+    status: 201,
+    versioned: false,
+    command: transaction,
+    prepare: async () => {
+      const customer = next('customer');
+      return {
+        send: (headers) =>
+          api.call('POST', '/orders', {
+            token: tokens.alice,
+            headers,
+            body: { customer, lines: [{ sku: 'A-1', quantity: 1, unitPrice: 5 }] },
+          }),
+        measure: () => countNamed('customer', customer),
+        interfere: async () => {
+          ok(await api.call('POST', '/orders', { token: tokens.bob, body: { customer } }), 201);
+        },
+      };
+    },
+  },
+  {
+    route: 'PUT /orders/{id}',
+    status: 200,
+    versioned: true,
+    command: transaction,
+    prepare: async (variant) => {
+      const order = await createOrder();
+      return {
+        send: (headers) =>
+          api.call('PUT', `/orders/${order.id}`, {
+            token: tokens.alice,
+            headers: { ...precondition(variant, 1), ...headers },
+            body: {
+              customer: 'Replaced',
+              lines: [{ lineId: order.lines[0]?.lineId, sku: 'A-1', quantity: 9, unitPrice: 100 }],
+            },
+          }),
+        measure: () => versionOf('ORDER', order.id),
+        interfere: () => touchOrder(order.id),
+      };
+    },
+  },
+  {
+    route: 'PATCH /orders/{id}',
+    status: 200,
+    versioned: true,
+    command: single('UpdateItemCommand'),
+    prepare: async (variant) => {
+      const order = await createOrder();
+      return {
+        send: (headers) =>
+          api.call('PATCH', `/orders/${order.id}`, {
+            token: tokens.alice,
+            headers: { ...precondition(variant, 1), ...headers },
+            body: { customer: 'Patched' },
+          }),
+        measure: () => versionOf('ORDER', order.id),
+        interfere: () => touchOrder(order.id),
+      };
+    },
+  },
+  {
+    route: 'POST /orders/{id}/lines',
+    status: 201,
+    versioned: true,
+    command: transaction,
+    prepare: async (variant) => {
+      const order = await createOrder();
+      return {
+        send: (headers) =>
+          api.call('POST', `/orders/${order.id}/lines`, {
+            token: tokens.alice,
+            headers: { ...precondition(variant, 1), ...headers },
+            body: { sku: 'C-3', quantity: 3, unitPrice: 10 },
+          }),
+        measure: () => versionOf('ORDER', order.id),
+        interfere: () => touchOrder(order.id),
+      };
+    },
+  },
+  ...(['PATCH', 'DELETE'] as const).map(
+    (method): RouteCase => ({
+      route: `${method} /orders/{id}/lines/{lineId}`,
+      status: 200,
+      versioned: true,
+      command: transaction,
+      prepare: async (variant) => {
+        const order = await createOrder();
+        return {
+          send: (headers) =>
+            api.call(method, `/orders/${order.id}/lines/${order.lines[0]?.lineId}`, {
+              token: tokens.alice,
+              headers: { ...precondition(variant, 1), ...headers },
+              ...(method === 'PATCH' ? { body: { quantity: 42 } } : {}),
+            }),
+          measure: () => versionOf('ORDER', order.id),
+          interfere: () => touchOrder(order.id),
+        };
+      },
+    }),
+  ),
+  {
+    route: 'POST /orders/{id}/transitions',
+    status: 200,
+    versioned: true,
+    // Once approved, the order takes one more move: its cancellation.
+    others: 1,
+    command: single('UpdateItemCommand'),
+    prepare: async (variant) => {
+      const order = await createOrder();
+      return {
+        send: (headers) =>
+          api.call('POST', `/orders/${order.id}/transitions`, {
+            token: tokens.carol,
+            headers: { ...precondition(variant, 1), ...headers },
+            body: { to: 'approved' },
+          }),
+        measure: () => versionOf('ORDER', order.id),
+        interfere: async () => {
+          ok(
+            await api.call('POST', `/orders/${order.id}/transitions`, {
+              token: tokens.bob,
+              headers: { 'if-match': '*' },
+              body: { to: 'cancelled' },
+            }),
+            200,
+          );
+        },
+      };
+    },
+  },
+  {
+    route: 'PATCH /debtors/{id}',
+    status: 200,
+    versioned: false,
+    command: single('UpdateItemCommand'),
+    prepare: async () => {
+      const id = await createDebtor();
+      return {
+        send: (headers) =>
+          api.call('PATCH', `/debtors/${id}`, {
+            token: tokens.relations,
+            headers,
+            body: {
+              base: { street: null, city: 'Oslo', postalCode: null, country: null },
+              set: { city: 'Bergen' },
+            },
+          }),
+        measure: () => versionOf('DEBTOR', id),
+        interfere: () => post(id),
+      };
+    },
+  },
+  {
+    route: 'POST /debtors/{id}/postings',
+    status: 201,
+    versioned: false,
+    keyRequired: true,
+    command: transaction,
+    prepare: async () => {
+      const id = await createDebtor();
+      return {
+        send: (headers) =>
+          api.call('POST', `/debtors/${id}/postings`, {
+            token: tokens.finance,
+            headers,
+            body: { amount: 250, reference: 'INV-1' },
+          }),
+        measure: () => versionOf('DEBTOR', id),
+        interfere: () => post(id),
+      };
+    },
+  },
+  {
+    route: 'POST /articles/{id}/stock-movements',
+    status: 201,
+    versioned: false,
+    keyRequired: true,
+    command: transaction,
+    prepare: async () => {
+      const sku = await createArticle();
+      const move = (headers: Record<string, string>, delta: number) =>
+        api.call('POST', `/articles/${sku}/stock-movements`, {
+          token: tokens.warehouse,
+          headers,
+          body: { delta, reason: 'picked' },
+        });
+      return {
+        send: (headers) => move(headers, -3),
+        measure: () => versionOf('ARTICLE', sku),
+        interfere: async () => {
+          ok(await move({ 'idempotency-key': next('other-move') }, -1), 201);
+        },
+      };
+    },
+  },
+  ...(['deposits', 'withdrawals'] as const).map(
+    (kind): RouteCase => ({
+      route: `POST /accounts/{id}/${kind}`,
+      status: 201,
+      versioned: false,
+      keyRequired: true,
+      command: transaction,
+      prepare: async () => {
+        const id = await createAccount();
+        await deposit(id);
+        return {
+          send: (headers) =>
+            api.call('POST', `/accounts/${id}/${kind}`, {
+              token: tokens.finance,
+              headers,
+              body: { amount: 30 },
+            }),
+          measure: () => versionOf('ACCOUNT', id),
+          interfere: () => deposit(id, 5),
+        };
+      },
+    }),
+  ),
+  {
+    route: 'POST /transfers',
+    status: 201,
+    versioned: false,
+    keyRequired: true,
+    command: transaction,
+    prepare: async () => {
+      const [from, to] = [await createAccount(), await createAccount()];
+      await deposit(from);
+      return {
+        send: (headers) =>
+          api.call('POST', '/transfers', { token: tokens.finance, headers, body: { from, to, amount: 40 } }),
+        measure: () => versionOf('ACCOUNT', to),
+        interfere: () => deposit(to, 5),
+      };
+    },
+  },
+  {
+    route: 'POST /annotations/{id}/lock',
+    status: 201,
+    versioned: false,
+    others: 0,
+    command: single('UpdateItemCommand'),
+    prepare: async () => {
+      const id = await createAnnotation();
+      return {
+        send: (headers) =>
+          api.call('POST', `/annotations/${id}/lock`, {
+            token: tokens.alice,
+            headers,
+            body: { ttlSeconds: 60 },
+          }),
+        measure: async () => Number((await storedItem('ANNOTATION', id)).lockFence ?? 0),
+      };
+    },
+  },
+  ...(['PUT', 'DELETE'] as const).map(
+    (method): RouteCase => ({
+      route: `${method} /annotations/{id}/lock`,
+      status: method === 'PUT' ? 200 : 204,
+      versioned: false,
+      applied: 0,
+      others: 0,
+      command: single('UpdateItemCommand'),
+      prepare: async () => {
+        const id = await createAnnotation();
+        const lease = ok(
+          await api.call('POST', `/annotations/${id}/lock`, {
+            token: tokens.alice,
+            body: { ttlSeconds: 60 },
+          }),
+          201,
+        );
+        return {
+          send: (headers) =>
+            api.call(method, `/annotations/${id}/lock`, {
+              token: tokens.alice,
+              headers: { 'lock-token': lease.token, ...headers },
+              ...(method === 'PUT' ? { body: { ttlSeconds: 300 } } : {}),
+            }),
+          // A renewal or a release changes neither version nor fence: nothing else may move.
+          measure: async () => {
+            const item = await storedItem('ANNOTATION', id);
+            return Number(item.version) + Number(item.lockFence);
+          },
+        };
+      },
+    }),
+  ),
+];
+
+const variantsOf = (routeCase: RouteCase): Variant[] =>
+  [
+    { keyed: false, star: false },
+    { keyed: true, star: false },
+    { keyed: false, star: true },
+    { keyed: true, star: true },
+  ].filter((variant) => (routeCase.versioned || !variant.star) && (!routeCase.keyRequired || variant.keyed));
+
+const label = (variant: Variant) =>
+  `${variant.keyed ? 'keyed' : 'no key'}${variant.star ? ', If-Match: *' : ''}`;
+
+const conflictError = (command: string) => () =>
+  command === 'TransactWriteItemsCommand'
+    ? Object.assign(new Error('Transaction cancelled'), {
+        name: 'TransactionCanceledException',
+        $retryable: undefined,
+        CancellationReasons: [{ Code: 'TransactionConflict' }],
+      })
+    : Object.assign(new Error('Transaction is ongoing for the item'), {
+        name: 'TransactionConflictException',
+        $retryable: undefined,
+      });
+const throttled = () =>
+  Object.assign(new Error('Rate exceeded'), {
+    name: 'ProvisionedThroughputExceededException',
+    $retryable: undefined,
+  });
+
+const keyHeaders = (variant: Variant): Record<string, string> =>
+  variant.keyed ? { 'idempotency-key': next('matrix') } : {};
+
+describe.each(cases)('fault matrix: $route', (routeCase) => {
+  describe.each(variantsOf(routeCase).map((variant) => ({ variant, name: label(variant) })))(
+    '$name',
+    ({ variant }) => {
+      const command = routeCase.command(variant);
+      const applied = routeCase.applied ?? 1;
+      const itemByItem = routeCase.itemByItem?.(variant) ?? false;
+      /** A failure past every retry: the whole answer, or each item's in a 200. */
+      const expectFailure = (result: CallResult, status: number, code: string) => {
+        if (itemByItem) {
+          expect(result.status).toBe(200);
+          expect(
+            result.body.results.map((item: { status: number; code: string }) => [item.status, item.code]),
+          ).toEqual([
+            [status, code],
+            [status, code],
+          ]);
+          return;
+        }
+        expect([result.status, result.body.code, result.headers.get('retry-after')]).toEqual([
+          status,
+          code,
+          '1',
+        ]);
+        expect(JSON.stringify(result.body)).not.toContain('Exception');
+      };
+
+      it('the SDK retries a lost response: applied once, answered as the first attempt', async () => {
+        const target = await routeCase.prepare(variant);
+        const before = await target.measure();
+        const fault: Fault = {
+          when: (name) => name === command,
+          at: 'after',
+          error: networkTimeout,
+          layer: 'inside-retries',
+          times: 1,
+        };
+        const { result, injected } = await withFault(fault, () => target.send(keyHeaders(variant)));
+        expect(injected).toBe(1);
+        ok(result, routeCase.status);
+        expect(result.headers.get('idempotent-replayed')).toBeNull();
+        expect((await target.measure()) - before).toBe(applied);
+      });
+
+      const others = routeCase.others ?? MANY;
+      // Where nobody else may write (a deleted or locked record), there is no one to land between.
+      if (others > 0)
+        it('another user writes between the lost response and the SDK retry: both applied, each once', async () => {
+          const target = await routeCase.prepare(variant);
+          const before = await target.measure();
+          const fault: Fault = {
+            when: (name) => name === command,
+            at: 'after',
+            error: networkTimeout,
+            layer: 'inside-retries',
+            times: 1,
+            interlude: () => target.interfere?.() as Promise<void>,
+          };
+          const { result, injected } = await withFault(fault, () => target.send(keyHeaders(variant)));
+          expect(injected).toBe(1);
+          ok(result, routeCase.status);
+          expect(result.headers.get('idempotent-replayed')).toBeNull();
+          expect((await target.measure()) - before).toBe(applied + 1);
+        });
+
+      it('a collision with a transaction is retried: applied once', async () => {
+        const target = await routeCase.prepare(variant);
+        const before = await target.measure();
+        const fault: Fault = {
+          when: (name) => name === command,
+          at: 'before',
+          error: conflictError(command),
+          layer: 'outside-retries',
+          times: 1,
+        };
+        const { result, injected } = await withFault(fault, () => target.send(keyHeaders(variant)));
+        expect(injected).toBe(1);
+        ok(result, routeCase.status);
+        expect((await target.measure()) - before).toBe(applied);
+      });
+
+      it('collisions that outlast the retries: 409 WRITE_CONTENTION with Retry-After, nothing applied', async () => {
+        const target = await routeCase.prepare(variant);
+        const before = await target.measure();
+        const fault: Fault = {
+          when: (name) => name === command,
+          at: 'before',
+          error: conflictError(command),
+          layer: 'outside-retries',
+        };
+        const { result } = await withFault(fault, () => target.send(keyHeaders(variant)));
+        expectFailure(result, 409, 'WRITE_CONTENTION');
+        expect((await target.measure()) - before).toBe(0);
+      });
+
+      it('throttling that outlasts the SDK retries: 503 THROTTLED with Retry-After, nothing applied', async () => {
+        const target = await routeCase.prepare(variant);
+        const before = await target.measure();
+        const fault: Fault = { when: () => true, at: 'before', error: throttled, layer: 'outside-retries' };
+        const { result } = await withFault(fault, () => target.send(keyHeaders(variant)));
+        expectFailure(result, 503, 'THROTTLED');
+        expect((await target.measure()) - before).toBe(0);
+      });
+
+      if (variant.keyed) {
+        it(`repeated with its key after ${Math.min(others, MANY)} other writes: the first answer again, exactly, nothing applied`, async () => {
+          const target = await routeCase.prepare(variant);
+          const headers = keyHeaders(variant);
+          const first = await target.send(headers);
+          ok(first, routeCase.status);
+          for (let write = 0; write < Math.min(others, MANY); write += 1) await target.interfere?.();
+          const before = await target.measure();
+          const repeat = await target.send(headers);
+          expect([repeat.status, repeat.headers.get('idempotent-replayed')]).toEqual([
+            routeCase.status,
+            'true',
+          ]);
+          expect(repeat.text).toBe(first.text);
+          expect(await target.measure()).toBe(before);
+        });
+      }
+    },
+  );
+});
