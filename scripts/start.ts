@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { z } from 'zod';
+import { loadHandler } from '../functions/index';
 import { startDynamoLocal } from '../lib/local/dynamodb-local';
 import { createLocalServer } from '../lib/local/server';
 import { ensureTable } from '../lib/local/tables';
@@ -54,7 +55,7 @@ const main = async (): Promise<void> => {
   admin.destroy();
 
   const tokens = localTokens(signingSecret());
-  const server = createLocalServer(tokens);
+  const server = createLocalServer(tokens, loadHandler);
   await new Promise<void>((listening) => server.listen(env.PORT, '127.0.0.1', listening));
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : env.PORT;

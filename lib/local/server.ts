@@ -10,7 +10,10 @@ import { parseBody } from '../http/validation';
 import { type FunctionName, type RouteSpec, routeKeyOf, routes } from '../routes';
 import type { LocalTokens } from './tokens';
 
-type Handler = (event: ApiEvent, context: Context) => Promise<ApiResult>;
+export type Handler = (event: ApiEvent, context: Context) => Promise<ApiResult>;
+
+/** Finds a function's handler, as Lambda does from the function's configuration. */
+export type HandlerLoader = (fn: FunctionName) => Promise<Handler>;
 
 /** What API Gateway itself refuses before any Lambda runs (its payload limit is 10 MB). */
 const GATEWAY_MAX_BODY_BYTES = 10 * 1024 * 1024;
@@ -37,13 +40,6 @@ const compile = (route: RouteSpec): CompiledRoute => {
 
 /** Routes with fixed segments first, as API Gateway prefers `/annotations/batch` to `/annotations/{id}`. */
 const compiledRoutes = routes.map(compile).sort((a, b) => a.parameters.length - b.parameters.length);
-
-const loadHandler = async (fn: FunctionName): Promise<Handler> => {
-  const module = (await import(new URL(`../../functions/${fn}.ts`, import.meta.url).href)) as {
-    handler: Handler;
-  };
-  return module.handler;
-};
 
 const readBody = (request: IncomingMessage): Promise<Buffer> =>
   new Promise((resolveBody, reject) => {
@@ -90,16 +86,17 @@ const send = (response: ServerResponse, result: ApiResult): void => {
  * with the claims and calls the same handler export Lambda calls. Adds the local-only
  * `POST /_local/token`.
  */
-export const createLocalServer = (tokens: LocalTokens): Server =>
+export const createLocalServer = (tokens: LocalTokens, loadHandler: HandlerLoader): Server =>
   createServer((request, response) => {
     const requestId = randomUUID();
-    handle(tokens, request, requestId)
+    handle(tokens, loadHandler, request, requestId)
       .then((result) => send(response, result))
       .catch((error: unknown) => send(response, problemResult(error, requestId)));
   });
 
 const handle = async (
   tokens: LocalTokens,
+  loadHandler: HandlerLoader,
   request: IncomingMessage,
   requestId: string,
 ): Promise<ApiResult> => {

@@ -265,6 +265,35 @@ const cases: RouteCase[] = [
     }),
   ),
   {
+    // A natural key: the SDK's retry of a create must not meet its own record as "taken".
+    route: 'POST /articles',
+    status: 201,
+    versioned: false,
+    command: single('PutItemCommand'),
+    prepare: async () => {
+      const sku = next('NEW').toUpperCase();
+      return {
+        send: (headers) =>
+          api.call('POST', '/articles', {
+            token: tokens.purchasing,
+            headers,
+            body: { id: sku, description: 'New' },
+          }),
+        measure: () => versionOf('ARTICLE', sku),
+        interfere: async () => {
+          ok(
+            await api.call('POST', `/articles/${sku}/stock-movements`, {
+              token: tokens.warehouse,
+              headers: { 'idempotency-key': next('stock') },
+              body: { delta: 1, reason: 'other' },
+            }),
+            201,
+          );
+        },
+      };
+    },
+  },
+  {
     route: 'POST /orders',
     status: 201,
     versioned: false,

@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll } from 'vitest';
+import { loadHandler } from '../../functions/index';
 import type { Role } from '../../lib/domain/roles';
 import { createLocalServer } from '../../lib/local/server';
 import { type LocalTokens, localTokens, newSigningSecret } from '../../lib/local/tokens';
@@ -37,7 +38,7 @@ export interface TestApi {
 export const useApi = (): TestApi => {
   const secret = newSigningSecret();
   const tokens = localTokens(secret);
-  const server = createLocalServer(tokens);
+  const server = createLocalServer(tokens, loadHandler);
   const api: TestApi = {
     url: '',
     secret,
