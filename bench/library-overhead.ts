@@ -6,7 +6,6 @@
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { db } from '../lib/db/client';
 import { startDynamoLocal } from '../lib/local/dynamodb-local';
 import { ensureTable } from '../lib/local/tables';
 
@@ -22,7 +21,9 @@ const main = async (): Promise<void> => {
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });
   await ensureTable(admin, process.env.TABLE_NAME);
+  // Loaded once the environment is set: the config is read when its module loads.
   const { changeRecord, createRecord } = await import('../lib/core/record-store');
+  const { db } = await import('../lib/db/client');
   const entity = { type: 'BENCH', fields: ['name'] };
   const context = () => ({ actor: 'bench', now: new Date() });
 

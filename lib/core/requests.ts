@@ -62,6 +62,17 @@ export interface ChangeOptions {
   set?: (x: ExpressionBuilder) => string[];
 }
 
+/** The version a versioned write produces; a write under `If-Match: *` does not know it. */
+const producedVersion = (precondition: Precondition): number | undefined =>
+  precondition.kind === 'version' ? precondition.version + 1 : undefined;
+
+/**
+ * A write without a version must not apply an attempt of its own twice (its response lost,
+ * re-sent by the SDK); a versioned one cannot, as its version clause no longer holds.
+ */
+const attemptClauses = (x: ExpressionBuilder, precondition: Precondition, attemptId: string | undefined) =>
+  attemptId && precondition.kind === 'any' ? [attemptNotApplied(x, attemptId)] : [];
+
 const auditSets = (x: ExpressionBuilder, context: Pick<WriteContext, 'actor' | 'now'>): string[] => [
   `${x.name('version')} = ${x.name('version')} + ${x.value(1)}`,
   `${x.name('updatedAt')} = ${x.value(context.now.toISOString())}`,
@@ -86,14 +97,9 @@ export const changeRequest = (
     ...Object.entries(change.set).map(([field, value]) => `${x.name(field)} = ${x.value(value)}`),
     ...auditSets(x, context),
     ...(options.set?.(x) ?? []),
-    ...(options.attemptId ? recordAttempt(x, options.attemptId) : []),
+    ...(options.attemptId ? recordAttempt(x, options.attemptId, producedVersion(precondition)) : []),
   ];
-  const condition = conditionOf(
-    x,
-    rules,
-    // This very attempt has not been applied already (its response lost, re-sent by the SDK).
-    options.attemptId ? [attemptNotApplied(x, options.attemptId)] : [],
-  );
+  const condition = conditionOf(x, rules, attemptClauses(x, precondition, options.attemptId));
   return {
     input: {
       TableName: tableName(),
@@ -127,7 +133,7 @@ export const deleteRequest = (
     `${x.name('deletedBy')} = ${x.value(context.actor)}`,
     `${x.name(TTL)} = ${x.value(epochSeconds(context.now) + TOMBSTONE_RETENTION_MS / 1000)}`,
     ...auditSets(x, context),
-    ...(options.attemptId ? recordAttempt(x, options.attemptId) : []),
+    ...(options.attemptId ? recordAttempt(x, options.attemptId, producedVersion(precondition)) : []),
   ];
   const remove = [listingIndex.partitionKey, listingIndex.sortKey, ...entity.fields].map((field) =>
     x.name(field),
@@ -137,12 +143,7 @@ export const deleteRequest = (
       TableName: tableName(),
       Key: keyOf(entity, id),
       UpdateExpression: updateExpression(set, remove),
-      ConditionExpression: conditionOf(
-        x,
-        rules,
-        // This very attempt has not been applied already (its response lost, re-sent by the SDK).
-        options.attemptId ? [attemptNotApplied(x, options.attemptId)] : [],
-      ),
+      ConditionExpression: conditionOf(x, rules, attemptClauses(x, precondition, options.attemptId)),
       ...x.attributes(),
     },
     rules,

@@ -40,7 +40,7 @@ const changeRules = (version: number, options: { pinned?: boolean } = {}) => [
 
 describe('decideFailure: what a failed write means, from the item as stored', () => {
   it('this very attempt found on the item: applied, whatever was written since', () => {
-    const item = { ...live, version: 9, deletedAt: '2026-01-01T00:00:00Z', 'op@3': 'mine' };
+    const item = { ...live, version: 9, deletedAt: '2026-01-01T00:00:00Z', 'ov@4': 'mine' };
     expect(decideFailure(item, changeRules(3), 'mine')).toEqual({ applied: item });
   });
 
@@ -161,7 +161,7 @@ describe('the key record: a replay, a reuse, or nothing', () => {
 });
 
 describe('pure request builders', () => {
-  it('a versioned change with an attempt id: fields, bump, audit, the register shifted, and every rule', () => {
+  it('a versioned change with an attempt id: fields, bump, audit, its id in the slot of the version it makes', () => {
     const { input } = changeRequest(
       note,
       'n1',
@@ -170,52 +170,75 @@ describe('pure request builders', () => {
       { ...context, lockToken: 'tok' },
       { attemptId: 'att' },
     );
-    const slots = Array.from({ length: ATTEMPT_SLOTS }, (_, slot) => `op@${slot}`);
     expect(input).toEqual({
       TableName: tableName(),
       Key: { pk: 'NOTE#n1', sk: 'RECORD' },
-      UpdateExpression:
-        'SET #n0 = :v0, #n1 = #n1 + :v1, #n2 = :v2, #n3 = :v3, #n11 = if_not_exists(#n10, :v4), #n10 = if_not_exists(#n9, :v4), #n9 = if_not_exists(#n8, :v4), #n8 = if_not_exists(#n7, :v4), #n7 = if_not_exists(#n6, :v4), #n6 = if_not_exists(#n4, :v4), #n4 = if_not_exists(#n5, :v4), #n5 = :v5 REMOVE #n17',
+      UpdateExpression: 'SET #n0 = :v0, #n1 = #n1 + :v1, #n2 = :v2, #n3 = :v3, #n4 = :v4 REMOVE #n10',
       ConditionExpression:
-        '(attribute_exists(#n12)) AND (attribute_not_exists(#n13)) AND (attribute_not_exists(#n14) OR #n14.#n15 <= :v7 OR #n14.#n16 = :v8) AND (#n1 = :v9) AND (NOT (#n5 = :v6 OR #n4 = :v6 OR #n6 = :v6 OR #n7 = :v6 OR #n8 = :v6 OR #n9 = :v6 OR #n10 = :v6 OR #n11 = :v6))',
+        '(attribute_exists(#n5)) AND (attribute_not_exists(#n6)) AND (attribute_not_exists(#n7) OR #n7.#n8 <= :v5 OR #n7.#n9 = :v6) AND (#n1 = :v7)',
       ExpressionAttributeNames: {
         '#n0': 'name',
         '#n1': 'version',
         '#n2': 'updatedAt',
         '#n3': 'updatedBy',
-        '#n4': 'op@1',
-        '#n5': 'op@0',
-        '#n6': 'op@2',
-        '#n7': 'op@3',
-        '#n8': 'op@4',
-        '#n9': 'op@5',
-        '#n10': 'op@6',
-        '#n11': 'op@7',
-        '#n12': 'pk',
-        '#n13': 'deletedAt',
-        '#n14': 'lock',
-        '#n15': 'until',
-        '#n16': 'token',
-        '#n17': 'note',
+        '#n4': `ov@${4 % ATTEMPT_SLOTS}`,
+        '#n5': 'pk',
+        '#n6': 'deletedAt',
+        '#n7': 'lock',
+        '#n8': 'until',
+        '#n9': 'token',
+        '#n10': 'note',
       },
       ExpressionAttributeValues: {
         ':v0': 'x',
         ':v1': 1,
         ':v2': '2026-01-01T00:00:00.000Z',
         ':v3': 'alice',
-        ':v4': '',
-        ':v5': 'att',
-        ':v6': 'att',
-        ':v7': now.getTime(),
-        ':v8': 'tok',
-        ':v9': 3,
+        ':v4': 'att',
+        ':v5': now.getTime(),
+        ':v6': 'tok',
+        ':v7': 3,
       },
     });
-    expect(
-      Object.values(input.ExpressionAttributeNames ?? {})
-        .filter((name) => name.startsWith('op@'))
-        .sort(),
-    ).toEqual(slots);
+  });
+
+  it('an If-Match: * change with an attempt id: its id shifted into the register, and required absent from it', () => {
+    const { input } = changeRequest(
+      note,
+      'n1',
+      { kind: 'any' },
+      { set: { name: 'x' }, remove: [] },
+      context,
+      {
+        attemptId: 'att',
+      },
+    );
+    const register = Array.from({ length: ATTEMPT_SLOTS }, (_, slot) => `op@${slot}`);
+    const names = input.ExpressionAttributeNames ?? {};
+    const placeholder = (name: string) => Object.keys(names).find((key) => names[key] === name);
+    const shifts = register
+      .slice(1)
+      .map(
+        (name, index) =>
+          `${placeholder(name)} = if_not_exists(${placeholder(register[index] as string)}, :v4)`,
+      )
+      .reverse();
+    expect(input.UpdateExpression).toBe(
+      `SET #n0 = :v0, #n1 = #n1 + :v1, #n2 = :v2, #n3 = :v3, ${shifts.join(', ')}, ${placeholder('op@0')} = :v5`,
+    );
+    expect(input.ConditionExpression).toBe(
+      `(attribute_exists(#n12)) AND (attribute_not_exists(#n13)) AND (attribute_not_exists(#n14) OR #n14.#n15 <= :v7) AND (NOT (${register.map((name) => `${placeholder(name)} = :v6`).join(' OR ')}))`,
+    );
+    expect(input.ExpressionAttributeValues).toEqual({
+      ':v0': 'x',
+      ':v1': 1,
+      ':v2': '2026-01-01T00:00:00.000Z',
+      ':v3': 'alice',
+      ':v4': '',
+      ':v5': 'att',
+      ':v6': 'att',
+      ':v7': now.getTime(),
+    });
   });
 
   it('a delete with If-Match: * inside a transaction: a tombstone, no version clause, no register', () => {
@@ -258,7 +281,7 @@ describe('pure request builders', () => {
       createRequest({ pk: 'NOTE#n1', sk: 'RECORD', id: 'n1' }, context, { attemptId: 'att' }).input,
     ).toEqual({
       TableName: tableName(),
-      Item: { pk: 'NOTE#n1', sk: 'RECORD', id: 'n1', 'op@0': 'att' },
+      Item: { pk: 'NOTE#n1', sk: 'RECORD', id: 'n1', 'ov@1': 'att' },
       ConditionExpression: '(attribute_not_exists(#n0) OR (attribute_exists(#n1) AND #n2 < :v0))',
       ExpressionAttributeNames: { '#n0': 'pk', '#n1': 'deletedAt', '#n2': 'expiresAt' },
       ExpressionAttributeValues: { ':v0': 1767225600 },
