@@ -1,7 +1,7 @@
 /**
  * Typed domain errors. lib throws them; the one error middleware in lib/http turns them
  * into problem+json. Each carries its stable code and HTTP status, and only the extension
- * members the contract names (API.md §1).
+ * members the contract names.
  */
 
 export type ErrorCode =

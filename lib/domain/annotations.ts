@@ -18,7 +18,7 @@ import {
   type WriteContext,
 } from '../core/records';
 
-/** Annotations: simple versioned records any signed-in user may edit (API.md §2). */
+/** Annotations: simple versioned records any signed-in user may edit. */
 export const annotationEntity: EntitySpec = {
   type: 'ANNOTATION',
   fields: ['name', 'description', 'tags'],

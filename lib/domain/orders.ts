@@ -32,7 +32,7 @@ import type { StoredItem } from '../core/sdk-errors';
 import { ForbiddenError, InvalidStateError, NotFoundError, StaleDataError, ValidationError } from '../errors';
 import type { Role } from './roles';
 
-/** Orders: a header and its lines, one versioned aggregate (API.md §2 "Orders"). */
+/** Orders: a header and its lines, one versioned aggregate. */
 export const orderEntity: AggregateSpec = {
   type: 'ORDER',
   fields: ['customer', 'notes', 'status'],
@@ -126,7 +126,7 @@ export interface OrderLine extends LineFields {
 const rawJson = (JSON as unknown as { rawJSON?: (text: string) => unknown }).rawJSON;
 
 /**
- * The exact sum of quantity × unitPrice. 500 lines at API.md's limits reach 5e17, past
+ * The exact sum of quantity × unitPrice. 500 lines at the contract's limits reach 5e17, past
  * the integers a double holds exactly, so the sum is taken in BigInt and, past 2^53,
  * written as its exact digits rather than rounded.
  */

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-/** Every role a caller's `groups` claim may carry (API.md §1). */
+/** Every role a caller's `groups` claim may carry. */
 export const roles = [
   'sales',
   'purchasing',

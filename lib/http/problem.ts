@@ -5,7 +5,7 @@ import type { ApiResult } from './response';
 export const problemType = (code: string): string =>
   `https://no-lost-updates.dev/problems/${code.toLowerCase().replaceAll('_', '-')}`;
 
-/** The members RFC 9457 and API.md define; an extension of the same name is dropped. */
+/** The members RFC 9457 and our contract define; an extension of the same name is dropped. */
 const PROBLEM_MEMBERS = new Set(['type', 'title', 'status', 'detail', 'code', 'requestId']);
 
 /**
@@ -23,7 +23,7 @@ export const problemResult = (
       requestId,
     );
   }
-  // A stale If-Match header answers 412; a stale body version answers 409 (API.md §1).
+  // A stale If-Match header answers 412; a stale body version answers 409.
   const status =
     error.code === 'STALE_DATA' && error.status === 409 ? (options.staleStatus ?? 409) : error.status;
   return {

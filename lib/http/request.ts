@@ -21,7 +21,7 @@ export interface Principal {
   roles: Role[];
 }
 
-/** Largest accepted body (API.md §1). */
+/** Largest accepted body: 256 KiB, else 413. */
 export const MAX_BODY_BYTES = 256 * 1024;
 
 /**
@@ -93,7 +93,7 @@ const nestsDeeperThan = (value: unknown, limit: number): boolean => {
   return false;
 };
 
-/** The JSON body, after the size, media-type, syntax and nesting checks of API.md §1. */
+/** The JSON body, after the size, media-type, syntax and nesting checks every body passes. */
 export const parseJsonBody = (event: ApiEvent): unknown => {
   if (event.body === undefined || event.body === null || event.body === '') return undefined;
   const raw = event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
@@ -121,7 +121,7 @@ export const parseJsonBody = (event: ApiEvent): unknown => {
 const ETAG_VERSION = /^"([1-9][0-9]{0,14})"$/;
 
 /**
- * The version a change is based on, from `If-Match` or the body's `version` (API.md §1):
+ * The version a change is based on, from `If-Match` or the body's `version`:
  * both and different is 400, neither is 428, `*` is an explicit overwrite.
  */
 export const preconditionOf = (request: ApiRequest, bodyVersion: number | undefined): Precondition => {
@@ -182,7 +182,7 @@ export const idempotencyOf = (request: ApiRequest): Idempotency | undefined => {
   };
 };
 
-/** Money and stock routes need a key (API.md §1): without it, 400 IDEMPOTENCY_KEY_REQUIRED. */
+/** Money and stock routes need a key: without it, 400 IDEMPOTENCY_KEY_REQUIRED. */
 export const requiredIdempotencyOf = (request: ApiRequest): Idempotency => {
   const idempotency = idempotencyOf(request);
   if (!idempotency) throw new IdempotencyKeyRequiredError();

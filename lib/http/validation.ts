@@ -47,6 +47,6 @@ export const pageQuerySchema = z.strictObject({
 
 /**
  * The body of a versioned DELETE: none at all, or the precondition as `{"version": n}`,
- * which API.md §1 allows in the body of any change, DELETE included.
+ * which the contract allows in the body of any change, DELETE included.
  */
 export const deleteBodySchema = z.strictObject({ version: z.int().min(1).optional() }).optional();

@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { useApi } from '../support/api';
 import { recordRequests } from '../support/sdk';
 
-/** API.md §4 for orders and locks, counted with SDK middleware. */
+/** The round trips of orders and locks (README, Round trips), counted with SDK middleware. */
 const api = useApi();
 let sales = '';
 let supervisor = '';

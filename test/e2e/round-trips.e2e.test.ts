@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { useApi } from '../support/api';
 import { recordRequests } from '../support/sdk';
 
-/** API.md §4: the DynamoDB requests each HTTP request may make on its success path. */
+/** The DynamoDB requests each HTTP request may make on its success path (README, Round trips). */
 const api = useApi();
 let alice = '';
 

@@ -23,7 +23,7 @@ const requestWith = (headers: Record<string, string>): ApiRequest => ({
   requestId: 'r',
 });
 
-describe('preconditions (API.md §1)', () => {
+describe('preconditions', () => {
   it('reads a strong ETag from If-Match and remembers it came from the header', () => {
     const request = requestWith({ 'if-match': '"7"' });
     expect(preconditionOf(request, undefined)).toEqual({ kind: 'version', version: 7 });
