@@ -6,18 +6,33 @@ export const money = z.int().min(-1_000_000_000_000).max(1_000_000_000_000);
 
 const regionNames = new Intl.DisplayNames(['en'], { type: 'region', fallback: 'none' });
 
+/**
+ * Whether ICU knows the region. Asked only of two capital letters: `Intl.DisplayNames`
+ * throws a RangeError for anything that is not a region code at all.
+ */
+const isRegion = (code: string): boolean => {
+  // User-assigned and grouping codes ICU names all the same: not countries.
+  if (/^(AA|Q[M-Z]|X[A-Z]|ZZ|EU|EZ|UN)$/.test(code)) return false;
+  try {
+    return regionNames.of(code) !== undefined;
+  } catch {
+    return false;
+  }
+};
+
 /** ISO 3166-1 alpha-2, as far as the runtime's ICU knows the regions. */
 export const countryCode = z
   .string()
-  .regex(/^[A-Z]{2}$/, 'An ISO 3166-1 alpha-2 code such as DE.')
-  .refine((code) => regionNames.of(code) !== undefined, { message: 'Not an ISO 3166-1 country code.' });
+  // zod runs every check even after one failed: stop here, so ICU only sees two letters.
+  .regex(/^[A-Z]{2}$/, { message: 'An ISO 3166-1 alpha-2 code such as DE.', abort: true })
+  .refine(isRegion, { message: 'Not an ISO 3166-1 country code.' });
 
 const currencies = new Set(Intl.supportedValuesOf('currency'));
 
 /** ISO 4217, as far as the runtime's ICU knows the currencies. */
 export const currencyCode = z
   .string()
-  .regex(/^[A-Z]{3}$/, 'An ISO 4217 code such as EUR.')
+  .regex(/^[A-Z]{3}$/, { message: 'An ISO 4217 code such as EUR.', abort: true })
   .refine((code) => currencies.has(code), { message: 'Not an ISO 4217 currency code.' });
 
 /**

@@ -42,31 +42,38 @@ export interface ApiRequest {
 const header = (event: ApiEvent, name: string): string | undefined => event.headers?.[name] ?? undefined;
 
 /**
- * The caller from the JWT claims API Gateway's authorizer passed on. API Gateway flattens
- * array claims to `[a b]`; Cognito names them `cognito:groups`; both are understood.
+ * The caller from the JWT claims API Gateway's authorizer passed on. Its roles are the
+ * group names of both `groups` and `cognito:groups` (an empty one hides nothing), each
+ * matched whole: a group named `x,supervisor` grants nothing.
  */
 export const principalOf = (event: ApiEvent): Principal => {
   const claims = (event.requestContext as { authorizer?: { jwt?: { claims?: Record<string, unknown> } } })
     .authorizer?.jwt?.claims;
   const sub = claims?.sub;
   if (typeof sub !== 'string' || sub.length === 0) throw new UnauthenticatedError();
-  return { sub, roles: rolesOf(claims?.groups ?? claims?.['cognito:groups']) };
+  const names = new Set([...groupNames(claims?.groups), ...groupNames(claims?.['cognito:groups'])]);
+  return { sub, roles: roles.filter((role) => names.has(role)) };
 };
 
-const rolesOf = (claim: unknown): Role[] => {
-  let names: unknown[] = [];
-  if (Array.isArray(claim)) names = claim;
-  else if (typeof claim === 'string') {
-    const text = claim.trim();
-    if (text.startsWith('["')) {
-      try {
-        names = JSON.parse(text) as unknown[];
-      } catch {
-        names = [];
-      }
-    } else names = text.replace(/^\[|\]$/g, '').split(/[\s,]+/);
+/**
+ * The group names of one claim, as it may arrive: a JSON array, the JSON text of one, API
+ * Gateway's flattening of an array to `[a b]` (names apart by spaces), or one name.
+ */
+export const groupNames = (claim: unknown): string[] => {
+  if (Array.isArray(claim)) return claim.filter((name): name is string => typeof name === 'string');
+  if (typeof claim !== 'string') return [];
+  const text = claim.trim();
+  if (text.startsWith('[')) {
+    try {
+      return groupNames(JSON.parse(text));
+    } catch {
+      return text
+        .slice(1, text.endsWith(']') ? -1 : undefined)
+        .split(/\s+/)
+        .filter(Boolean);
+    }
   }
-  return names.filter((name): name is Role => (roles as readonly unknown[]).includes(name));
+  return text ? [text] : [];
 };
 
 /** 403 unless the caller holds one of the route's roles. */
@@ -104,9 +111,16 @@ export const parseJsonBody = (event: ApiEvent): unknown => {
       : ['application/json'];
   const mediaType = (header(event, 'content-type') ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
   if (!accepted.includes(mediaType)) throw new UnsupportedMediaTypeError(accepted);
+  let text: string;
+  try {
+    // Invalid UTF-8 is refused, never silently turned into U+FFFD.
+    text = new TextDecoder('utf-8', { fatal: true }).decode(raw);
+  } catch {
+    throw new MalformedRequestError('The body is not valid UTF-8.');
+  }
   let body: unknown;
   try {
-    body = JSON.parse(raw.toString('utf8'));
+    body = JSON.parse(text);
   } catch {
     throw new MalformedRequestError('The body is not valid JSON.');
   }

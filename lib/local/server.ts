@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Context } from 'aws-lambda';
@@ -86,13 +87,31 @@ const send = (response: ServerResponse, result: ApiResult): void => {
  * with the claims and calls the same handler export Lambda calls. Adds the local-only
  * `POST /_local/token`.
  */
-export const createLocalServer = (tokens: LocalTokens, loadHandler: HandlerLoader): Server =>
-  createServer((request, response) => {
+export const createLocalServer = (tokens: LocalTokens, loadHandler: HandlerLoader): Server => {
+  const server = createServer({ maxHeaderSize: MAX_HEADER_BYTES }, (request, response) => {
     const requestId = randomUUID();
     handle(tokens, loadHandler, request, requestId)
       .then((result) => send(response, result))
       .catch((error: unknown) => send(response, problemResult(error, requestId)));
   });
+  // What node's parser refuses (headers past the limit, garbage) gets problem+json too, never a bare status.
+  server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable) return;
+    const detail =
+      error.code === 'HPE_HEADER_OVERFLOW'
+        ? `The request headers exceed ${MAX_HEADER_BYTES} bytes.`
+        : 'The request is not valid HTTP.';
+    const result = problemResult(new MalformedRequestError(detail), randomUUID());
+    const body = result.body ?? '';
+    socket.end(
+      `HTTP/1.1 400 Bad Request\r\ncontent-type: application/problem+json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+    );
+  });
+  return server;
+};
+
+/** Headers a request may carry in all: room for any token a client may send, which is then checked. */
+const MAX_HEADER_BYTES = 64 * 1024;
 
 const handle = async (
   tokens: LocalTokens,
@@ -167,8 +186,9 @@ const handle = async (
         }
       : {}),
     ...(parameters.length > 0 ? { pathParameters } : {}),
-    ...(body.byteLength > 0 ? { body: body.toString('utf8') } : {}),
-    isBase64Encoded: false,
+    // A body that is not UTF-8 goes on base64-encoded, as its bytes are: the handler refuses it.
+    ...(body.byteLength > 0 ? { body: isUtf8(body) ? body.toString('utf8') : body.toString('base64') } : {}),
+    isBase64Encoded: body.byteLength > 0 && !isUtf8(body),
     requestContext: {
       accountId: 'local',
       apiId: 'local',

@@ -417,3 +417,96 @@ describe('DELETE of an order line takes its precondition from the body too', () 
     expect(await tableSnapshot()).toEqual(before);
   });
 });
+
+describe('inputs that once got a 500, a stolen role or a bare status', () => {
+  it('a debtor country that is not two capital letters is 422 at /country, and nothing is stored', async () => {
+    const relations = await api.tokenFor('rita', 'customer-relations');
+    const before = await tableSnapshot();
+    for (const country of ['', 'DEU', 'Norway', 'de', 'ZZ', 'EU']) {
+      const answer = await api.call('POST', '/debtors', {
+        token: relations,
+        body: { name: 'ACME', country },
+      });
+      expect([answer.status, answer.body.code, answer.body.errors[0].pointer]).toEqual([
+        422,
+        'VALIDATION_FAILED',
+        '/country',
+      ]);
+    }
+    expect(await tableSnapshot()).toEqual(before);
+  });
+
+  it('a role is granted only by a whole group name', async () => {
+    for (const groups of [['x,supervisor'], ['readonly,finance'], ['supervisor ']]) {
+      const token = await api.tokens.sign({ sub: 'mallory', groups });
+      const answer = await api.call('POST', '/accounts', { token, body: { name: 'n', currency: 'EUR' } });
+      expect([answer.status, answer.body.code]).toEqual([403, 'FORBIDDEN']);
+    }
+  });
+
+  it('an empty groups claim does not hide cognito:groups', async () => {
+    const token = await new SignJWT({ groups: [], 'cognito:groups': ['finance'] })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('fiona')
+      .setIssuer(LOCAL_ISSUER)
+      .setAudience(LOCAL_AUDIENCE)
+      .setExpirationTime(Math.floor(Date.now() / 1000) + 600)
+      .sign(api.secret);
+    const answer = await api.call('POST', '/accounts', { token, body: { name: 'n', currency: 'EUR' } });
+    expect(answer.status).toBe(201);
+  });
+
+  it('a body that is not UTF-8 is 400, not silently repaired', async () => {
+    const before = await tableSnapshot();
+    const response = await fetch(`${api.url}/annotations`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${alice}`, 'content-type': 'application/json' },
+      body: Buffer.concat([Buffer.from('{"name":"caf'), Buffer.from([0xc3, 0x28]), Buffer.from('"}')]),
+    });
+    const body = (await response.json()) as { code: string; detail: string };
+    expect([response.status, body.code, body.detail]).toEqual([
+      400,
+      'MALFORMED_REQUEST',
+      'The body is not valid UTF-8.',
+    ]);
+    expect(await tableSnapshot()).toEqual(before);
+  });
+
+  it('a bearer token of 20 KB is 401 problem+json; headers past 64 KiB are 400 problem+json', async () => {
+    const long = await api.call('GET', `/annotations/${id}`, { token: 'x'.repeat(20_000) });
+    expect([long.status, long.headers.get('content-type'), long.body.code]).toEqual([
+      401,
+      'application/problem+json',
+      'UNAUTHENTICATED',
+    ]);
+    const huge = await api.call('GET', `/annotations/${id}`, { token: 'x'.repeat(70_000) });
+    expect([huge.status, huge.headers.get('content-type'), huge.body.code]).toEqual([
+      400,
+      'application/problem+json',
+      'MALFORMED_REQUEST',
+    ]);
+  });
+
+  it('a malformed Idempotency-Key on every lock route is 400, and the lock is untouched', async () => {
+    const created = await api.call('POST', '/annotations', { token: alice, body: { name: 'locked' } });
+    const path = `/annotations/${created.body.id}/lock`;
+    const lease = await api.call('POST', path, { token: alice, body: {} });
+    const before = await tableSnapshot();
+    const bad = { 'idempotency-key': 'tab\there' };
+    const answers = [
+      await api.call('POST', path, { token: alice, headers: bad, body: {} }),
+      await api.call('PUT', path, {
+        token: alice,
+        headers: { ...bad, 'lock-token': lease.body.token },
+        body: {},
+      }),
+      await api.call('DELETE', path, { token: alice, headers: { ...bad, 'lock-token': lease.body.token } }),
+    ];
+    expect(answers.map((answer) => [answer.status, answer.body.code])).toEqual([
+      [400, 'MALFORMED_REQUEST'],
+      [400, 'MALFORMED_REQUEST'],
+      [400, 'MALFORMED_REQUEST'],
+    ]);
+    expect(await tableSnapshot()).toEqual(before);
+  });
+});
