@@ -1,12 +1,12 @@
 import { AppError, BatchRejectedError, StaleDataError, TooManyChangesError } from '../errors';
-import { commitOnce } from './commit';
+import { commitOnce, keepAnswer } from './commit';
 import { forPart, keyRecordAction, lookUpKey, Replay } from './idempotency';
 import type { EntitySpec } from './keys';
 import { asAction, changeRecord } from './record-store';
 import type { PublicRecord, WriteContext } from './records';
 import { changeRequest } from './requests';
 import { mapWithConcurrency } from './retry';
-import { MAX_TRANSACTION_ITEMS, TransactionRefused, transact, transactAll } from './writes';
+import { MAX_TRANSACTION_ITEMS, TransactionRefused, transactAll } from './writes';
 
 /** Upper bound on conditional writes one batch keeps in flight. */
 export const BATCH_CONCURRENCY = 10;
@@ -96,15 +96,8 @@ export const changeEach = async (
     }
   });
   if (!idempotency) return { results, replayed: false };
-  try {
-    await transact([keyRecordAction(idempotency, { results }, now)]);
-  } catch (error) {
-    // The same request, sent twice at once, finished first: its answer is the first one.
-    if (error instanceof Replay)
-      return { ...(error.response as { results: BatchItemResult[] }), replayed: true };
-    throw error;
-  }
-  return { results, replayed: false };
+  const { response, replayed } = await keepAnswer(idempotency, { results }, now);
+  return { ...response, replayed };
 };
 
 /**

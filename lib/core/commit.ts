@@ -1,4 +1,4 @@
-import { AppError, WriteContentionError } from '../errors';
+import { AppError, ThrottledError, WriteContentionError } from '../errors';
 import { type Idempotency, keyRecordAction, lookUpKey, Replay } from './idempotency';
 import { MovedError } from './rules';
 import { transact, type WriteAction } from './writes';
@@ -27,6 +27,27 @@ export const commitOnce = async <R>(
     if (error instanceof Replay) return { response: error.response as R, replayed: true };
     throw error;
   }
+};
+
+/**
+ * Keeps the whole answer of a request made of parts (batch items, field groups), each
+ * already written once with its own key record, under the request's key. A request with the
+ * same key that finished first wins: its answer is the first one. Failing to keep the answer
+ * (throttling, contention) fails nothing that was done: the answer is given anyway, and a
+ * repeat finds each part's own record.
+ */
+export const keepAnswer = async <R>(
+  idempotency: Idempotency,
+  answer: R,
+  now: Date,
+): Promise<Committed<R>> => {
+  try {
+    await transact([keyRecordAction(idempotency, answer, now)]);
+  } catch (error) {
+    if (error instanceof Replay) return { response: error.response as R, replayed: true };
+    if (!(error instanceof ThrottledError || error instanceof WriteContentionError)) throw error;
+  }
+  return { response: answer, replayed: false };
 };
 
 /** Reads of a pinned write whose item keeps moving before it answers WRITE_CONTENTION. */

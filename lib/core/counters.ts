@@ -1,5 +1,5 @@
 import { tableName } from '../db/client';
-import { type AppError, NotFoundError, ValidationError } from '../errors';
+import { type AppError, NotFoundError, ThrottledError, ValidationError } from '../errors';
 import { commitOnce } from './commit';
 import { ExpressionBuilder } from './expression';
 import { completeKeyRecord, type Idempotency } from './idempotency';
@@ -129,6 +129,12 @@ export const moveCounters = async <R extends Record<string, unknown>>(
     movements.map((movement, index) => [movement.id, Number(items[index]?.[movement.attribute])]),
   );
   const body = answer(committed.response, values);
-  if (!committed.replayed) await completeKeyRecord(idempotency, { ...response, answer: body });
+  // The movement is committed: failing to keep the balance with it fails nothing that was
+  // done. A repeat then answers with the balance as it is then.
+  if (!committed.replayed) {
+    await completeKeyRecord(idempotency, { ...response, answer: body }).catch((error: unknown) => {
+      if (!(error instanceof ThrottledError)) throw error;
+    });
+  }
   return { body, replayed: committed.replayed };
 };

@@ -11,16 +11,16 @@ import {
   WriteContentionError,
 } from '../errors';
 import { attemptNotApplied, newAttemptId, recordAttempt } from './attempts';
-import { commitOnce } from './commit';
+import { commitOnce, keepAnswer } from './commit';
 import { ExpressionBuilder, updateExpression } from './expression';
-import { forPart, keyRecordAction, lookUpKey, Replay } from './idempotency';
+import { forPart, lookUpKey, Replay } from './idempotency';
 import { type EntitySpec, keyOf } from './keys';
 import { asAction, getRecord } from './record-store';
 import { type PublicRecord, toPublicRecord, type WriteContext } from './records';
 import type { Built } from './requests';
 import { conditionOf, type Rule, recordExists, recordLive } from './rules';
 import type { StoredItem } from './sdk-errors';
-import { transact, updateItem } from './writes';
+import { updateItem } from './writes';
 
 /**
  * Field groups with owners (the "regular data" case of the seed article): one stored
@@ -277,12 +277,6 @@ export const patchGroups = async (
     ) as Record<string, 'applied' | 'unchanged'>,
   };
   if (!idempotency) return { ...answer, replayed: false };
-  try {
-    await transact([keyRecordAction(idempotency, answer, now)]);
-  } catch (error) {
-    // The same request, sent twice at once, finished first: its answer is the first one.
-    if (error instanceof Replay) return { ...(error.response as typeof answer), replayed: true };
-    throw error;
-  }
-  return { ...answer, replayed: false };
+  const { response, replayed } = await keepAnswer(idempotency, answer, now);
+  return { ...response, replayed };
 };
