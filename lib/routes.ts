@@ -21,6 +21,7 @@ export interface RouteSpec {
  */
 export const routes: readonly RouteSpec[] = [
   { method: 'GET', path: '/health', fn: 'health', access: 'public' },
+  { method: 'GET', path: '/openapi.json', fn: 'health', access: 'public' },
 
   { method: 'POST', path: '/annotations', fn: 'annotations', access: 'any' },
   { method: 'GET', path: '/annotations', fn: 'annotations', access: 'any' },

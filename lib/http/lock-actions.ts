@@ -7,7 +7,7 @@ import { lockTokenOf, pathParameter, writeContextOf } from './request';
 import { json, noContent, replayHeaders } from './response';
 import { parseBody } from './validation';
 
-const lockBodySchema = z
+export const lockBodySchema = z
   .strictObject({ ttlSeconds: z.int().min(5).max(900).default(120) })
   .optional()
   .transform((body) => body ?? { ttlSeconds: 120 });

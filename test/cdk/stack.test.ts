@@ -168,8 +168,8 @@ describe('HTTP API routes', () => {
     },
   );
 
-  it('leaves GET /health open, with no authorizer', () => {
-    const { Properties } = routeResource({ method: 'GET', path: '/health' });
+  it.each(['/health', '/openapi.json'])('leaves GET %s open, with no authorizer', (path) => {
+    const { Properties } = routeResource({ method: 'GET', path });
 
     expect(Properties.AuthorizationType).toBe('NONE');
     expect(Properties.AuthorizerId).toBeUndefined();
@@ -242,13 +242,17 @@ describe('Lambda functions', () => {
     expect(existsSync(join(assetDir, 'index.js'))).toBe(false);
   });
 
-  it('loads the health bundle as an ES module whose handler answers 200', async () => {
+  it('loads the health bundle as an ES module whose handler answers 200, and serves the OpenAPI document', async () => {
     const bundleUrl = pathToFileURL(join(assetDirOf('health'), 'index.mjs')).href;
 
-    const { handler } = (await import(bundleUrl)) as { handler: () => Promise<{ statusCode: number }> };
-    const response = await handler();
+    const { handler } = (await import(bundleUrl)) as {
+      handler: (event: { routeKey: string }) => Promise<{ statusCode: number; body: string }>;
+    };
+    const health = await handler({ routeKey: 'GET /health' });
+    const document = await handler({ routeKey: 'GET /openapi.json' });
 
-    expect(response.statusCode).toBe(200);
+    expect([health.statusCode, JSON.parse(health.body)]).toEqual([200, { status: 'ok' }]);
+    expect([document.statusCode, JSON.parse(document.body).openapi]).toEqual([200, '3.1.0']);
   });
 
   it.each(functionNames)('runs %s on nodejs22.x, arm64, 512 MB, 10 s timeout', (name) => {

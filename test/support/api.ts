@@ -4,6 +4,7 @@ import { loadHandler } from '../../functions/index';
 import type { Role } from '../../lib/domain/roles';
 import { createLocalServer } from '../../lib/local/server';
 import { type LocalTokens, localTokens, newSigningSecret } from '../../lib/local/tokens';
+import { contractViolations } from './contract';
 
 export interface CallOptions {
   token?: string;
@@ -58,12 +59,16 @@ export const useApi = (): TestApi => {
         ...(body === undefined ? {} : { body }),
       });
       const text = await response.text();
-      return {
+      const result = {
         status: response.status,
         headers: response.headers,
         body: text ? JSON.parse(text) : undefined,
         text,
       };
+      // Every answer a test receives is held to the OpenAPI document.
+      const violations = contractViolations(method, path, result);
+      if (violations.length > 0) throw new Error(`Answer outside the contract:\n${violations.join('\n')}`);
+      return result;
     },
   };
   beforeAll(async () => {

@@ -22,7 +22,10 @@ describe('route table', () => {
     ).toThrow(/missing POST \/annotations/);
   });
 
-  it('leaves only GET /health public', () => {
-    expect(routes.filter((route) => route.access === 'public').map(routeKeyOf)).toEqual(['GET /health']);
+  it('leaves only GET /health and GET /openapi.json public', () => {
+    expect(routes.filter((route) => route.access === 'public').map(routeKeyOf)).toEqual([
+      'GET /health',
+      'GET /openapi.json',
+    ]);
   });
 });

@@ -1,0 +1,317 @@
+import type { z } from 'zod';
+import { createAccountSchema, movementSchema, transferSchema } from '../domain/accounts';
+import {
+  annotationFieldsSchema,
+  batchSchema,
+  patchAnnotationSchema,
+  replaceAnnotationSchema,
+} from '../domain/annotations';
+import { createArticleSchema, patchArticleSchema, stockMovementSchema } from '../domain/articles';
+import { createDebtorSchema, patchDebtorSchema, postingSchema } from '../domain/debtors';
+import {
+  addLineSchema,
+  createOrderSchema,
+  patchLineSchema,
+  patchOrderSchema,
+  replaceOrderSchema,
+  transitionSchema,
+} from '../domain/orders';
+import type { ErrorCode } from '../errors';
+import { lockBodySchema } from '../http/lock-actions';
+import { deleteBodySchema } from '../http/validation';
+import * as answers from './responses';
+
+/** The headers an operation takes or answers beyond the common ones. */
+export type HeaderUse =
+  | 'if-match'
+  | 'if-none-match'
+  | 'idempotency-key'
+  | 'idempotency-key-required'
+  | 'lock-token'
+  | 'lock-token-required';
+
+/** What the document says of one route: its bodies, its success and the codes it may answer. */
+export interface Operation {
+  summary: string;
+  body?: z.ZodType;
+  /** The listing query `?limit&cursor`. */
+  paged?: boolean;
+  success: { status: number; body?: z.ZodType; etag?: boolean; location?: boolean };
+  headers?: readonly HeaderUse[];
+  errors: readonly ErrorCode[];
+}
+
+const auth: ErrorCode[] = ['UNAUTHENTICATED', 'NOT_FOUND', 'THROTTLED', 'INTERNAL'];
+const roles: ErrorCode[] = ['FORBIDDEN'];
+const body: ErrorCode[] = [
+  'MALFORMED_REQUEST',
+  'PAYLOAD_TOO_LARGE',
+  'UNSUPPORTED_MEDIA_TYPE',
+  'VALIDATION_FAILED',
+];
+const keyed: ErrorCode[] = ['IDEMPOTENCY_KEY_REUSED', 'WRITE_CONTENTION', 'MALFORMED_REQUEST'];
+const versioned: ErrorCode[] = ['STALE_DATA', 'PRECONDITION_REQUIRED', 'GONE', 'LOCKED', 'MALFORMED_REQUEST'];
+const read: ErrorCode[] = [...auth, 'GONE', 'MALFORMED_REQUEST'];
+const change = (...more: ErrorCode[]): ErrorCode[] => [
+  ...new Set([...auth, ...body, ...keyed, ...versioned, ...more]),
+];
+const create = (...more: ErrorCode[]): ErrorCode[] => [...new Set([...auth, ...body, ...keyed, ...more])];
+const money = (...more: ErrorCode[]): ErrorCode[] => [
+  ...new Set([
+    ...auth,
+    ...roles,
+    ...body,
+    ...keyed,
+    'IDEMPOTENCY_KEY_REQUIRED' as const,
+    'GONE' as const,
+    ...more,
+  ]),
+];
+const record = (schema: z.ZodType, status = 200) => ({ status, body: schema, etag: true });
+const writeHeaders: HeaderUse[] = ['if-match', 'idempotency-key', 'lock-token'];
+
+const lockOperations = (resource: string): Record<string, Operation> => ({
+  [`POST /${resource}/{id}/lock`]: {
+    summary: 'Acquire the lock (a lease)',
+    body: lockBodySchema,
+    success: { status: 201, body: answers.lease },
+    headers: ['idempotency-key'],
+    errors: create('LOCKED', 'GONE', 'WRITE_CONTENTION'),
+  },
+  [`PUT /${resource}/{id}/lock`]: {
+    summary: 'Renew the lock',
+    body: lockBodySchema,
+    success: { status: 200, body: answers.lease },
+    headers: ['idempotency-key', 'lock-token-required'],
+    errors: create('LOCK_LOST', 'GONE'),
+  },
+  [`DELETE /${resource}/{id}/lock`]: {
+    summary: 'Release the lock (a supervisor: without its token)',
+    success: { status: 204 },
+    headers: ['idempotency-key', 'lock-token'],
+    errors: [...create('LOCK_LOST', 'GONE'), ...roles],
+  },
+});
+
+/** Every route's operation, by route key; a route missing here fails a test. */
+export const operations: Record<string, Operation> = {
+  'GET /health': {
+    summary: 'Health check',
+    success: { status: 200, body: answers.health },
+    errors: ['INTERNAL'],
+  },
+  'GET /openapi.json': {
+    summary: 'This document',
+    success: { status: 200 },
+    errors: ['INTERNAL'],
+  },
+
+  'POST /annotations': {
+    summary: 'Create an annotation',
+    body: annotationFieldsSchema,
+    success: { ...record(answers.annotationRecord, 201), location: true },
+    headers: ['idempotency-key'],
+    errors: create(),
+  },
+  'GET /annotations': {
+    summary: 'List annotations, newest first',
+    paged: true,
+    success: { status: 200, body: answers.page(answers.annotationRecord) },
+    errors: read,
+  },
+  'POST /annotations/batch': {
+    summary: 'Update many annotations, each on its own or all at once',
+    body: batchSchema,
+    success: { status: 200, body: answers.batchAnswer },
+    headers: ['idempotency-key'],
+    errors: create('STALE_DATA', 'GONE', 'LOCKED', 'TOO_MANY_CHANGES'),
+  },
+  'GET /annotations/{id}': {
+    summary: 'Read an annotation',
+    success: record(answers.annotationRecord),
+    headers: ['if-none-match'],
+    errors: read,
+  },
+  'PUT /annotations/{id}': {
+    summary: 'Replace an annotation',
+    body: replaceAnnotationSchema,
+    success: record(answers.annotationRecord),
+    headers: writeHeaders,
+    errors: change(),
+  },
+  'PATCH /annotations/{id}': {
+    summary: 'Change an annotation (JSON Merge Patch)',
+    body: patchAnnotationSchema,
+    success: record(answers.annotationRecord),
+    headers: writeHeaders,
+    errors: change(),
+  },
+  'DELETE /annotations/{id}': {
+    summary: 'Delete an annotation',
+    body: deleteBodySchema,
+    success: { status: 204 },
+    headers: writeHeaders,
+    errors: change(),
+  },
+  ...lockOperations('annotations'),
+
+  'POST /orders': {
+    summary: 'Create a draft order',
+    body: createOrderSchema,
+    success: { ...record(answers.order, 201), location: true },
+    headers: ['idempotency-key'],
+    errors: [...create('TOO_MANY_CHANGES'), ...roles],
+  },
+  'GET /orders': {
+    summary: 'List order headers, newest first',
+    paged: true,
+    success: { status: 200, body: answers.page(answers.orderHeader) },
+    errors: read,
+  },
+  'GET /orders/{id}': {
+    summary: 'Read an order with its lines',
+    success: record(answers.order),
+    headers: ['if-none-match'],
+    errors: read,
+  },
+  'PUT /orders/{id}': {
+    summary: 'Replace an order and its lines',
+    body: replaceOrderSchema,
+    success: record(answers.order),
+    headers: writeHeaders,
+    errors: [...change('INVALID_STATE', 'TOO_MANY_CHANGES'), ...roles],
+  },
+  'PATCH /orders/{id}': {
+    summary: "Change an order's header",
+    body: patchOrderSchema,
+    success: record(answers.orderHeader),
+    headers: writeHeaders,
+    errors: [...change('INVALID_STATE'), ...roles],
+  },
+  'POST /orders/{id}/lines': {
+    summary: 'Add a line',
+    body: addLineSchema,
+    success: { status: 201, body: answers.lineAnswer, etag: true },
+    headers: writeHeaders,
+    errors: [...change('INVALID_STATE', 'ALREADY_EXISTS'), ...roles],
+  },
+  'PATCH /orders/{id}/lines/{lineId}': {
+    summary: 'Change a line',
+    body: patchLineSchema,
+    success: { status: 200, body: answers.lineAnswer, etag: true },
+    headers: writeHeaders,
+    errors: [...change('INVALID_STATE'), ...roles],
+  },
+  'DELETE /orders/{id}/lines/{lineId}': {
+    summary: 'Remove a line',
+    body: deleteBodySchema,
+    success: { status: 200, body: answers.lineAnswer, etag: true },
+    headers: writeHeaders,
+    errors: [...change('INVALID_STATE'), ...roles],
+  },
+  'POST /orders/{id}/transitions': {
+    summary: 'Move an order to another state',
+    body: transitionSchema,
+    success: record(answers.orderHeader),
+    headers: writeHeaders,
+    errors: [...change('INVALID_STATE'), ...roles],
+  },
+  ...lockOperations('orders'),
+
+  'POST /debtors': {
+    summary: 'Create a debtor',
+    body: createDebtorSchema,
+    success: { ...record(answers.debtor, 201), location: true },
+    headers: ['idempotency-key'],
+    errors: [...create(), ...roles],
+  },
+  'GET /debtors/{id}': {
+    summary: 'Read a debtor',
+    success: record(answers.debtor),
+    headers: ['if-none-match'],
+    errors: read,
+  },
+  'PATCH /debtors/{id}': {
+    summary: "Change a debtor's field groups",
+    body: patchDebtorSchema,
+    success: { status: 200, body: answers.groupPatchAnswer(answers.debtor), etag: true },
+    headers: ['idempotency-key'],
+    errors: [...create('PARTIAL_CONFLICT', 'GONE'), ...roles],
+  },
+  'POST /debtors/{id}/postings': {
+    summary: "Post an amount to a debtor's balance",
+    body: postingSchema,
+    success: { status: 201, body: answers.postingAnswer },
+    headers: ['idempotency-key-required'],
+    errors: money(),
+  },
+
+  'POST /articles': {
+    summary: 'Create an article (its SKU is its id)',
+    body: createArticleSchema,
+    success: { ...record(answers.article, 201), location: true },
+    headers: ['idempotency-key'],
+    errors: [...create('ALREADY_EXISTS'), ...roles],
+  },
+  'GET /articles/{id}': {
+    summary: 'Read an article',
+    success: record(answers.article),
+    headers: ['if-none-match'],
+    errors: read,
+  },
+  'PATCH /articles/{id}': {
+    summary: "Change an article's field groups",
+    body: patchArticleSchema,
+    success: { status: 200, body: answers.groupPatchAnswer(answers.article), etag: true },
+    headers: ['idempotency-key'],
+    errors: [...create('PARTIAL_CONFLICT', 'GONE'), ...roles],
+  },
+  'POST /articles/{id}/stock-movements': {
+    summary: 'Move stock in or out',
+    body: stockMovementSchema,
+    success: { status: 201, body: answers.stockAnswer },
+    headers: ['idempotency-key-required'],
+    errors: money('INSUFFICIENT_STOCK'),
+  },
+
+  'POST /accounts': {
+    summary: 'Open an account',
+    body: createAccountSchema,
+    success: { ...record(answers.account, 201), location: true },
+    headers: ['idempotency-key'],
+    errors: [...create(), ...roles],
+  },
+  'GET /accounts/{id}': {
+    summary: 'Read an account',
+    success: record(answers.account),
+    headers: ['if-none-match'],
+    errors: [...read, ...roles],
+  },
+  'POST /accounts/{id}/deposits': {
+    summary: 'Deposit',
+    body: movementSchema,
+    success: { status: 201, body: answers.movementAnswer },
+    headers: ['idempotency-key-required'],
+    errors: money(),
+  },
+  'POST /accounts/{id}/withdrawals': {
+    summary: 'Withdraw',
+    body: movementSchema,
+    success: { status: 201, body: answers.movementAnswer },
+    headers: ['idempotency-key-required'],
+    errors: money('INSUFFICIENT_FUNDS'),
+  },
+  'GET /accounts/{id}/entries': {
+    summary: "List an account's entries, newest first",
+    paged: true,
+    success: { status: 200, body: answers.page(answers.ledgerEntry) },
+    errors: [...read, ...roles],
+  },
+  'POST /transfers': {
+    summary: 'Transfer between two accounts of one currency',
+    body: transferSchema,
+    success: { status: 201, body: answers.transferAnswer },
+    headers: ['idempotency-key-required'],
+    errors: money('INSUFFICIENT_FUNDS'),
+  },
+};

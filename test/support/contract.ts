@@ -1,0 +1,78 @@
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
+import { openApiDocument } from '../../lib/contract/openapi';
+import { routes } from '../../lib/routes';
+
+/**
+ * Holds an answer to the OpenAPI document: its status is declared for its route, its body
+ * matches the schema declared for that status and media type, and the headers the document
+ * promises are there. Returns what is wrong, or nothing.
+ */
+type Schema = Record<string, unknown>;
+interface DocumentedResponse {
+  headers?: Record<string, unknown>;
+  content?: Record<string, { schema: Schema }>;
+}
+
+const document = openApiDocument() as {
+  paths: Record<string, Record<string, { responses: Record<string, DocumentedResponse> }>>;
+};
+const ajv = new Ajv2020({ allErrors: true, strict: false });
+(addFormats as unknown as (instance: Ajv2020) => void)(ajv);
+const validators = new Map<Schema, ReturnType<Ajv2020['compile']>>();
+const validatorOf = (schema: Schema) => {
+  let validate = validators.get(schema);
+  if (!validate) {
+    validate = ajv.compile(schema);
+    validators.set(schema, validate);
+  }
+  return validate;
+};
+
+const templates = routes.map((route) => ({
+  route,
+  pattern: new RegExp(`^${route.path.replace(/\{\w+\}/g, '[^/]+')}$`),
+  fixed: route.path.split('/').filter((part) => !part.startsWith('{')).length,
+}));
+
+/** The documented route a request went to, as API Gateway would pick it (fixed segments first). */
+export const routeOf = (method: string, path: string) =>
+  templates
+    .filter(
+      (candidate) => candidate.route.method === method && candidate.pattern.test(path.split('?')[0] ?? ''),
+    )
+    .sort((a, b) => b.fixed - a.fixed)[0]?.route;
+
+export interface Answer {
+  status: number;
+  headers: Headers;
+  body: unknown;
+}
+
+export const contractViolations = (method: string, path: string, answer: Answer): string[] => {
+  const route = routeOf(method, path);
+  if (!route) return [];
+  const documented = document.paths[route.path]?.[route.method.toLowerCase()]?.responses ?? {};
+  const response = documented[String(answer.status)];
+  const where = `${method} ${route.path} → ${answer.status}`;
+  if (!response) return [`${where}: status not declared (declared: ${Object.keys(documented).join(', ')})`];
+  const problems: string[] = [];
+  const mediaType = (answer.headers.get('content-type') ?? '').split(';')[0]?.trim() ?? '';
+  if (response.content) {
+    const declared = response.content[mediaType];
+    if (!declared) problems.push(`${where}: content-type ${mediaType || 'none'} not declared`);
+    else {
+      const validate = validatorOf(declared.schema);
+      if (!validate(answer.body)) {
+        problems.push(
+          `${where}: body does not match: ${ajv.errorsText(validate.errors, { dataVar: 'body' })}`,
+        );
+      }
+    }
+  } else if (answer.body !== undefined) problems.push(`${where}: a body where none is declared`);
+  for (const name of Object.keys(response.headers ?? {})) {
+    const optional = ['Idempotent-Replayed', 'Retry-After', 'WWW-Authenticate'].includes(name);
+    if (!optional && answer.headers.get(name) === null) problems.push(`${where}: header ${name} missing`);
+  }
+  return problems;
+};
