@@ -31,9 +31,11 @@ const functionsWithoutTableAccess: ReadonlySet<FunctionName> = new Set<FunctionN
 
 /**
  * The only DynamoDB actions a function may call. TransactWriteItems is authorised per
- * contained action, so the item actions it wraps are listed too; no scans, no batch reads.
+ * contained action, so the item actions it wraps are listed too; no scans. BatchGetItem
+ * reads the key records of a keyed multi-part request in one request.
  */
 const tableActions = [
+  'dynamodb:BatchGetItem',
   'dynamodb:GetItem',
   'dynamodb:PutItem',
   'dynamodb:UpdateItem',

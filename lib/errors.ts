@@ -201,12 +201,14 @@ export class ValidationError extends AppError {
 }
 
 export class TooManyChangesError extends AppError {
-  constructor(count: number, limit: number) {
+  constructor(...args: [count: number, limit: number] | [detail: string]) {
     super(
       'TOO_MANY_CHANGES',
       422,
       'Too many changes',
-      `The request would write ${count} items; one atomic request writes at most ${limit}.`,
+      args.length === 1
+        ? args[0]
+        : `The request would write ${args[0]} items; one atomic request writes at most ${args[1]}.`,
     );
   }
 }

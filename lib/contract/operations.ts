@@ -49,7 +49,13 @@ const body: ErrorCode[] = [
   'UNSUPPORTED_MEDIA_TYPE',
   'VALIDATION_FAILED',
 ];
-const keyed: ErrorCode[] = ['IDEMPOTENCY_KEY_REUSED', 'WRITE_CONTENTION', 'MALFORMED_REQUEST'];
+// A keyed request whose answer is too large to keep under its key is TOO_MANY_CHANGES.
+const keyed: ErrorCode[] = [
+  'IDEMPOTENCY_KEY_REUSED',
+  'WRITE_CONTENTION',
+  'MALFORMED_REQUEST',
+  'TOO_MANY_CHANGES',
+];
 const versioned: ErrorCode[] = ['STALE_DATA', 'PRECONDITION_REQUIRED', 'GONE', 'LOCKED', 'MALFORMED_REQUEST'];
 const read: ErrorCode[] = [...auth, 'GONE', 'MALFORMED_REQUEST'];
 const change = (...more: ErrorCode[]): ErrorCode[] => [

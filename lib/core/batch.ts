@@ -1,6 +1,6 @@
 import { AppError, BatchRejectedError, StaleDataError, TooManyChangesError } from '../errors';
 import { commitOnce, keepAnswer } from './commit';
-import { forPart, keyRecordAction, lookUpKey, Replay } from './idempotency';
+import { forPart, keyRecordAction, lookUpKeys, Replay } from './idempotency';
 import type { EntitySpec } from './keys';
 import { asAction, changeRecord } from './record-store';
 import type { PublicRecord, WriteContext } from './records';
@@ -66,7 +66,11 @@ export const changeEach = async (
 ): Promise<BatchResult> => {
   const { idempotency, now } = context;
   if (idempotency) {
-    const stored = await lookUpKey(idempotency, now);
+    const stored = await lookUpKeys(
+      idempotency,
+      updates.map((update) => forPart(idempotency, update.id)),
+      now,
+    );
     if (stored instanceof Replay)
       return { ...(stored.response as { results: BatchItemResult[] }), replayed: true };
     if (stored) throw stored;

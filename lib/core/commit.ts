@@ -1,4 +1,4 @@
-import { AppError, ThrottledError, WriteContentionError } from '../errors';
+import { AppError, WriteContentionError } from '../errors';
 import { type Idempotency, keyRecordAction, lookUpKey, Replay } from './idempotency';
 import { MovedError } from './rules';
 import { transact, type WriteAction } from './writes';
@@ -33,8 +33,8 @@ export const commitOnce = async <R>(
  * Keeps the whole answer of a request made of parts (batch items, field groups), each
  * already written once with its own key record, under the request's key. A request with the
  * same key that finished first wins: its answer is the first one. Failing to keep the answer
- * (throttling, contention) fails nothing that was done: the answer is given anyway, and a
- * repeat finds each part's own record.
+ * (throttling, contention, an answer too large to keep) fails nothing that was done: the
+ * answer is given anyway, and a repeat finds each part's own record.
  */
 export const keepAnswer = async <R>(
   idempotency: Idempotency,
@@ -45,7 +45,7 @@ export const keepAnswer = async <R>(
     await transact([keyRecordAction(idempotency, answer, now)]);
   } catch (error) {
     if (error instanceof Replay) return { response: error.response as R, replayed: true };
-    if (!(error instanceof ThrottledError || error instanceof WriteContentionError)) throw error;
+    if (!(error instanceof AppError)) throw error;
   }
   return { response: answer, replayed: false };
 };

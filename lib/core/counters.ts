@@ -1,5 +1,5 @@
 import { tableName } from '../db/client';
-import { type AppError, NotFoundError, ThrottledError, ValidationError } from '../errors';
+import { AppError, NotFoundError, ValidationError } from '../errors';
 import { commitOnce } from './commit';
 import { ExpressionBuilder } from './expression';
 import { completeKeyRecord, type Idempotency } from './idempotency';
@@ -133,7 +133,7 @@ export const moveCounters = async <R extends Record<string, unknown>>(
   // done. A repeat then answers with the balance as it is then.
   if (!committed.replayed) {
     await completeKeyRecord(idempotency, { ...response, answer: body }).catch((error: unknown) => {
-      if (!(error instanceof ThrottledError)) throw error;
+      if (!(error instanceof AppError)) throw error;
     });
   }
   return { body, replayed: committed.replayed };

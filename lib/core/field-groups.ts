@@ -5,6 +5,7 @@ import {
   type AppError,
   type FieldError,
   ForbiddenError,
+  IdempotencyKeyReusedError,
   PartialConflictError,
   ThrottledError,
   ValidationError,
@@ -13,7 +14,7 @@ import {
 import { attemptNotApplied, newAttemptId, recordAttempt } from './attempts';
 import { commitOnce, keepAnswer } from './commit';
 import { ExpressionBuilder, updateExpression } from './expression';
-import { forPart, lookUpKey, Replay } from './idempotency';
+import { forPart, lookUpKeys, Replay } from './idempotency';
 import { type EntitySpec, keyOf } from './keys';
 import { asAction, getRecord } from './record-store';
 import { type PublicRecord, toPublicRecord, type WriteContext } from './records';
@@ -204,7 +205,15 @@ const writeGroup = async (
     return { applied: item };
   } catch (error) {
     if (error instanceof GroupConflict) return { conflict: error.item };
-    if (error instanceof ThrottledError || error instanceof WriteContentionError) return { failed: error };
+    // This group alone failed: the others stand as written. (A key reused with another patch
+    // meets this group's own record from the first request.)
+    if (
+      error instanceof ThrottledError ||
+      error instanceof WriteContentionError ||
+      error instanceof IdempotencyKeyReusedError
+    ) {
+      return { failed: error };
+    }
     throw error;
   }
 };
@@ -232,7 +241,11 @@ export const patchGroups = async (
   const touched = touchedGroups(entity, patch, roles);
   const { idempotency, now } = context;
   if (idempotency) {
-    const stored = await lookUpKey(idempotency, now);
+    const stored = await lookUpKeys(
+      idempotency,
+      touched.map((name) => forPart(idempotency, `group:${name}`)),
+      now,
+    );
     if (stored instanceof Replay)
       return { ...(stored.response as Omit<GroupPatchResult, 'replayed'>), replayed: true };
     if (stored) throw stored;

@@ -1,12 +1,13 @@
 import { createHash } from 'node:crypto';
-import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { BatchGetCommand, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { db, tableName } from '../db/client';
-import { IdempotencyKeyReusedError } from '../errors';
+import { IdempotencyKeyReusedError, ThrottledError, TooManyChangesError } from '../errors';
 import { ExpressionBuilder } from './expression';
 import { epochSeconds, PK, SK, TTL } from './keys';
 import { conditionOf, type Rule } from './rules';
 import { type StoredItem, translateSdkError } from './sdk-errors';
-import type { WriteAction } from './writes';
+import { sendWrite, type WriteAction } from './writes';
 
 /** How long an Idempotency-Key is remembered. */
 export const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
@@ -69,7 +70,53 @@ export const readKeyRecordItem = (
 ): Replay | IdempotencyKeyReusedError | undefined => {
   if (!item || Number(item.at) < now.getTime() - IDEMPOTENCY_WINDOW_MS) return undefined;
   if (item.h !== idempotency.requestHash) return new IdempotencyKeyReusedError();
-  return new Replay(JSON.parse(String(item.response)));
+  return new Replay(decodeAnswer(item.response));
+};
+
+/**
+ * Most bytes an answer may take in its key's record (gzipped JSON), well inside DynamoDB's
+ * 400 KB item, with room for the record's other attributes.
+ */
+export const MAX_ANSWER_BYTES = 350_000;
+
+/**
+ * An answer as its key's record keeps it: gzipped JSON text, so a repeat answers the same
+ * bytes, and large answers (an order of 500 lines) still fit in one item. A keyed request
+ * whose answer cannot fit is refused before it writes anything.
+ */
+export const encodeAnswer = (response: unknown): Uint8Array => {
+  const encoded = gzipSync(JSON.stringify(response));
+  if (encoded.byteLength > MAX_ANSWER_BYTES) {
+    throw new TooManyChangesError(
+      'The answer to this request is too large to be kept under an Idempotency-Key: send it without one, or in parts.',
+    );
+  }
+  return encoded;
+};
+
+// Node 22's JSON.parse hands a reviver the source text; TypeScript's lib does not declare it.
+type Reviver = (key: string, value: unknown, context?: { source?: string }) => unknown;
+const rawJson = (JSON as unknown as { rawJSON?: (text: string) => unknown }).rawJSON;
+
+/** Integers past 2^53 (an order's exact total) come back as their exact digits. */
+const exactIntegers: Reviver = (_key, value, context) =>
+  typeof value === 'number' &&
+  !Number.isSafeInteger(value) &&
+  context?.source &&
+  rawJson &&
+  /^-?\d+$/.test(context.source)
+    ? rawJson(context.source)
+    : value;
+
+/** An answer as kept: gzipped JSON (this release), JSON text or a map (earlier ones). */
+export const decodeAnswer = (stored: unknown): unknown => {
+  const text =
+    stored instanceof Uint8Array
+      ? gunzipSync(stored).toString('utf8')
+      : typeof stored === 'string'
+        ? stored
+        : undefined;
+  return text === undefined ? stored : JSON.parse(text, exactIntegers as Parameters<typeof JSON.parse>[1]);
 };
 
 /** The key was not used within its window; broken, it is this request's replay or a reuse. */
@@ -93,8 +140,7 @@ export const keyRecordAction = (idempotency: Idempotency, response: unknown, now
         Item: {
           ...keyRecordKey(idempotency.keyHash),
           h: idempotency.requestHash,
-          // Kept as JSON text, so a repeat answers the very bytes of the first answer.
-          response: JSON.stringify(response),
+          response: encodeAnswer(response),
           at: now.getTime(),
           [TTL]: epochSeconds(now) + RECORD_TTL_SECONDS,
         },
@@ -124,6 +170,36 @@ export const lookUpKey = async (
 };
 
 /**
+ * The records of a multi-part request's key and of each of its parts, read consistently in
+ * one BatchGetItem: the whole request's replay, or a reuse of the key (for the request or
+ * any part, before anything is written), or undefined.
+ */
+export const lookUpKeys = async (
+  idempotency: Idempotency,
+  parts: readonly Idempotency[],
+  now: Date,
+): Promise<Replay | IdempotencyKeyReusedError | undefined> => {
+  const all = [idempotency, ...parts];
+  const items = new Map<string, StoredItem>();
+  let pending: Record<string, unknown>[] = all.map((key) => keyRecordKey(key.keyHash));
+  for (let round = 0; pending.length > 0; round += 1) {
+    if (round >= 8) throw new ThrottledError(1);
+    const { Responses, UnprocessedKeys } = await db()
+      .send(
+        new BatchGetCommand({
+          RequestItems: { [tableName()]: { Keys: pending, ConsistentRead: true } },
+        }),
+      )
+      .catch(translateSdkError);
+    for (const item of Responses?.[tableName()] ?? []) items.set(String(item[PK]), item);
+    pending = (UnprocessedKeys?.[tableName()]?.Keys ?? []) as Record<string, unknown>[];
+  }
+  const readings = all.map((key) => readKeyRecordItem(items.get(keyRecordKey(key.keyHash)[PK]), key, now));
+  if (readings[0]) return readings[0];
+  return readings.find((reading) => reading instanceof IdempotencyKeyReusedError);
+};
+
+/**
  * Completes the answer a key's record keeps with what was known only after the change
  * (a balance read after the movement), so a repeat gets the first answer whole.
  */
@@ -132,16 +208,14 @@ export const completeKeyRecord = async (
   response: Record<string, unknown>,
 ): Promise<void> => {
   const x = new ExpressionBuilder();
-  await db()
-    .send(
-      new UpdateCommand({
-        TableName: tableName(),
-        Key: keyRecordKey(idempotency.keyHash),
-        UpdateExpression: `SET ${x.name('response')} = ${x.value(JSON.stringify(response))}`,
-        // Only this request's own record, never another's.
-        ConditionExpression: `${x.name('h')} = ${x.value(idempotency.requestHash)}`,
-        ...x.attributes(),
-      }),
-    )
-    .catch(translateSdkError);
+  // Built once: every attempt sends the very same request.
+  const input = {
+    TableName: tableName(),
+    Key: keyRecordKey(idempotency.keyHash),
+    UpdateExpression: `SET ${x.name('response')} = ${x.value(encodeAnswer(response))}`,
+    // Only this request's own record, never another's.
+    ConditionExpression: `${x.name('h')} = ${x.value(idempotency.requestHash)}`,
+    ...x.attributes(),
+  };
+  await sendWrite(() => db().send(new UpdateCommand(input))).catch(translateSdkError);
 };

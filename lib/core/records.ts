@@ -65,6 +65,8 @@ export const toPublicRecord = (item: StoredItem, now: Date): PublicRecord => {
         name !== 'id' &&
         !internalAttributes.has(name) &&
         !isAttemptAttribute(name) &&
+        // Keyed-write markers of earlier releases, still on items written before.
+        !name.startsWith('idem@') &&
         !auditAttributes.includes(name),
     )
     .sort();

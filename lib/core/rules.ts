@@ -50,7 +50,7 @@ export const recordLive = (now: Date): Rule => ({
 /** The key is free for a create: no item, or only a tombstone whose retention has run out. */
 export const keyFree = (now: Date, detail?: string): Rule => ({
   clause: (x) =>
-    `attribute_not_exists(${x.name(PK)}) OR (attribute_exists(${x.name('deletedAt')}) AND ${x.name(TTL)} < ${x.value(epochSeconds(now))})`,
+    `attribute_not_exists(${x.name(PK)}) OR (attribute_exists(${x.name('deletedAt')}) AND ${x.name(TTL)} <= ${x.value(epochSeconds(now))})`,
   broken: (item) =>
     item && (item.deletedAt === undefined || isLiveTombstone(item, now))
       ? new AlreadyExistsError(detail)

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import {
   PutCommand,
   type PutCommandInput,
@@ -119,18 +120,27 @@ const withAllOld = (request: TransactItem): TransactItem => {
 };
 
 /**
- * Sends the actions as one TransactWriteItems. The SDK gives it a ClientRequestToken and
- * re-sends the same one on its own retries, so DynamoDB itself answers a retry after a lost
- * response as the success it was, without writing again. A cancellation by conditions is
+ * Sends the actions as one TransactWriteItems with a ClientRequestToken, which the SDK
+ * re-sends on its own retries, so DynamoDB itself answers a retry after a lost response as
+ * the success it was, without writing again. A cancellation by conditions is
  * read action by action with each action's own rules: `TransactionRefused` names each.
  */
 export const transactAll = async (actions: readonly WriteAction[]): Promise<void> => {
+  const TransactItems = actions.map((action) => withAllOld(action.request));
+  let token = randomUUID();
   try {
-    await sendWrite(() =>
-      db().send(
-        new TransactWriteCommand({ TransactItems: actions.map((action) => withAllOld(action.request)) }),
-      ),
-    );
+    await sendWrite(async () => {
+      try {
+        return await db().send(new TransactWriteCommand({ TransactItems, ClientRequestToken: token }));
+      } catch (error) {
+        // One still in progress under this token may yet commit: its retry must carry the
+        // same token, so DynamoDB answers it as that one. A cancelled one was not applied:
+        // its retry is a new request.
+        if (!(error instanceof Error && error.name === 'TransactionInProgressException'))
+          token = randomUUID();
+        throw error;
+      }
+    });
   } catch (error) {
     const reasons = transactionCancellation(error);
     if (!reasons?.some((reason) => reason.code === 'ConditionalCheckFailed')) return translateSdkError(error);

@@ -221,12 +221,13 @@ export const createOrder = async (
     { ...fields, status: 'draft' },
     children,
     context,
-    (header): Aggregate => ({
-      header,
-      children: children.map((child) => ({ lineId: child.childId, ...child.fields })),
-    }),
+    (header) =>
+      orderView(
+        { header, children: children.map((child) => ({ lineId: child.childId, ...child.fields })) },
+        context.now,
+      ),
   );
-  return { order: orderView(response, context.now), replayed };
+  return { order: response, replayed };
 };
 
 export const getOrder = async (id: string, now: Date): Promise<PublicRecord> =>
@@ -248,9 +249,9 @@ export const patchOrder = (
       id,
       { precondition, header: mergePatch(patch), allowedStatuses: EDITABLE },
       context,
-      (header) => header,
+      (header) => toPublicRecord(header, context.now),
     );
-    return { header: toPublicRecord(response, context.now), replayed };
+    return { header: response, replayed };
   });
 
 /** `POST /orders/{id}/transitions`: the state machine, with the role each move needs. */
@@ -272,9 +273,9 @@ export const transitionOrder = (
       id,
       { precondition, header: { set: { status: to }, remove: [] }, allowedStatuses: move.from },
       context,
-      (header) => header,
+      (header) => toPublicRecord(header, context.now),
     );
-    return { header: toPublicRecord(response, context.now), replayed };
+    return { header: response, replayed };
   });
 };
 
@@ -509,10 +510,10 @@ export const replaceOrder = (
             updatedAt: context.now.toISOString(),
             updatedBy: context.actor,
           };
-          return { actions, response: { header: headerAfter, children: finalLines } as Aggregate };
+          return { actions, response: orderView({ header: headerAfter, children: finalLines }, context.now) };
         },
       },
       context,
     );
-    return { order: orderView(response, context.now), replayed };
+    return { order: response, replayed };
   });

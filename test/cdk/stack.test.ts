@@ -15,6 +15,7 @@ const jwtAudience = 'stack-test-audience';
 
 /** Written out rather than imported from the stack, so a change there has to change this too. */
 const expectedTableActions = [
+  'dynamodb:BatchGetItem',
   'dynamodb:ConditionCheckItem',
   'dynamodb:DeleteItem',
   'dynamodb:GetItem',

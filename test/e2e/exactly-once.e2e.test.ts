@@ -381,3 +381,110 @@ describe('leases absorb clock skew', () => {
     expect([taken.status, taken.body.fence]).toEqual([201, 2]);
   });
 });
+
+describe('what an independent review found', () => {
+  const inProgress = () =>
+    Object.assign(new Error('Transaction is still in progress'), {
+      name: 'TransactionInProgressException',
+      $retryable: undefined,
+    });
+
+  it('a transaction answered "in progress" is sent again with the same token: applied once, not a replay', async () => {
+    const customer = `InProgress-${Date.now()}`;
+    const { result, injected } = await withFault(
+      {
+        when: (name) => name === 'TransactWriteItemsCommand',
+        at: 'after',
+        error: inProgress,
+        layer: 'outside-retries',
+        times: 1,
+      },
+      () =>
+        api.call('POST', '/orders', {
+          token: tokens.alice,
+          headers: { 'idempotency-key': `in-progress-${customer}` },
+          body: { customer, lines: [{ sku: 'A-1', quantity: 1, unitPrice: 5 }] },
+        }),
+    );
+    expect([injected, result.status, result.headers.get('idempotent-replayed')]).toEqual([1, 201, null]);
+    expect((await tableSnapshot()).filter((item) => item.customer === customer)).toHaveLength(1);
+  });
+
+  it('a deposit whose answer meets a collision while being kept still answers 201, once', async () => {
+    const account = ok(
+      await api.call('POST', '/accounts', { token: tokens.finance, body: { name: 'n', currency: 'EUR' } }),
+      201,
+    );
+    const collision = () =>
+      Object.assign(new Error('Transaction is ongoing for the item'), {
+        name: 'TransactionConflictException',
+        $retryable: undefined,
+      });
+    const { result, injected } = await withFault(
+      {
+        when: (name) => name === 'UpdateItemCommand',
+        at: 'before',
+        error: collision,
+        layer: 'outside-retries',
+        times: 1,
+      },
+      () =>
+        api.call('POST', `/accounts/${account.id}/deposits`, {
+          token: tokens.finance,
+          headers: { 'idempotency-key': `kept-${account.id}` },
+          body: { amount: 70 },
+        }),
+    );
+    expect([injected, result.status, result.body.balance]).toEqual([1, 201, 70]);
+  });
+
+  it('a keyed group PATCH resent with its key but another base is 422 before any group is written', async () => {
+    const created = ok(
+      await api.call('POST', '/debtors', {
+        token: tokens.both,
+        body: { name: 'ACME', city: 'Oslo', creditLimit: 100, paymentTermsDays: 30 },
+      }),
+      201,
+    );
+    ok(await moveCity(tokens.rob, created.id, 'Oslo', 'Tromsø'), 200);
+    const patch = (base: Record<string, unknown>) =>
+      api.call('PATCH', `/debtors/${created.id}`, {
+        token: tokens.both,
+        headers: { 'idempotency-key': `groups-${created.id}` },
+        body: {
+          base: { ...noAddress, city: 'Oslo', creditLimit: 100, paymentTermsDays: 30, ...base },
+          set: { city: 'Bergen', creditLimit: 300 },
+        },
+      });
+    const first = await patch({});
+    expect([first.status, first.body.groups]).toEqual([
+      409,
+      { address: expect.objectContaining({ status: 'conflict' }), credit: { status: 'applied' } },
+    ]);
+    const before = await tableSnapshot();
+    const fixed = await patch({ city: 'Tromsø' });
+    expect([fixed.status, fixed.body.code]).toEqual([422, 'IDEMPOTENCY_KEY_REUSED']);
+    expect(await tableSnapshot()).toEqual(before);
+  });
+
+  it('a keyed order PATCH made under a lock repeats its first answer, lock and all, after the lock expired', async () => {
+    const order = ok(
+      await api.call('POST', '/orders', { token: tokens.alice, body: { customer: 'Locked' } }),
+      201,
+    );
+    const lease = ok(
+      await api.call('POST', `/orders/${order.id}/lock`, { token: tokens.alice, body: { ttlSeconds: 5 } }),
+      201,
+    );
+    const request = {
+      token: tokens.alice,
+      headers: { 'if-match': '"1"', 'lock-token': lease.token, 'idempotency-key': `under-lock-${order.id}` },
+      body: { notes: 'locked edit' },
+    };
+    const first = await api.call('PATCH', `/orders/${order.id}`, request);
+    setClockOffset(10_000);
+    const repeat = await api.call('PATCH', `/orders/${order.id}`, request);
+    expect([first.status, first.body.lock.owner, repeat.status]).toEqual([200, 'alice', 200]);
+    expect(repeat.text).toBe(first.text);
+  });
+});

@@ -1,12 +1,23 @@
+import { randomBytes } from 'node:crypto';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { aggregateActions } from '../../lib/core/aggregate';
 import { ATTEMPT_SLOTS } from '../../lib/core/attempts';
-import { keyRecordAction, Replay, readKeyRecordItem } from '../../lib/core/idempotency';
+import { ExpressionBuilder } from '../../lib/core/expression';
+import {
+  decodeAnswer,
+  encodeAnswer,
+  keyRecordAction,
+  MAX_ANSWER_BYTES,
+  Replay,
+  readKeyRecordItem,
+} from '../../lib/core/idempotency';
 import { changeRequest, createRequest, deleteRequest } from '../../lib/core/requests';
 import {
   atVersion,
   decideFailure,
   inState,
+  keyFree,
   lockFree,
   MovedError,
   recordExists,
@@ -15,6 +26,7 @@ import {
 import { tableName } from '../../lib/db/client';
 import { orderEntity } from '../../lib/domain/orders';
 import {
+  AlreadyExistsError,
   GoneError,
   IdempotencyKeyReusedError,
   type InvalidStateError,
@@ -60,6 +72,20 @@ describe('decideFailure: what a failed write means, from the item as stored', ()
     expect(gone.refused.extensions).toEqual({ deletedAt: '2025-12-31T00:00:00Z', deletedBy: 'bob' });
     const expired = decideFailure({ ...tombstone, expiresAt: 1_000 }, changeRules(3));
     expect(expired).toEqual({ refused: new NotFoundError() });
+  });
+
+  it('a create meets a tombstone whose retention ends this very second as free: the clause and its reading agree', () => {
+    const rule = keyFree(now);
+    const endsNow = {
+      ...live,
+      deletedAt: '2025-11-01T00:00:00Z',
+      expiresAt: Math.floor(now.getTime() / 1000),
+    };
+    const x = new ExpressionBuilder();
+    expect(rule.clause(x)).toBe('attribute_not_exists(#n0) OR (attribute_exists(#n1) AND #n2 <= :v0)');
+    expect(x.values[':v0']).toBe(endsNow.expiresAt);
+    expect(rule.broken(endsNow)).toBeUndefined();
+    expect(rule.broken({ ...endsNow, expiresAt: endsNow.expiresAt + 1 })).toBeInstanceOf(AlreadyExistsError);
   });
 
   it('an unexpired lock held with another token: 423 with owner, expiry and Retry-After', () => {
@@ -125,7 +151,7 @@ describe('decideFailure: what a failed write means, from the item as stored', ()
 describe('the key record: a replay, a reuse, or nothing', () => {
   const idempotency = { keyHash: 'kh', requestHash: 'rh' };
   it('the same request within 24 h is a replay of the first answer', () => {
-    const stored = { h: 'rh', at: now.getTime() - 1000, response: '{"b":1,"a":2}' };
+    const stored = { h: 'rh', at: now.getTime() - 1000, response: gzipSync('{"b":1,"a":2}') };
     const replay = readKeyRecordItem(stored, idempotency, now) as Replay;
     expect(replay).toBeInstanceOf(Replay);
     expect(JSON.stringify(replay.response)).toBe('{"b":1,"a":2}');
@@ -140,23 +166,27 @@ describe('the key record: a replay, a reuse, or nothing', () => {
     ).toBe(undefined);
   });
 
-  it('is one Put with the answer as JSON text, taken only when the key is new or past its window', () => {
-    expect(keyRecordAction(idempotency, { a: 1 }, now).request).toEqual({
-      Put: {
-        TableName: tableName(),
-        Item: {
-          pk: 'IDEM#kh',
-          sk: 'IDEM',
-          h: 'rh',
-          response: '{"a":1}',
-          at: now.getTime(),
-          expiresAt: 1767398400,
-        },
-        ConditionExpression: '(attribute_not_exists(#n0) OR #n1 < :v0)',
-        ExpressionAttributeNames: { '#n0': 'pk', '#n1': 'at' },
-        ExpressionAttributeValues: { ':v0': now.getTime() - 24 * 3600_000 },
-      },
+  it('is one Put with the answer gzipped, taken only when the key is new or past its window', () => {
+    const { Put } = keyRecordAction(idempotency, { a: 1 }, now).request as { Put: Record<string, unknown> };
+    const { response, ...item } = Put.Item as Record<string, unknown>;
+    expect({ ...Put, Item: item }).toEqual({
+      TableName: tableName(),
+      Item: { pk: 'IDEM#kh', sk: 'IDEM', h: 'rh', at: now.getTime(), expiresAt: 1767398400 },
+      ConditionExpression: '(attribute_not_exists(#n0) OR #n1 < :v0)',
+      ExpressionAttributeNames: { '#n0': 'pk', '#n1': 'at' },
+      ExpressionAttributeValues: { ':v0': now.getTime() - 24 * 3600_000 },
     });
+    expect(gunzipSync(response as Uint8Array).toString('utf8')).toBe('{"a":1}');
+  });
+
+  it('keeps an answer byte for byte, integers past 2^53 exact; refuses one too large to keep', () => {
+    const text = '{"b":1,"total":500000000000000000001,"a":[2]}';
+    const decoded = decodeAnswer(gzipSync(text));
+    expect(JSON.stringify(decoded)).toBe(text);
+    expect(decodeAnswer('{"old":"text"}')).toEqual({ old: 'text' });
+    expect(decodeAnswer({ old: 'map' })).toEqual({ old: 'map' });
+    const incompressible = randomBytes(MAX_ANSWER_BYTES).toString('base64');
+    expect(() => encodeAnswer({ incompressible })).toThrow(TooManyChangesError);
   });
 });
 
@@ -282,7 +312,7 @@ describe('pure request builders', () => {
     ).toEqual({
       TableName: tableName(),
       Item: { pk: 'NOTE#n1', sk: 'RECORD', id: 'n1', 'ov@1': 'att' },
-      ConditionExpression: '(attribute_not_exists(#n0) OR (attribute_exists(#n1) AND #n2 < :v0))',
+      ConditionExpression: '(attribute_not_exists(#n0) OR (attribute_exists(#n1) AND #n2 <= :v0))',
       ExpressionAttributeNames: { '#n0': 'pk', '#n1': 'deletedAt', '#n2': 'expiresAt' },
       ExpressionAttributeValues: { ':v0': 1767225600 },
     });
