@@ -108,7 +108,7 @@ export const operations: Record<string, Operation> = {
   },
   'GET /openapi.json': {
     summary: 'This document',
-    success: { status: 200 },
+    success: { status: 200, body: answers.openApi },
     errors: ['INTERNAL'],
   },
 

@@ -150,6 +150,13 @@ export const batchAnswer = z.strictObject({
 
 export const health = z.strictObject({ status: z.literal('ok') });
 
+/** An OpenAPI document (this one). */
+export const openApi = z.looseObject({
+  openapi: z.string(),
+  info: z.looseObject({}),
+  paths: z.looseObject({}),
+});
+
 /** problem+json (RFC 9457), with the extension members this API adds. */
 export const problem = (codes: readonly ErrorCode[]) =>
   z.looseObject({

@@ -1,6 +1,9 @@
 import { isUtf8 } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import { MalformedRequestError, NotFoundError, PayloadTooLargeError, UnauthenticatedError } from '../errors';
@@ -66,6 +69,39 @@ const flattenClaims = (claims: Record<string, unknown>): Record<string, string |
     ]),
   );
 
+/** Swagger UI, from its npm package (no CDN): the reference page of `/openapi.json`. */
+const swaggerUi = (file: string) =>
+  join(dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json')), file);
+
+const docsHtml = `<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><title>no-lost-updates API reference</title>
+<link rel="stylesheet" href="/docs/swagger-ui.css"></head>
+<body><main id="docs"></main>
+<script src="/docs/swagger-ui-bundle.js"></script>
+<script src="/docs/init.js"></script>
+</body></html>`;
+
+const docsInit = "window.ui = SwaggerUIBundle({ url: '/openapi.json', dom_id: '#docs' });";
+
+const asset = (type: string, read: () => string) => (): ApiResult => ({
+  statusCode: 200,
+  headers: { 'content-type': type },
+  body: read(),
+});
+
+/** The local-only reference page `GET /docs` and what it loads. */
+const docsPages: Record<string, () => ApiResult> = {
+  '/docs': asset('text/html; charset=utf-8', () => docsHtml),
+  '/docs/init.js': asset('text/javascript; charset=utf-8', () => docsInit),
+  '/docs/swagger-ui-bundle.js': asset('text/javascript; charset=utf-8', () =>
+    readFileSync(swaggerUi('swagger-ui-bundle.js'), 'utf8'),
+  ),
+  '/docs/swagger-ui.css': asset('text/css; charset=utf-8', () =>
+    readFileSync(swaggerUi('swagger-ui.css'), 'utf8'),
+  ),
+};
+
 const tokenRequestSchema = z.strictObject({
   sub: z.string().min(1).max(200),
   groups: z.array(z.string().min(1).max(100)).max(20).optional(),
@@ -85,7 +121,7 @@ const send = (response: ServerResponse, result: ApiResult): void => {
  * Serves the route table over node:http the way API Gateway would: it matches the route,
  * checks the bearer token as the JWT authorizer does, builds an APIGatewayProxyEventV2
  * with the claims and calls the same handler export Lambda calls. Adds the local-only
- * `POST /_local/token`.
+ * `POST /_local/token` and `GET /docs`, the reference page of `/openapi.json`.
  */
 export const createLocalServer = (tokens: LocalTokens, loadHandler: HandlerLoader): Server => {
   const server = createServer({ maxHeaderSize: MAX_HEADER_BYTES }, (request, response) => {
@@ -122,6 +158,9 @@ const handle = async (
   const url = new URL(request.url ?? '/', 'http://localhost');
   const method = (request.method ?? 'GET').toUpperCase();
   const body = await readBody(request);
+
+  const page = method === 'GET' ? docsPages[url.pathname] : undefined;
+  if (page) return page();
 
   if (method === 'POST' && url.pathname === '/_local/token') {
     let parsed: unknown;
