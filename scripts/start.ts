@@ -3,6 +3,7 @@
  * served over node:http, in one process tree. `npm start -- --in-memory` keeps no data.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
 import { join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { z } from 'zod';
@@ -12,13 +13,45 @@ import { createLocalServer } from '../lib/local/server';
 import { ensureTable } from '../lib/local/tables';
 import { localTokens, newSigningSecret } from '../lib/local/tokens';
 
-const env = z
+const USAGE = `Usage: npm start [-- --in-memory]
+
+Serves the API over DynamoDB Local (started and stopped with it).
+  --in-memory   keep no data (default: keep it in DATA_DIR)
+  --help        print this and exit
+Environment: PORT (default 3000), HOST (default 127.0.0.1; 0.0.0.0 for every interface),
+DATA_DIR (default .data).`;
+
+/** Ends with one sentence, before anything was started. */
+const refuse = (sentence: string): never => {
+  console.error(`${sentence}\n\n${USAGE}`);
+  process.exit(2);
+};
+
+const flags = process.argv.slice(2);
+if (flags.includes('--help') || flags.includes('-h')) {
+  console.log(USAGE);
+  process.exit(0);
+}
+const unknownFlag = flags.find((flag) => flag !== '--in-memory');
+if (unknownFlag) refuse(`Unknown option: ${unknownFlag}.`);
+const inMemory = flags.includes('--in-memory');
+
+const parsedEnv = z
   .object({
     PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+    HOST: z.string().min(1).default('127.0.0.1'),
     DATA_DIR: z.string().min(1).default('.data'),
   })
-  .parse(process.env);
-const inMemory = process.argv.includes('--in-memory');
+  .safeParse(process.env);
+if (!parsedEnv.success) {
+  const names = [...new Set(parsedEnv.error.issues.map((issue) => String(issue.path[0])))];
+  refuse(
+    names.includes('PORT')
+      ? `PORT must be a whole number from 0 to 65535, not '${process.env.PORT}'.`
+      : `Invalid ${names.join(', ')}.`,
+  );
+}
+const env = parsedEnv.data as { PORT: number; HOST: string; DATA_DIR: string };
 const TABLE_NAME = 'no-lost-updates-local';
 
 /** The signing secret lives beside the data, so printed tokens keep working across restarts. */
@@ -42,7 +75,26 @@ const demoUsers = [
   { sub: 'grace', groups: ['purchasing'] },
 ];
 
+/** Listens, or says in one sentence why the port cannot be had. */
+const listen = (server: Server, port: number, host: string): Promise<void> =>
+  new Promise((listening, failed) => {
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      failed(
+        new Error(
+          error.code === 'EADDRINUSE'
+            ? `Port ${port} on ${host} is in use: stop what runs there, or start with another PORT.`
+            : `Cannot listen on ${host}:${port}: ${error.message}.`,
+        ),
+      ),
+    );
+    server.listen(port, host, () => listening());
+  });
+
 const main = async (): Promise<void> => {
+  // The port first: if it cannot be had, nothing else is started.
+  const probe = createServer();
+  await listen(probe, env.PORT, env.HOST);
+  await new Promise((closed) => probe.close(closed));
   const dynamo = await startDynamoLocal(inMemory ? {} : { dataDir: join(env.DATA_DIR, 'dynamodb') });
   process.env.TABLE_NAME = TABLE_NAME;
   process.env.DYNAMODB_ENDPOINT = dynamo.endpoint;
@@ -56,7 +108,12 @@ const main = async (): Promise<void> => {
 
   const tokens = localTokens(signingSecret());
   const server = createLocalServer(tokens, loadHandler);
-  await new Promise<void>((listening) => server.listen(env.PORT, '127.0.0.1', listening));
+  try {
+    await listen(server, env.PORT, env.HOST);
+  } catch (error) {
+    await dynamo.stop();
+    throw error;
+  }
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : env.PORT;
   const url = `http://localhost:${port}`;

