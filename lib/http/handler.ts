@@ -21,7 +21,9 @@ const requestIdOf = (event: ApiEvent): string => event.requestContext?.requestId
 
 /**
  * Resolves the route from API Gateway's `routeKey`, authenticates and authorizes the
- * caller and parses the body, in that order: 404, 401, 403, then 413/415/400.
+ * caller and parses the body, in that order (404, 401, 403, then 413/415/400), then runs
+ * the route's action. What a `before` returns is middy's response (its early return), so
+ * the request's state lives on `request.internal` and the handler below is never reached.
  */
 const prepareRequest = (
   table: Map<string, (typeof routes)[number]>,
