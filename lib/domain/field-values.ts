@@ -48,7 +48,8 @@ const checkFieldValues = (
   ctx: z.RefinementCtx,
 ): void => {
   for (const [field, value] of Object.entries(values)) {
-    const schema = fields[field];
+    // Own fields only: a body may name `toString` or `__proto__` too.
+    const schema = Object.hasOwn(fields, field) ? fields[field] : undefined;
     if (!schema || entity.readOnly.includes(field) || value === null) continue;
     const result = schema.safeParse(value);
     if (!result.success) {

@@ -436,6 +436,20 @@ describe('inputs that once got a 500, a stolen role or a bare status', () => {
     expect(await tableSnapshot()).toEqual(before);
   });
 
+  it('a field-group PATCH naming toString or constructor in base or set is a 4xx, never a 500', async () => {
+    const relations = await api.tokenFor('rita', 'customer-relations');
+    const created = await api.call('POST', '/debtors', { token: relations, body: { name: 'Proto' } });
+    const before = await tableSnapshot();
+    for (const body of [
+      { base: { toString: 'x' }, set: { name: 'n' } },
+      { base: { name: 'Proto' }, set: { constructor: 1 } },
+    ]) {
+      const answer = await api.call('PATCH', `/debtors/${created.body.id}`, { token: relations, body });
+      expect([answer.status, answer.body.code]).toEqual([422, 'VALIDATION_FAILED']);
+    }
+    expect(await tableSnapshot()).toEqual(before);
+  });
+
   it('a role is granted only by a whole group name', async () => {
     for (const groups of [['x,supervisor'], ['readonly,finance'], ['supervisor ']]) {
       const token = await api.tokens.sign({ sub: 'mallory', groups });
