@@ -6,12 +6,12 @@ import { newAttemptId } from './attempts';
 import { type Committed, commitOnce, type Plan, planAndCommit } from './commit';
 import { allOf, ExpressionBuilder, updateExpression } from './expression';
 import { type EntitySpec, keyOf, newId, PK, SK } from './keys';
-import { asAction, pinnedTo, readItem } from './record-store';
+import { pinnedTo, readItem } from './record-store';
 import { appliedChange, type Change, newRecordItem, type Precondition, type WriteContext } from './records';
 import { changeRequest, createRequest } from './requests';
 import { firstBroken, goneOrNotFound, inState, type Rule } from './rules';
 import { type StoredItem, translateSdkError } from './sdk-errors';
-import { MAX_TRANSACTION_ITEMS, transact, updateItem, type WriteAction } from './writes';
+import { asAction, MAX_TRANSACTION_ITEMS, transact, updateItem, type WriteAction } from './writes';
 
 /**
  * The aggregate writer: the only code that writes an aggregate's children (an order's

@@ -2,11 +2,11 @@ import { AppError, BatchRejectedError, StaleDataError, TooManyChangesError } fro
 import { commitOnce, keepAnswer } from './commit';
 import { forPart, keyRecordAction, lookUpKeys, Replay } from './idempotency';
 import type { EntitySpec } from './keys';
-import { asAction, changeRecord } from './record-store';
+import { changeRecord } from './record-store';
 import type { PublicRecord, WriteContext } from './records';
 import { changeRequest } from './requests';
 import { mapWithConcurrency } from './retry';
-import { MAX_TRANSACTION_ITEMS, TransactionRefused, transactAll } from './writes';
+import { asAction, MAX_TRANSACTION_ITEMS, TransactionRefused, transactAll } from './writes';
 
 /** Upper bound on conditional writes one batch keeps in flight. */
 export const BATCH_CONCURRENCY = 10;

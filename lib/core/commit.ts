@@ -1,7 +1,10 @@
+import type { UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import { AppError, WriteContentionError } from '../errors';
+import { newAttemptId } from './attempts';
 import { type Idempotency, keyRecordAction, lookUpKey, Replay } from './idempotency';
+import type { Built } from './requests';
 import { MovedError } from './rules';
-import { transact, type WriteAction } from './writes';
+import { asAction, transact, updateItem, type WriteAction } from './writes';
 
 export interface Committed<R> {
   response: R;
@@ -27,6 +30,24 @@ export const commitOnce = async <R>(
     if (error instanceof Replay) return { response: error.response as R, replayed: true };
     throw error;
   }
+};
+
+/**
+ * A single-item write whose answer needs nothing read (a delete, a lock release), made once:
+ * without a key, one UpdateItem carrying its attempt id; with one, that update and the key's
+ * record in one transaction. `build` makes the request, with the attempt id when given.
+ */
+export const updateOnce = async (
+  build: (attemptId?: string) => Built<UpdateCommandInput>,
+  context: { idempotency?: Idempotency | undefined; now: Date },
+): Promise<{ replayed: boolean }> => {
+  if (!context.idempotency) {
+    const attemptId = newAttemptId();
+    await updateItem({ ...build(attemptId), attemptId });
+    return { replayed: false };
+  }
+  const { replayed } = await commitOnce(context.idempotency, [asAction('Update', build())], {}, context.now);
+  return { replayed };
 };
 
 /**

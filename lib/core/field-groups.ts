@@ -16,12 +16,12 @@ import { commitOnce, keepAnswer } from './commit';
 import { ExpressionBuilder, updateExpression } from './expression';
 import { forPart, lookUpKeys, Replay } from './idempotency';
 import { type EntitySpec, keyOf } from './keys';
-import { asAction, getRecord } from './record-store';
+import { getRecord } from './record-store';
 import { type PublicRecord, toPublicRecord, type WriteContext } from './records';
 import type { Built } from './requests';
 import { conditionOf, type Rule, recordExists, recordLive } from './rules';
 import type { StoredItem } from './sdk-errors';
-import { updateItem } from './writes';
+import { asAction, updateItem } from './writes';
 
 /**
  * Field groups with owners (the "regular data" case of the seed article): one stored

@@ -3,16 +3,16 @@ import type { UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import { tableName } from '../db/client';
 import { LockLostError } from '../errors';
 import { attemptNotApplied, newAttemptId, recordAttempt } from './attempts';
-import { commitOnce, planAndCommit } from './commit';
+import { planAndCommit, updateOnce } from './commit';
 import { ExpressionBuilder, updateExpression } from './expression';
 import { type EntitySpec, keyOf } from './keys';
 import { LOCK_SKEW_MARGIN_MS, lockedOut, type StoredLock } from './locks';
-import { asAction, planFromRead, readItem } from './record-store';
+import { planFromRead, readItem } from './record-store';
 import type { WriteContext } from './records';
 import type { Built } from './requests';
 import { conditionOf, MovedError, type Rule, recordExists, recordLive } from './rules';
 import type { StoredItem } from './sdk-errors';
-import { updateItem } from './writes';
+import { asAction, updateItem } from './writes';
 
 export interface Lease {
   token: string;
@@ -238,11 +238,5 @@ export const releaseLease = async (
       ['lock'],
       attemptId,
     );
-  if (!context.idempotency) {
-    const attemptId = newAttemptId();
-    await updateItem({ ...build(attemptId), attemptId });
-    return { replayed: false };
-  }
-  const { replayed } = await commitOnce(context.idempotency, [asAction('Update', build())], {}, context.now);
-  return { replayed };
+  return updateOnce(build, context);
 };

@@ -3,7 +3,7 @@ import { now as clockNow } from '../clock';
 import { db, tableName } from '../db/client';
 import { NotFoundError } from '../errors';
 import { newAttemptId } from './attempts';
-import { commitOnce, type Plan, planAndCommit } from './commit';
+import { commitOnce, type Plan, planAndCommit, updateOnce } from './commit';
 import { decodeCursor, encodeCursor } from './cursor';
 import { ExpressionBuilder } from './expression';
 import { type EntitySpec, keyOf, listingIndex, newId, PK, RECORD_SK, SK } from './keys';
@@ -16,22 +16,16 @@ import {
   toPublicRecord,
   type WriteContext,
 } from './records';
-import { type Built, changeRequest, createRequest, deleteRequest } from './requests';
+import { changeRequest, createRequest, deleteRequest } from './requests';
 import { firstBroken, goneOrNotFound } from './rules';
 import { type StoredItem, translateSdkError } from './sdk-errors';
-import { putItem, updateItem, type WriteAction } from './writes';
+import { asAction, putItem, updateItem, type WriteAction } from './writes';
 
 export interface WriteResult {
   record: PublicRecord;
   /** True when this answers a repeat of a request already applied under the same key. */
   replayed: boolean;
 }
-
-/** A built request as one action of a transaction. */
-export const asAction = (kind: 'Put' | 'Update', built: Built<object>): WriteAction => ({
-  request: { [kind]: built.input } as WriteAction['request'],
-  rules: built.rules,
-});
 
 /**
  * A plan made from an item as read: its rules are checked against the read first, so a
@@ -147,20 +141,11 @@ export const deleteRecord = async (
   id: string,
   precondition: Precondition,
   context: WriteContext,
-): Promise<{ replayed: boolean }> => {
-  if (!context.idempotency) {
-    const attemptId = newAttemptId();
-    await updateItem({ ...deleteRequest(entity, id, precondition, context, { attemptId }), attemptId });
-    return { replayed: false };
-  }
-  const { replayed } = await commitOnce(
-    context.idempotency,
-    [asAction('Update', deleteRequest(entity, id, precondition, context))],
-    {},
-    context.now,
+): Promise<{ replayed: boolean }> =>
+  updateOnce(
+    (attemptId) => deleteRequest(entity, id, precondition, context, attemptId ? { attemptId } : {}),
+    context,
   );
-  return { replayed };
-};
 
 export interface Page {
   items: PublicRecord[];

@@ -106,6 +106,15 @@ export interface WriteAction {
   rules: readonly Rule[];
 }
 
+/** A built request as one action of a transaction. */
+export const asAction = (
+  kind: 'Put' | 'Update',
+  built: { input: object; rules: readonly Rule[] },
+): WriteAction => ({
+  request: { [kind]: built.input } as WriteAction['request'],
+  rules: built.rules,
+});
+
 /** Every action's refusal, in the order of the actions, when a transaction was cancelled by conditions. */
 export class TransactionRefused extends Error {
   constructor(readonly refusals: readonly { index: number; error: Error }[]) {
