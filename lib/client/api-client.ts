@@ -1,10 +1,11 @@
-import { randomUUID } from 'node:crypto';
 import type { z } from 'zod';
+import type { operations, RouteKey } from '../contract/operations';
 import type * as answers from '../contract/responses';
 
 /**
- * A typed client for the HTTP API, for automated writers and the e2e tests. Its types are
- * the answer schemas the OpenAPI document is made from. Errors arrive as ApiError with the
+ * A typed client for the HTTP API, for automated writers, the web app and the e2e tests.
+ * Its types are the request and answer schemas the OpenAPI document is made from: `call`
+ * takes any route key of the document and types its path parameters, body and answer. Errors arrive as ApiError with the
  * problem's `code` (API Gateway's own `{"message"}` 401 and 404 bodies included), so
  * `updateWithRetry` can tell a conflict worth retrying from everything else.
  */
@@ -39,6 +40,52 @@ export type OrderLine = z.infer<typeof answers.orderLine>;
 export type Order = Omit<z.infer<typeof answers.order>, 'total'> & { total: number | bigint };
 export type OrderHeader = z.infer<typeof answers.orderHeader>;
 export type LineAnswer = z.infer<typeof answers.lineAnswer>;
+
+type Operations = typeof operations;
+/** An integer past 2^53 arrives as a bigint: an order's `total` may be one. */
+type Exact<T> = T extends { total: number } ? Omit<T, 'total'> & { total: number | bigint } : T;
+type Paged<T> = T extends { items: (infer I)[] } ? Omit<T, 'items'> & { items: Exact<I>[] } : Exact<T>;
+
+/** The body a route takes, as the caller writes it. */
+export type RequestBody<K extends RouteKey> = Operations[K] extends { body: infer S extends z.ZodType }
+  ? z.input<S>
+  : never;
+/** The body of a route's success answer (`undefined` for 204). */
+export type Reply<K extends RouteKey> = Operations[K]['success'] extends { body: infer S extends z.ZodType }
+  ? Paged<z.output<S>>
+  : undefined;
+
+type PathOf<K> = K extends `${string} ${infer P}` ? P : never;
+type ParamNames<P> = P extends `${string}{${infer N}}${infer Rest}` ? N | ParamNames<Rest> : never;
+/** The path parameters of a route, e.g. `{ id, lineId }` for `/orders/{id}/lines/{lineId}`. */
+export type PathParams<K extends RouteKey> = { [N in ParamNames<PathOf<K>>]: string };
+
+/** What one call of a route sends beside its route key. */
+export type CallOptions<K extends RouteKey> = {
+  body?: RequestBody<K>;
+  /** `If-Match: "<version>"`: the version the change was made against. */
+  ifMatch?: number;
+  /** `If-None-Match: "<version>"`: a GET answers 304 while that version is current. */
+  ifNoneMatch?: number;
+  lockToken?: string;
+  /**
+   * The write's Idempotency-Key. Without one, a key is made for this call; pass one to
+   * make the same intended change again later (a retry after the page was reloaded).
+   */
+  idempotencyKey?: string;
+  /** A listing's page size and cursor. */
+  query?: { limit?: number; cursor?: string };
+  headers?: Record<string, string>;
+} & ([ParamNames<PathOf<K>>] extends [never] ? { params?: undefined } : { params: PathParams<K> });
+
+export type CallArguments<K extends RouteKey> = [ParamNames<PathOf<K>>] extends [never]
+  ? [options?: CallOptions<K>]
+  : [options: CallOptions<K>];
+
+/** A GET may answer 304; nothing else does. */
+export type CallAnswer<K extends RouteKey> = K extends `GET ${string}`
+  ? Answer<Reply<K>> | NotModified
+  : Answer<Reply<K>>;
 
 export interface RequestOptions {
   body?: unknown;
@@ -112,9 +159,18 @@ const etagOf = (headers: Headers): number | undefined => {
  * is sent again with the same key, so it is applied once and the repeat gets its first
  * answer. A new call is a new intended change, with a new key.
  */
-export const createApiClient = (options: { baseUrl: string; token: string; resendDelayMs?: number }) => {
+export interface ClientOptions {
+  baseUrl: string;
+  token: string;
+  resendDelayMs?: number;
+  /** The fetch to send with (the platform's by default). */
+  fetch?: typeof fetch;
+}
+
+export const createApiClient = (options: ClientOptions) => {
+  const fetchOf = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
   const once = async (method: string, path: string, body: unknown, headers: Record<string, string>) => {
-    const response = await fetch(`${options.baseUrl}${path}`, {
+    const response = await fetchOf(`${options.baseUrl}${path}`, {
       method,
       headers: {
         authorization: `Bearer ${options.token}`,
@@ -134,7 +190,9 @@ export const createApiClient = (options: { baseUrl: string; token: string; resen
   ): Promise<Answer<T> | NotModified> => {
     const isWrite = method !== 'GET';
     const keyed =
-      isWrite && !('idempotency-key' in headers) ? { 'idempotency-key': randomUUID(), ...headers } : headers;
+      isWrite && !('idempotency-key' in headers)
+        ? { 'idempotency-key': globalThis.crypto.randomUUID(), ...headers }
+        : headers;
     let answer: Awaited<ReturnType<typeof once>> | undefined;
     for (let sent = 1; ; sent += 1) {
       try {
@@ -168,36 +226,63 @@ export const createApiClient = (options: { baseUrl: string; token: string; resen
   /** The body of an answer that cannot be 304. */
   const request = async <T>(method: string, path: string, requestOptions: RequestOptions = {}): Promise<T> =>
     ((await send<T>(method, path, requestOptions)) as Answer<T>).body;
-  const ifMatch = (version: number) => ({ 'if-match': `"${version}"` });
+
+  const bodyOf = async <T>(answer: Promise<Answer<T> | NotModified>): Promise<T> =>
+    ((await answer) as Answer<T>).body;
+
+  /** Any route of the document by its key, typed from its schemas. */
+  const call = <K extends RouteKey>(key: K, ...[callOptions]: CallArguments<K>): Promise<CallAnswer<K>> => {
+    const { params, body, query, headers = {}, ...named } = (callOptions ?? {}) as CallOptions<K>;
+    const [method = 'GET', template = ''] = key.split(' ');
+    const path = template.replace(/\{(\w+)\}/g, (_, name: string) => {
+      const value = (params as Record<string, string> | undefined)?.[name];
+      if (value === undefined) throw new TypeError(`${key} needs the path parameter ${name}.`);
+      return encodeURIComponent(value);
+    });
+    const search = new URLSearchParams(
+      Object.entries(query ?? {}).flatMap(([name, value]) =>
+        value === undefined ? [] : [[name, String(value)] as [string, string]],
+      ),
+    ).toString();
+    return send(method, search ? `${path}?${search}` : path, {
+      body,
+      headers: {
+        ...(named.ifMatch === undefined ? {} : { 'if-match': `"${named.ifMatch}"` }),
+        ...(named.ifNoneMatch === undefined ? {} : { 'if-none-match': `"${named.ifNoneMatch}"` }),
+        ...(named.lockToken === undefined ? {} : { 'lock-token': named.lockToken }),
+        ...(named.idempotencyKey === undefined ? {} : { 'idempotency-key': named.idempotencyKey }),
+        ...headers,
+      },
+    }) as Promise<CallAnswer<K>>;
+  };
 
   return {
     send,
     request,
-    createAnnotation: (fields: Pick<Annotation, 'name' | 'description' | 'tags'>) =>
-      request<Annotation>('POST', '/annotations', { body: fields }),
-    getAnnotation: (id: string) => request<Annotation>('GET', `/annotations/${id}`),
-    patchAnnotation: (
+    call,
+    // Named helpers for the common calls: the body of the answer.
+    createAnnotation: (fields: RequestBody<'POST /annotations'>) =>
+      bodyOf(call('POST /annotations', { body: fields })),
+    getAnnotation: (id: string) => bodyOf(call('GET /annotations/{id}', { params: { id } })),
+    patchAnnotation: (id: string, version: number, patch: RequestBody<'PATCH /annotations/{id}'>) =>
+      bodyOf(call('PATCH /annotations/{id}', { params: { id }, ifMatch: version, body: patch })),
+    replaceAnnotation: (id: string, version: number, fields: RequestBody<'PUT /annotations/{id}'>) =>
+      bodyOf(call('PUT /annotations/{id}', { params: { id }, ifMatch: version, body: fields })),
+    createOrder: (input: RequestBody<'POST /orders'>) => bodyOf(call('POST /orders', { body: input })),
+    getOrder: (id: string) => bodyOf(call('GET /orders/{id}', { params: { id } })),
+    addLine: (id: string, version: number, line: RequestBody<'POST /orders/{id}/lines'>) =>
+      bodyOf(call('POST /orders/{id}/lines', { params: { id }, ifMatch: version, body: line })),
+    patchLine: (
       id: string,
+      lineId: string,
       version: number,
-      patch: Partial<Pick<Annotation, 'name' | 'description' | 'tags'>>,
-    ) => request<Annotation>('PATCH', `/annotations/${id}`, { body: patch, headers: ifMatch(version) }),
-    replaceAnnotation: (
-      id: string,
-      version: number,
-      fields: Pick<Annotation, 'name' | 'description' | 'tags'>,
-    ) => request<Annotation>('PUT', `/annotations/${id}`, { body: fields, headers: ifMatch(version) }),
-    createOrder: (input: { customer: string; notes?: string; lines?: Omit<OrderLine, 'lineId'>[] }) =>
-      request<Order>('POST', '/orders', { body: input }),
-    getOrder: (id: string) => request<Order>('GET', `/orders/${id}`),
-    addLine: (id: string, version: number, line: Omit<OrderLine, 'lineId'>) =>
-      request<LineAnswer>('POST', `/orders/${id}/lines`, { body: line, headers: ifMatch(version) }),
-    patchLine: (id: string, lineId: string, version: number, patch: Partial<Omit<OrderLine, 'lineId'>>) =>
-      request<LineAnswer>('PATCH', `/orders/${id}/lines/${lineId}`, {
-        body: patch,
-        headers: ifMatch(version),
-      }),
+      patch: RequestBody<'PATCH /orders/{id}/lines/{lineId}'>,
+    ) =>
+      bodyOf(
+        call('PATCH /orders/{id}/lines/{lineId}', { params: { id, lineId }, ifMatch: version, body: patch }),
+      ),
     transition: (id: string, version: number, to: Order['status']) =>
-      request<OrderHeader>('POST', `/orders/${id}/transitions`, { body: { to }, headers: ifMatch(version) }),
+      bodyOf(call('POST /orders/{id}/transitions', { params: { id }, ifMatch: version, body: { to } })),
   };
 };
 

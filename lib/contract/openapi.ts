@@ -228,7 +228,7 @@ export const openApiDocument = (): Record<string, unknown> => {
   if (built) return built;
   const paths: Record<string, Record<string, unknown>> = {};
   for (const route of routes) {
-    const operation = operations[routeKeyOf(route)];
+    const operation = (operations as Record<string, Operation>)[routeKeyOf(route)];
     if (!operation) throw new Error(`No operation documents ${routeKeyOf(route)}.`);
     paths[route.path] = {
       ...paths[route.path],

@@ -73,34 +73,41 @@ const money = (...more: ErrorCode[]): ErrorCode[] => [
     ...more,
   ]),
 ];
-const record = (schema: z.ZodType, status = 200) => ({ status, body: schema, etag: true });
+const record = <S extends z.ZodType>(schema: S, status = 200) => ({ status, body: schema, etag: true });
 const writeHeaders: HeaderUse[] = ['if-match', 'idempotency-key', 'lock-token'];
 
-const lockOperations = (resource: string): Record<string, Operation> => ({
-  [`POST /${resource}/{id}/lock`]: {
+const lockOperations = <R extends string>(resource: R) => {
+  const acquire = {
     summary: 'Acquire the lock (a lease)',
     body: lockBodySchema,
     success: { status: 201, body: answers.lease },
     headers: ['idempotency-key'],
     errors: create('LOCKED', 'GONE', 'WRITE_CONTENTION'),
-  },
-  [`PUT /${resource}/{id}/lock`]: {
+  } satisfies Operation;
+  const renew = {
     summary: 'Renew the lock',
     body: lockBodySchema,
     success: { status: 200, body: answers.lease },
     headers: ['idempotency-key', 'lock-token-required'],
     errors: create('LOCK_LOST', 'GONE'),
-  },
-  [`DELETE /${resource}/{id}/lock`]: {
+  } satisfies Operation;
+  const release = {
     summary: 'Release the lock (a supervisor: without its token)',
     success: { status: 204 },
     headers: ['idempotency-key', 'lock-token'],
     errors: [...create('LOCK_LOST', 'GONE'), ...roles],
-  },
-});
+  } satisfies Operation;
+  return {
+    [`POST /${resource}/{id}/lock`]: acquire,
+    [`PUT /${resource}/{id}/lock`]: renew,
+    [`DELETE /${resource}/{id}/lock`]: release,
+  } as Record<`POST /${R}/{id}/lock`, typeof acquire> &
+    Record<`PUT /${R}/{id}/lock`, typeof renew> &
+    Record<`DELETE /${R}/{id}/lock`, typeof release>;
+};
 
 /** Every route's operation, by route key; a route missing here fails a test. */
-export const operations: Record<string, Operation> = {
+export const operations = {
   'GET /health': {
     summary: 'Health check',
     success: { status: 200, body: answers.health },
@@ -320,4 +327,7 @@ export const operations: Record<string, Operation> = {
     headers: ['idempotency-key-required'],
     errors: money('INSUFFICIENT_FUNDS'),
   },
-};
+} satisfies Record<string, Operation>;
+
+/** A route key of the document, e.g. `PATCH /annotations/{id}`. */
+export type RouteKey = keyof typeof operations;

@@ -90,7 +90,7 @@ export const article = z.strictObject({
   ...audit,
 });
 
-export const groupPatchAnswer = (record: z.ZodType) =>
+export const groupPatchAnswer = <R extends z.ZodType>(record: R) =>
   z.strictObject({ record, groups: z.record(z.string(), z.enum(['applied', 'unchanged'])) });
 
 export const account = z.strictObject({
@@ -122,7 +122,7 @@ export const transferAnswer = z.strictObject({
 export const postingAnswer = z.strictObject({ balance: z.int() });
 export const stockAnswer = z.strictObject({ inStock: z.int() });
 
-export const page = (item: z.ZodType) =>
+export const page = <T extends z.ZodType>(item: T) =>
   z.strictObject({ items: z.array(item), nextCursor: z.string().optional() });
 
 export const lease = z.strictObject({

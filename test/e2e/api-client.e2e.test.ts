@@ -18,7 +18,7 @@ afterEach(() => vi.restoreAllMocks());
 
 describe('the typed client', () => {
   it('gives the ETag and the replay flag with each answer, and 304 as NotModified', async () => {
-    const client = createApiClient({ baseUrl: api.url, token: sales });
+    const client = api.client(sales);
     const headers = { 'idempotency-key': `client-${Date.now()}` };
     const created = await client.send('POST', '/annotations', { body: { name: 'typed' }, headers });
     const again = await client.send('POST', '/annotations', { body: { name: 'typed' }, headers });
@@ -34,7 +34,7 @@ describe('the typed client', () => {
   });
 
   it('a conflict is an ApiError with its code, and Retry-After when the server asks to wait', async () => {
-    const client = createApiClient({ baseUrl: api.url, token: sales });
+    const client = api.client(sales);
     const order = await client.createOrder({ customer: 'Typed' });
     const lock = await api.call('POST', `/orders/${order.id}/lock`, {
       token: await api.tokenFor('bob', 'sales'),
@@ -83,7 +83,7 @@ describe('the typed client', () => {
   });
 
   it('a write whose answer was lost is sent again with the same key: applied once, one record', async () => {
-    const client = createApiClient({ baseUrl: api.url, token: sales, resendDelayMs: 1 });
+    const client = api.client(sales, { resendDelayMs: 1 });
     const name = `resent-${Date.now()}`;
     const log = captureErrorLog();
     const { result, injected } = await withFault(

@@ -124,10 +124,9 @@ describe('field groups: applied once even when others wrote the group in between
 
 describe('read-modify-write never loses an increment', () => {
   it('16 clients × 16 increments with If-Match and the retry helper: all 256 land, none lost', async () => {
-    const { createApiClient } = await import('../../lib/client/api-client');
     const { updateWithRetry } = await import('../../lib/core/retry');
     const token = tokens.alice;
-    const client = createApiClient({ baseUrl: api.url, token });
+    const client = api.client(token);
     const created = await client.createAnnotation({ name: 'counter', description: '0' });
     let acknowledged = 0;
     await Promise.all(

@@ -1,5 +1,5 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ApiError, createApiClient } from '../../lib/client/api-client';
+import { ApiError } from '../../lib/client/api-client';
 import { setClockOffset } from '../../lib/clock';
 import { updateWithRetry } from '../../lib/core/retry';
 import { useApi } from '../support/api';
@@ -99,7 +99,7 @@ describe('orders: one versioned aggregate', () => {
 
   it('30 concurrent line additions that re-read and retry: all 30 lines, version 31, total exact', async () => {
     const order = await createOrder([]);
-    const client = createApiClient({ baseUrl: api.url, token: sales });
+    const client = api.client(sales);
     await Promise.all(
       Array.from({ length: 30 }, (_, n) =>
         updateWithRetry(
@@ -760,7 +760,7 @@ describe('orders: bad input changes nothing', () => {
   });
 
   it('a client sees ApiError with the problem code', async () => {
-    const client = createApiClient({ baseUrl: api.url, token: sales });
+    const client = api.client(sales);
     await expect(client.getOrder('missing')).rejects.toBeInstanceOf(ApiError);
     await expect(client.getOrder('missing')).rejects.toMatchObject({ status: 404, code: 'NOT_FOUND' });
   });

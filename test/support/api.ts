@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll } from 'vitest';
 import { loadHandler } from '../../functions/index';
+import { type ApiClient, createApiClient } from '../../lib/client/api-client';
 import type { Role } from '../../lib/domain/roles';
 import { createLocalServer } from '../../lib/local/server';
 import { type LocalTokens, localTokens, newSigningSecret } from '../../lib/local/tokens';
@@ -30,7 +31,24 @@ export interface TestApi {
   tokens: LocalTokens;
   call(method: string, path: string, options?: CallOptions): Promise<CallResult>;
   tokenFor(sub: string, ...groups: Role[]): Promise<string>;
+  /** The typed client as `token`, its every answer held to the OpenAPI document too. */
+  client(token: string, options?: { resendDelayMs?: number; fetch?: typeof fetch }): ApiClient;
 }
+
+const contractFetch =
+  (inner: typeof fetch): typeof fetch =>
+  async (input, init) => {
+    const response = await inner(input, init);
+    const text = await response.clone().text();
+    const url = new URL(String(input));
+    const violations = contractViolations(init?.method ?? 'GET', `${url.pathname}${url.search}`, {
+      status: response.status,
+      headers: response.headers,
+      body: text ? JSON.parse(text) : undefined,
+    });
+    if (violations.length > 0) throw new Error(`Answer outside the contract:\n${violations.join('\n')}`);
+    return response;
+  };
 
 /**
  * The local server (the same code as `npm start`) on a free port for this test file,
@@ -45,6 +63,13 @@ export const useApi = (): TestApi => {
     secret,
     tokens,
     tokenFor: (sub, ...groups) => tokens.sign({ sub, groups }),
+    client: (token, options = {}) =>
+      createApiClient({
+        baseUrl: api.url,
+        token,
+        ...(options.resendDelayMs === undefined ? {} : { resendDelayMs: options.resendDelayMs }),
+        fetch: contractFetch(options.fetch ?? ((input, init) => fetch(input, init))),
+      }),
     call: async (method, path, options = {}) => {
       const headers: Record<string, string> = { ...options.headers };
       if (options.token) headers.authorization = `Bearer ${options.token}`;
