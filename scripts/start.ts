@@ -136,13 +136,22 @@ const main = async (): Promise<void> => {
   );
   console.log(lines.join('\n'));
 
+  let stopping = false;
   const shutdown = async (): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
     server.close();
     await dynamo.stop();
     process.exit(0);
   };
   process.once('SIGINT', () => void shutdown());
   process.once('SIGTERM', () => void shutdown());
+  // `kill -TERM` of npm reaches only its shell, which dies without passing it on: when the
+  // process that started this one is gone (the parent changes), this one stops too.
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) void shutdown();
+  }, 250).unref();
 };
 
 main().catch((error: unknown) => {

@@ -19,8 +19,10 @@ interface Started {
   exited: Promise<number | null>;
 }
 
-const start = (args: string[], env: Record<string, string>): Started => {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts', ...args], {
+const start = (args: string[], env: Record<string, string>, via: 'node' | 'npm' = 'node'): Started => {
+  const [command, prefix] =
+    via === 'npm' ? ['npm', ['start', '--']] : [process.execPath, ['--import', 'tsx', 'scripts/start.ts']];
+  const child = spawn(command, [...prefix, ...args], {
     cwd: root,
     env: { ...process.env, DATA_DIR: mkdtempSync(join(tmpdir(), 'start-')), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -53,6 +55,24 @@ const dynamoLocalOn = (port: number): number[] =>
       try {
         const command = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
         return command.some((part) => part.includes('DynamoDBLocal.jar')) && command.includes(String(port));
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+
+/** The node processes running scripts/start.ts with this PORT (not npm's shell), from /proc. */
+const serversOn = (port: number): number[] =>
+  readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .filter((pid) => {
+      try {
+        const command = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+        const program = command.split('\0')[0]?.split('/').pop();
+        const environment = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+        return (
+          program === 'node' && command.includes('scripts/start.ts') && environment.includes(`PORT=${port}`)
+        );
       } catch {
         return false;
       }
@@ -110,5 +130,21 @@ describe('npm start, for a newcomer', () => {
     started.child.kill(signal);
     expect(await started.exited).toBe(code);
     await eventually(() => dynamoLocalOn(dynamoPort).length === 0, 10_000, 'DynamoDB Local to stop');
+  });
+
+  it('after SIGTERM of npm itself neither the server nor DynamoDB Local is left running', async () => {
+    const port = await freePort();
+    const started = start(['--in-memory'], { PORT: String(port), HOST: '127.0.0.1' }, 'npm');
+    await eventually(() => started.output().includes('API listening on'), 90_000, 'the server to listen');
+    const dynamoPort = dynamoPortOf(started.output());
+    expect([serversOn(port).length, dynamoLocalOn(dynamoPort).length]).toEqual([1, 1]);
+    started.child.kill('SIGTERM');
+    await started.exited;
+    await eventually(
+      () => serversOn(port).length === 0 && dynamoLocalOn(dynamoPort).length === 0,
+      10_000,
+      'the server and DynamoDB Local to stop',
+    );
+    await expect(fetch(`http://127.0.0.1:${port}/health`)).rejects.toThrow();
   });
 });
