@@ -1,28 +1,34 @@
-import { App } from 'aws-cdk-lib';
-import { NoLostUpdatesStack } from './stack';
-
-/** A required context value (cdk.json `context` or `cdk synth -c key=value`); fails synth when absent. */
-const requireContext = (app: App, key: string, example: string): string => {
-  const value: unknown = app.node.tryGetContext(key);
-  if (typeof value !== 'string' || value.trim() === '') {
-    throw new Error(
-      `Missing CDK context '${key}': set it in cdk.json under "context" or pass -c ${key}=${example}`,
-    );
-  }
-  return value;
-};
+import { App, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { defaultThrottle, identityFromContext, NoLostUpdatesStack } from './stack';
 
 const app = new App();
+// cdk-nag on every synth and deploy: any finding not fixed or acknowledged in the stack stops it.
+Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { writeSuppressionsToCloudFormation: true }));
+const context = (key: string): unknown => app.node.tryGetContext(key);
 
-const jwtIssuer = requireContext(app, 'jwtIssuer', 'https://issuer.example.com/');
-// API Gateway accepts only an https issuer; say so at synth rather than at deploy.
-if (!jwtIssuer.startsWith('https://')) {
-  throw new Error(`CDK context 'jwtIssuer' must be an https:// URL, got '${jwtIssuer}'`);
-}
-const jwtAudience = requireContext(app, 'jwtAudience', 'my-api-audience');
+/** A positive whole number from the context (`-c key=N` arrives as text), or the default. */
+const positiveInteger = (key: string, fallback: number | undefined): number | undefined => {
+  const value = context(key);
+  if (value === undefined) return fallback;
+  const number = Number(value);
+  if (!Number.isInteger(number) || number <= 0) {
+    throw new Error(`CDK context '${key}' must be a positive whole number, got '${String(value)}'`);
+  }
+  return number;
+};
+
+const alarmEmail = context('alarmEmail');
+const identity = identityFromContext(context);
+const reservedConcurrency = positiveInteger('reservedConcurrency', undefined);
 
 new NoLostUpdatesStack(app, 'NoLostUpdates', {
-  jwtIssuer,
-  jwtAudience,
-  description: 'No Lost Updates: HTTP API, Lambda functions and the DynamoDB table',
+  ...(identity ? { identity } : {}),
+  throttle: {
+    rateLimit: positiveInteger('apiRateLimit', defaultThrottle.rateLimit) as number,
+    burstLimit: positiveInteger('apiBurstLimit', defaultThrottle.burstLimit) as number,
+  },
+  ...(reservedConcurrency ? { reservedConcurrency } : {}),
+  ...(typeof alarmEmail === 'string' && alarmEmail !== '' ? { alarmEmail } : {}),
+  description: 'No Lost Updates: HTTP API, Lambda functions, DynamoDB table, sign-in, web app and alarms',
 });

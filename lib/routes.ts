@@ -1,8 +1,69 @@
+import type { tableSpec } from './db/table-spec';
 import type { Role } from './domain/roles';
 
 /** The Lambda functions, one per resource; each is `functions/<name>.ts` exporting `handler`. */
 export const functionNames = ['health', 'annotations', 'orders', 'debtors', 'articles', 'accounts'] as const;
 export type FunctionName = (typeof functionNames)[number];
+
+/**
+ * A DynamoDB action as IAM names it. A TransactWriteItems is authorised by the action of
+ * each item it holds (`Put` needs PutItem, `Delete` DeleteItem); it is no IAM action itself.
+ */
+export type TableAction =
+  | 'dynamodb:GetItem'
+  | 'dynamodb:BatchGetItem'
+  | 'dynamodb:Query'
+  | 'dynamodb:PutItem'
+  | 'dynamodb:UpdateItem'
+  | 'dynamodb:DeleteItem'
+  | 'dynamodb:ConditionCheckItem';
+
+export type IndexName = (typeof tableSpec.globalIndexes)[number]['name'];
+
+/** What one function's code paths send to the table: its IAM policy is made of exactly this. */
+export interface TableAccess {
+  /** Actions on the table's own items (a Query without an index is one of them). */
+  readonly table: readonly TableAction[];
+  /** Global indexes it queries (`dynamodb:Query` on each). */
+  readonly indexes: readonly IndexName[];
+}
+
+/**
+ * Each function's table access, declared once: the stack grants exactly this, and a test
+ * drives every code path of each function against DynamoDB Local and holds what it sends
+ * to this, so a missing action fails a test, and so does one never sent. Every keyed write
+ * is a transaction with the key's record (a Put) and reads that record on a refusal or
+ * replay (GetItem); `undefined`: no table access at all.
+ */
+export const functionTableAccess: Readonly<Record<FunctionName, TableAccess | undefined>> = {
+  health: undefined,
+  annotations: {
+    table: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+    indexes: ['byType'],
+  },
+  orders: {
+    table: [
+      'dynamodb:DeleteItem',
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:Query',
+      'dynamodb:UpdateItem',
+    ],
+    indexes: ['byType'],
+  },
+  debtors: {
+    table: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+    indexes: [],
+  },
+  articles: {
+    table: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+    indexes: [],
+  },
+  accounts: {
+    table: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+    indexes: [],
+  },
+};
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 

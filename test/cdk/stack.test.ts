@@ -1,31 +1,115 @@
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { App, CfnElement } from 'aws-cdk-lib';
+import { App, CfnElement, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { ASSET_RESOURCE_METADATA_ENABLED_CONTEXT } from 'aws-cdk-lib/cx-api';
+import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NoLostUpdatesStack } from '../../cdk/stack';
+import {
+  accessLogFields,
+  identityFromContext,
+  NoLostUpdatesStack,
+  type NoLostUpdatesStackProps,
+} from '../../cdk/stack';
+import { openApiDocument } from '../../lib/contract/openapi';
 import { tableSpec } from '../../lib/db/table-spec';
-import { type FunctionName, functionNames, type RouteSpec, routeKeyOf, routes } from '../../lib/routes';
+import { roles } from '../../lib/domain/roles';
+import {
+  type FunctionName,
+  functionNames,
+  functionTableAccess,
+  type RouteSpec,
+  routeKeyOf,
+  routes,
+} from '../../lib/routes';
 
 const jwtIssuer = 'https://issuer.test.invalid/';
 const jwtAudience = 'stack-test-audience';
 
-/** Written out rather than imported from the stack, so a change there has to change this too. */
-const expectedTableActions = [
-  'dynamodb:BatchGetItem',
-  'dynamodb:ConditionCheckItem',
-  'dynamodb:DeleteItem',
-  'dynamodb:GetItem',
-  'dynamodb:PutItem',
-  'dynamodb:Query',
-  'dynamodb:TransactWriteItems',
-  'dynamodb:UpdateItem',
-];
-const functionsWithoutTable: readonly FunctionName[] = ['health'];
-const tableUsers = functionNames.filter((name) => !functionsWithoutTable.includes(name));
+/**
+ * Every action of the DynamoDB service authorization reference (written out, not taken
+ * from the stack): a name outside it, such as `dynamodb:TransactWriteItems`, grants nothing.
+ */
+const dynamodbIamActions = new Set(
+  [
+    'BatchGetItem',
+    'BatchWriteItem',
+    'ConditionCheckItem',
+    'CreateBackup',
+    'CreateGlobalTable',
+    'CreateTable',
+    'CreateTableReplica',
+    'DeleteBackup',
+    'DeleteItem',
+    'DeleteResourcePolicy',
+    'DeleteTable',
+    'DeleteTableReplica',
+    'DescribeBackup',
+    'DescribeContinuousBackups',
+    'DescribeContributorInsights',
+    'DescribeEndpoints',
+    'DescribeExport',
+    'DescribeGlobalTable',
+    'DescribeGlobalTableSettings',
+    'DescribeImport',
+    'DescribeKinesisStreamingDestination',
+    'DescribeLimits',
+    'DescribeReservedCapacity',
+    'DescribeReservedCapacityOfferings',
+    'DescribeStream',
+    'DescribeTable',
+    'DescribeTableReplicaAutoScaling',
+    'DescribeTimeToLive',
+    'DisableKinesisStreamingDestination',
+    'EnableKinesisStreamingDestination',
+    'ExportTableToPointInTime',
+    'GetAbacStatus',
+    'GetItem',
+    'GetRecords',
+    'GetResourcePolicy',
+    'GetShardIterator',
+    'ImportTable',
+    'ListBackups',
+    'ListContributorInsights',
+    'ListExports',
+    'ListGlobalTables',
+    'ListImports',
+    'ListStreams',
+    'ListTables',
+    'ListTagsOfResource',
+    'PartiQLDelete',
+    'PartiQLInsert',
+    'PartiQLSelect',
+    'PartiQLUpdate',
+    'PurchaseReservedCapacityOfferings',
+    'PutItem',
+    'PutResourcePolicy',
+    'Query',
+    'RestoreTableFromAwsBackup',
+    'RestoreTableFromBackup',
+    'RestoreTableToPointInTime',
+    'Scan',
+    'StartAwsBackupJob',
+    'TagResource',
+    'UntagResource',
+    'UpdateAbacStatus',
+    'UpdateContinuousBackups',
+    'UpdateContributorInsights',
+    'UpdateGlobalTable',
+    'UpdateGlobalTableSettings',
+    'UpdateGlobalTableVersion',
+    'UpdateItem',
+    'UpdateKinesisStreamingDestination',
+    'UpdateTable',
+    'UpdateTableReplicaAutoScaling',
+    'UpdateTimeToLive',
+  ].map((action) => `dynamodb:${action}`),
+);
+const tableUsers = functionNames.filter((name) => functionTableAccess[name] !== undefined);
+const functionsWithoutTable = functionNames.filter((name) => functionTableAccess[name] === undefined);
 const protectedRoutes = routes.filter((route) => route.access !== 'public');
 
 interface Resource {
@@ -47,6 +131,8 @@ interface PolicyDocument {
 let app: App;
 let stack: NoLostUpdatesStack;
 let template: Template;
+let cdkContext: Record<string, unknown>;
+let webBuild: string;
 
 const resourcesOfType = (type: string): Record<string, Resource> =>
   template.findResources(type) as Record<string, Resource>;
@@ -110,8 +196,11 @@ const allStatements = (): Statement[] => {
     const { PolicyDocument, AssumeRolePolicyDocument, Policies } = resource.Properties ?? {};
     if (PolicyDocument) documents.push(PolicyDocument as PolicyDocument);
     if (AssumeRolePolicyDocument) documents.push(AssumeRolePolicyDocument as PolicyDocument);
-    for (const inline of (Policies ?? []) as { PolicyDocument: PolicyDocument }[]) {
-      documents.push(inline.PolicyDocument);
+    // A user pool's `Policies` is its password policy, not IAM.
+    if (resource.Type === 'AWS::IAM::Role') {
+      for (const inline of (Policies ?? []) as { PolicyDocument: PolicyDocument }[]) {
+        documents.push(inline.PolicyDocument);
+      }
     }
   }
   return documents.flatMap((document) => document.Statement);
@@ -139,14 +228,26 @@ beforeAll(() => {
   ) as {
     context: Record<string, unknown>;
   };
-  app = new App({ context: { ...cdkJson.context, [ASSET_RESOURCE_METADATA_ENABLED_CONTEXT]: true } });
-  stack = new NoLostUpdatesStack(app, 'TestStack', { jwtIssuer, jwtAudience });
+  cdkContext = cdkJson.context;
+  // A web build stands in for web/dist, so the test does not depend on whether it was built.
+  webBuild = mkdtempSync(join(tmpdir(), 'web-build-'));
+  writeFileSync(join(webBuild, 'index.html'), '<!doctype html><title>test</title>');
+  app = new App({ context: { ...cdkContext, [ASSET_RESOURCE_METADATA_ENABLED_CONTEXT]: true } });
+  stack = new NoLostUpdatesStack(app, 'TestStack', { webAppDir: webBuild, reservedConcurrency: 20 });
   template = Template.fromStack(stack);
 }, 120_000);
 
 afterAll(() => {
   rmSync(app.outdir, { recursive: true, force: true });
+  rmSync(webBuild, { recursive: true, force: true });
 });
+
+/** Another variant of the stack, synthesised without bundling the functions (its templates only). */
+const variant = (props: NoLostUpdatesStackProps): { stack: NoLostUpdatesStack; template: Template } => {
+  const variantApp = new App({ context: { ...cdkContext, 'aws:cdk:bundling-stacks': [] } });
+  const built = new NoLostUpdatesStack(variantApp, 'VariantStack', props);
+  return { stack: built, template: Template.fromStack(built) };
+};
 
 describe('HTTP API routes', () => {
   it('declares exactly the route keys of the route table', () => {
@@ -194,16 +295,6 @@ describe('HTTP API routes', () => {
     },
   );
 
-  it('validates JWTs against the issuer and audience passed in', () => {
-    const [, authorizer] = onlyResourceOfType('AWS::ApiGatewayV2::Authorizer');
-
-    expect(authorizer.Properties).toMatchObject({
-      AuthorizerType: 'JWT',
-      IdentitySource: ['$request.header.Authorization'],
-      JwtConfiguration: { Issuer: jwtIssuer, Audience: [jwtAudience] },
-    });
-  });
-
   it('lets API Gateway invoke each function from this API only', () => {
     const [apiId] = onlyResourceOfType('AWS::ApiGatewayV2::Api');
     const permissions = Object.values(resourcesOfType('AWS::Lambda::Permission'));
@@ -227,19 +318,25 @@ describe('HTTP API routes', () => {
 });
 
 describe('Lambda functions', () => {
-  it('creates exactly one function per function name', () => {
+  it('creates exactly one function per function name, besides the web deployment handler', () => {
     const functionIds = Object.keys(resourcesOfType('AWS::Lambda::Function'));
 
-    expect(functionIds.sort()).toEqual(functionNames.map((name) => logicalIdOf(functionOf(name))).sort());
+    const [deploymentHandler, ...others] = functionIds.filter((id) =>
+      id.startsWith('CustomCDKBucketDeployment'),
+    );
+    const apiFunctions = functionIds.filter((id) => id !== deploymentHandler);
+
+    expect([deploymentHandler === undefined, others]).toEqual([false, []]);
+    expect(apiFunctions.sort()).toEqual(functionNames.map((name) => logicalIdOf(functionOf(name))).sort());
   });
 
-  it.each(functionNames)('bundles %s as an ES module with a source map and a require shim', (name) => {
+  it.each(functionNames)('bundles %s as an ES module with a require shim and no source map', (name) => {
     const assetDir = assetDirOf(name);
 
     const bundle = readFileSync(join(assetDir, 'index.mjs'), 'utf8');
 
     expect(bundle).toMatch(/^import \{ createRequire as topLevelCreateRequire \} from 'node:module';/);
-    expect(existsSync(join(assetDir, 'index.mjs.map'))).toBe(true);
+    expect(existsSync(join(assetDir, 'index.mjs.map'))).toBe(false);
     expect(existsSync(join(assetDir, 'index.js'))).toBe(false);
   });
 
@@ -268,11 +365,39 @@ describe('Lambda functions', () => {
     });
   });
 
-  it.each(functionNames)('gives %s the table name and source maps in its environment', (name) => {
+  it.each(functionNames)('gives %s the table name and the Powertools service and namespace', (name) => {
     const fn = resourceById(logicalIdOf(functionOf(name)));
 
     expect(fn.Properties.Environment).toEqual({
-      Variables: { TABLE_NAME: { Ref: logicalIdOf(stack.table) }, NODE_OPTIONS: '--enable-source-maps' },
+      Variables: {
+        TABLE_NAME: { Ref: logicalIdOf(stack.table) },
+        POWERTOOLS_SERVICE_NAME: 'no-lost-updates',
+        POWERTOOLS_METRICS_NAMESPACE: 'NoLostUpdates',
+      },
+    });
+  });
+
+  it.each(functionNames)('traces %s with X-Ray', (name) => {
+    const fn = resourceById(logicalIdOf(functionOf(name)));
+
+    expect(fn.Properties.TracingConfig).toEqual({ Mode: 'Active' });
+  });
+
+  it('reserves the concurrency it is given for each table function, none for health', () => {
+    const reserved = Object.fromEntries(
+      functionNames.map((name) => [
+        name,
+        resourceById(logicalIdOf(functionOf(name))).Properties.ReservedConcurrentExecutions,
+      ]),
+    );
+
+    expect(reserved).toEqual({
+      health: undefined,
+      annotations: 20,
+      orders: 20,
+      debtors: 20,
+      articles: 20,
+      accounts: 20,
     });
   });
 
@@ -335,17 +460,23 @@ describe('DynamoDB table', () => {
     );
   });
 
-  it('is retained when the stack is deleted or the table replaced', () => {
+  it('is retained when the stack is deleted or the table replaced, and protected from deletion', () => {
     const [, table] = onlyResourceOfType('AWS::DynamoDB::GlobalTable');
 
     expect(table.DeletionPolicy).toBe('Retain');
     expect(table.UpdateReplacePolicy).toBe('Retain');
+    expect(table.Properties.Replicas).toEqual([expect.objectContaining({ DeletionProtectionEnabled: true })]);
   });
 });
 
 describe('IAM', () => {
-  it('has no wildcard action in any statement', () => {
-    const actions = allStatements().flatMap(actionsOf);
+  const functionRoleIds = (): string[] => functionNames.map(roleIdOf);
+  const indexArnOf = (index: string) => ({
+    'Fn::Join': ['', [{ 'Fn::GetAtt': [logicalIdOf(stack.table), 'Arn'] }, `/index/${index}`]],
+  });
+
+  it('has no wildcard action in any statement of a function role', () => {
+    const actions = functionRoleIds().flatMap(statementsOfRole).flatMap(actionsOf);
 
     const wildcards = actions.filter((action) => action.includes('*'));
 
@@ -353,21 +484,392 @@ describe('IAM', () => {
     expect(wildcards).toEqual([]);
   });
 
-  it.each(tableUsers)('grants %s exactly the table actions, on the table and its indexes', (name) => {
-    const tableArn = { 'Fn::GetAtt': [logicalIdOf(stack.table), 'Arn'] };
+  it('names only actions of the DynamoDB action list, in every statement of the template', () => {
+    const actions = allStatements()
+      .flatMap(actionsOf)
+      .filter((action) => action.startsWith('dynamodb:'));
 
-    const statements = statementsOfRole(roleIdOf(name));
+    expect(actions.length).toBeGreaterThan(0);
+    expect(actions.filter((action) => !dynamodbIamActions.has(action))).toEqual([]);
+  });
 
-    expect(statements).toHaveLength(1);
-    const [statement] = statements;
-    expect(statement?.Effect).toBe('Allow');
-    expect(statement && [...actionsOf(statement)].sort()).toEqual(expectedTableActions);
-    expect(statement?.Resource).toEqual([tableArn, { 'Fn::Join': ['', [tableArn, '/index/*']] }]);
+  it.each(tableUsers)(
+    'grants %s exactly its declared table actions on the table and Query on its declared indexes',
+    (name) => {
+      const tableArn = { 'Fn::GetAtt': [logicalIdOf(stack.table), 'Arn'] };
+      const access = functionTableAccess[name];
+
+      const dynamodb = statementsOfRole(roleIdOf(name)).filter((statement) =>
+        actionsOf(statement).some((action) => action.startsWith('dynamodb:')),
+      );
+
+      expect(dynamodb).toEqual([
+        {
+          Effect: 'Allow',
+          Action: [...(access?.table ?? [])].sort(),
+          Resource: tableArn,
+        },
+        ...(access?.indexes.length
+          ? [
+              {
+                Effect: 'Allow',
+                Action: 'dynamodb:Query',
+                Resource:
+                  access.indexes.length === 1
+                    ? indexArnOf(access.indexes[0] as string)
+                    : access.indexes.map(indexArnOf),
+              },
+            ]
+          : []),
+      ]);
+    },
+  );
+
+  it.each(functionNames)('lets %s write its own log group and trace segments, nothing more', (name) => {
+    const logGroupId = (
+      resourceById(logicalIdOf(functionOf(name))).Properties.LoggingConfig as {
+        LogGroup: { Ref: string };
+      }
+    ).LogGroup.Ref;
+
+    const others = statementsOfRole(roleIdOf(name)).filter(
+      (statement) => !actionsOf(statement).some((action) => action.startsWith('dynamodb:')),
+    );
+
+    expect(others).toEqual([
+      {
+        Effect: 'Allow',
+        Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        Resource: { 'Fn::GetAtt': [logGroupId, 'Arn'] },
+      },
+      { Effect: 'Allow', Action: ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'], Resource: '*' },
+    ]);
+    expect(resourceById(roleIdOf(name)).Properties.ManagedPolicyArns).toBeUndefined();
   });
 
   it.each(functionsWithoutTable)('grants %s no DynamoDB action', (name) => {
     const actions = statementsOfRole(roleIdOf(name)).flatMap(actionsOf);
 
     expect(actions.filter((action) => action.startsWith('dynamodb:'))).toEqual([]);
+  });
+});
+
+describe('sign-in', () => {
+  it('creates a user pool nobody signs up to alone, with one group per role', () => {
+    const [, pool] = onlyResourceOfType('AWS::Cognito::UserPool');
+    const groups = Object.values(resourcesOfType('AWS::Cognito::UserPoolGroup')).map(
+      (group) => group.Properties.GroupName,
+    );
+
+    expect(pool.Properties.AdminCreateUserConfig).toEqual({ AllowAdminCreateUserOnly: true });
+    expect(groups.sort()).toEqual([...roles].sort());
+  });
+
+  it('creates an app client without a secret that signs in by password or SRP', () => {
+    const [, client] = onlyResourceOfType('AWS::Cognito::UserPoolClient');
+
+    expect(client.Properties).toMatchObject({
+      GenerateSecret: false,
+      ExplicitAuthFlows: ['ALLOW_USER_PASSWORD_AUTH', 'ALLOW_USER_SRP_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'],
+      PreventUserExistenceErrors: 'ENABLED',
+    });
+  });
+
+  it('has the JWT authorizer trust the user pool as issuer and its client as audience', () => {
+    const [poolId] = onlyResourceOfType('AWS::Cognito::UserPool');
+    const [clientId] = onlyResourceOfType('AWS::Cognito::UserPoolClient');
+    const [, authorizer] = onlyResourceOfType('AWS::ApiGatewayV2::Authorizer');
+
+    expect(authorizer.Properties).toMatchObject({
+      AuthorizerType: 'JWT',
+      IdentitySource: ['$request.header.Authorization'],
+      JwtConfiguration: {
+        Issuer: { 'Fn::GetAtt': [poolId, 'ProviderURL'] },
+        Audience: [{ Ref: clientId }],
+      },
+    });
+  });
+
+  it('trusts an external provider instead when one is given, and creates no user pool', () => {
+    const external = variant({ identity: { issuer: jwtIssuer, audience: jwtAudience } });
+
+    const authorizers = Object.values(external.template.findResources('AWS::ApiGatewayV2::Authorizer'));
+
+    expect(authorizers.map((authorizer) => authorizer.Properties.JwtConfiguration)).toEqual([
+      { Issuer: jwtIssuer, Audience: [jwtAudience] },
+    ]);
+    expect(Object.keys(external.template.findResources('AWS::Cognito::UserPool'))).toEqual([]);
+    expect(Object.keys(external.template.findResources('AWS::Cognito::UserPoolClient'))).toEqual([]);
+    expect(Object.keys(external.template.findOutputs('UserPoolId'))).toEqual([]);
+  });
+
+  it('reads the provider from the context: both names or neither', () => {
+    const context = (values: Record<string, string>) => (key: string) => values[key];
+
+    expect(identityFromContext(context({}))).toBeUndefined();
+    expect(identityFromContext(context({ jwtIssuer, jwtAudience }))).toEqual({
+      issuer: jwtIssuer,
+      audience: jwtAudience,
+    });
+  });
+
+  it.each([
+    ['jwtIssuer', { jwtIssuer }],
+    ['jwtAudience', { jwtAudience }],
+  ])('refuses a context with only %s, saying what to pass', (only, values) => {
+    const context = (key: string) => (values as Record<string, string>)[key];
+
+    expect(() => identityFromContext(context)).toThrow(
+      `CDK context: jwtIssuer and jwtAudience go together (got only ${only}). Pass both (-c jwtIssuer=https://issuer.example.com/ -c jwtAudience=my-api) to trust an external identity provider, or neither to use the Cognito user pool the stack creates.`,
+    );
+  });
+
+  it('refuses an issuer that is not https', () => {
+    const context = (key: string) => ({ jwtIssuer: 'http://issuer.test/', jwtAudience })[key];
+
+    expect(() => identityFromContext(context)).toThrow(
+      "CDK context 'jwtIssuer' must be an https:// URL, got 'http://issuer.test/'",
+    );
+  });
+
+  it('keeps no placeholder issuer in cdk.json', () => {
+    expect([cdkContext.jwtIssuer, cdkContext.jwtAudience]).toEqual([undefined, undefined]);
+  });
+
+  it('outputs the API URL, the user pool and client ids and the web app URL', () => {
+    const [poolId] = onlyResourceOfType('AWS::Cognito::UserPool');
+    const [clientId] = onlyResourceOfType('AWS::Cognito::UserPoolClient');
+    const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
+
+    expect(Object.keys(outputs).sort()).toEqual(
+      [
+        'AlarmTopicArn',
+        'ApiUrl',
+        'JwtIssuer',
+        'TableName',
+        'UserPoolClientId',
+        'UserPoolId',
+        'WebAppUrl',
+      ].sort(),
+    );
+    expect(outputs.UserPoolId?.Value).toEqual({ Ref: poolId });
+    expect(outputs.UserPoolClientId?.Value).toEqual({ Ref: clientId });
+    expect(JSON.stringify(outputs.ApiUrl?.Value)).toContain(
+      `{"Ref":"${onlyResourceOfType('AWS::ApiGatewayV2::Api')[0]}"}`,
+    );
+    expect(JSON.stringify(outputs.WebAppUrl?.Value)).toContain(
+      `{"Fn::GetAtt":["${onlyResourceOfType('AWS::CloudFront::Distribution')[0]}","DomainName"]}`,
+    );
+  });
+});
+
+describe('web app', () => {
+  it('serves a private bucket through CloudFront over HTTPS', () => {
+    const [, bucket] = onlyResourceOfType('AWS::S3::Bucket');
+    const [, distribution] = onlyResourceOfType('AWS::CloudFront::Distribution');
+
+    expect(bucket.Properties.PublicAccessBlockConfiguration).toEqual({
+      BlockPublicAcls: true,
+      BlockPublicPolicy: true,
+      IgnorePublicAcls: true,
+      RestrictPublicBuckets: true,
+    });
+    expect(distribution.Properties.DistributionConfig).toMatchObject({
+      DefaultRootObject: 'index.html',
+      DefaultCacheBehavior: { ViewerProtocolPolicy: 'redirect-to-https' },
+    });
+  });
+
+  it('deploys the build and a config.json naming the API, the pool, the client and the region', () => {
+    const [, deployment] = onlyResourceOfType('Custom::CDKBucketDeployment');
+
+    const sources = deployment.Properties.SourceObjectKeys as unknown[];
+    const markers = deployment.Properties.SourceMarkersConfig as unknown[];
+
+    expect(sources).toHaveLength(2);
+    expect(markers).toHaveLength(2);
+    const config = JSON.stringify(deployment.Properties.SourceMarkers);
+    for (const [resource] of [
+      onlyResourceOfType('AWS::Cognito::UserPool'),
+      onlyResourceOfType('AWS::Cognito::UserPoolClient'),
+      onlyResourceOfType('AWS::ApiGatewayV2::Api'),
+    ]) {
+      expect(config).toContain(`"Ref":"${resource}"`);
+    }
+  });
+
+  it('deploys only config.json when there is no build yet', () => {
+    const unbuilt = variant({ webAppDir: join(webBuild, 'not-built') });
+
+    const [deployment] = Object.values(unbuilt.template.findResources('Custom::CDKBucketDeployment'));
+
+    expect(deployment?.Properties.SourceObjectKeys).toHaveLength(1);
+  });
+
+  it('lets the web app call the API across origins, with every request header of the document', () => {
+    const [, api] = onlyResourceOfType('AWS::ApiGatewayV2::Api');
+    const [distributionId] = onlyResourceOfType('AWS::CloudFront::Distribution');
+    const cors = api.Properties.CorsConfiguration as Record<string, unknown>;
+    const documentHeaders = Object.values(openApiDocument().paths as Record<string, Record<string, unknown>>)
+      .flatMap((item) => Object.values(item) as { parameters?: { in: string; name: string }[] }[])
+      .flatMap((operation) => operation.parameters ?? [])
+      .filter((parameter) => parameter.in === 'header')
+      .map((parameter) => parameter.name.toLowerCase());
+
+    expect(cors.AllowOrigins).toEqual([
+      { 'Fn::Join': ['', ['https://', { 'Fn::GetAtt': [distributionId, 'DomainName'] }]] },
+    ]);
+    expect(cors.AllowMethods).toEqual(['*']);
+    expect([...new Set(documentHeaders)].sort()).toEqual([
+      'idempotency-key',
+      'if-match',
+      'if-none-match',
+      'lock-token',
+    ]);
+    expect(cors.AllowHeaders).toEqual(
+      expect.arrayContaining(['authorization', 'content-type', ...documentHeaders]),
+    );
+    expect(cors.ExposeHeaders).toEqual(
+      expect.arrayContaining(['etag', 'location', 'idempotent-replayed', 'retry-after']),
+    );
+  });
+});
+
+describe('guardrails', () => {
+  it('throttles the stage with the default rate and burst', () => {
+    const [, stage] = onlyResourceOfType('AWS::ApiGatewayV2::Stage');
+
+    expect(stage.Properties).toMatchObject({
+      StageName: '$default',
+      AutoDeploy: true,
+      DefaultRouteSettings: { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 },
+    });
+  });
+
+  it('throttles the stage as told', () => {
+    const throttled = variant({ throttle: { rateLimit: 7, burstLimit: 9 } });
+
+    const [stage] = Object.values(throttled.template.findResources('AWS::ApiGatewayV2::Stage'));
+
+    expect(stage?.Properties.DefaultRouteSettings).toEqual({
+      ThrottlingRateLimit: 7,
+      ThrottlingBurstLimit: 9,
+    });
+  });
+
+  it('writes a JSON access log line per request: request id, route, status, latency and caller', () => {
+    const [, stage] = onlyResourceOfType('AWS::ApiGatewayV2::Stage');
+    const settings = stage.Properties.AccessLogSettings as { DestinationArn: unknown; Format: string };
+
+    const format = JSON.parse(settings.Format);
+
+    expect(format).toEqual(accessLogFields);
+    expect(format).toMatchObject({
+      requestId: '$context.requestId',
+      routeKey: '$context.routeKey',
+      status: '$context.status',
+      latencyMs: '$context.responseLatency',
+      caller: '$context.authorizer.claims.sub',
+    });
+    const logGroupId = (settings.DestinationArn as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+    expect(resourceById(logGroupId).Properties.RetentionInDays).toBe(30);
+  });
+});
+
+describe('alarms and dashboard', () => {
+  const alarmsByName = () =>
+    Object.fromEntries(
+      Object.entries(resourcesOfType('AWS::CloudWatch::Alarm')).map(([id, alarm]) => [
+        id.replace(/[0-9A-F]{8}$/, ''),
+        alarm,
+      ]),
+    );
+
+  it('has the API, contention, throttling and per-function alarms', () => {
+    const names = Object.keys(alarmsByName()).sort();
+
+    expect(names).toEqual(
+      [
+        'ServerErrorRateAlarm',
+        'WriteContentionRateAlarm',
+        'ThrottledAlarm',
+        ...functionNames.flatMap((name) => {
+          const id = name[0]?.toUpperCase() + name.slice(1);
+          return [`${id}ErrorsAlarm`, `${id}DurationAlarm`];
+        }),
+      ].sort(),
+    );
+  });
+
+  it('sends every alarm to the alarm topic', () => {
+    const [topicId] = onlyResourceOfType('AWS::SNS::Topic');
+
+    const actions = Object.values(alarmsByName()).map((alarm) => alarm.Properties.AlarmActions);
+
+    expect(actions.length).toBe(3 + 2 * functionNames.length);
+    for (const action of actions) expect(action).toEqual([{ Ref: topicId }]);
+  });
+
+  it('alarms on the 5xx and WRITE_CONTENTION rates as percentages of requests', () => {
+    const alarms = alarmsByName();
+
+    const expressionOf = (name: string) =>
+      (
+        (alarms[name]?.Properties.Metrics ?? []) as {
+          Expression?: string;
+          MetricStat?: { Metric: { MetricName: string } };
+        }[]
+      )
+        .map((metric) => metric.Expression ?? metric.MetricStat?.Metric.MetricName)
+        .sort();
+
+    expect(expressionOf('ServerErrorRateAlarm')).toEqual([
+      '5xx',
+      'Count',
+      'IF(requests > 0, 100 * errors / requests, 0)',
+    ]);
+    expect(expressionOf('WriteContentionRateAlarm')).toEqual([
+      'Count',
+      'IF(requests > 0, 100 * errors / requests, 0)',
+      'WriteContention',
+    ]);
+    expect(alarms.WriteContentionRateAlarm?.Properties.Threshold).toBe(1);
+  });
+
+  it('has one dashboard', () => {
+    const [, dashboard] = onlyResourceOfType('AWS::CloudWatch::Dashboard');
+
+    expect(JSON.stringify(dashboard.Properties.DashboardBody)).toContain('Contention and throttling');
+  });
+});
+
+describe('cdk-nag (AwsSolutions)', () => {
+  it('finds nothing that is neither fixed nor acknowledged', () => {
+    const report = new AwsSolutionsChecks().validateScope(stack);
+
+    expect(report.violations.map((violation) => violation.ruleName)).toEqual([]);
+    expect(report.success).toBe(true);
+  });
+
+  it('finds nothing in the variant with an external provider either', () => {
+    const external = variant({ identity: { issuer: jwtIssuer, audience: jwtAudience } });
+
+    const report = new AwsSolutionsChecks().validateScope(external.stack);
+
+    expect(report.violations.map((violation) => violation.ruleName)).toEqual([]);
+  });
+
+  it('gives each acknowledgement a reason of its own', () => {
+    const acknowledgements = stack.node
+      .findAll()
+      .flatMap((construct) => construct.node.metadata)
+      .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+      .flatMap((entry) => Object.entries(entry.data as Record<string, string>));
+
+    expect(acknowledgements.length).toBeGreaterThan(0);
+    for (const [id, reason] of acknowledgements) {
+      expect(id).toMatch(/^(Annotation::)?AwsSolutions-[A-Z]+\d+(\[.+\])?$/);
+      expect(reason.length, id).toBeGreaterThan(30);
+    }
   });
 });

@@ -6,23 +6,35 @@ type AnyStack = MiddlewareStack<any, any>;
 const stack = (): AnyStack => db().middlewareStack as AnyStack;
 let counter = 0;
 
+/** One request sent to DynamoDB: its command name and its input. */
+export interface SentRequest {
+  command: string;
+  input: Record<string, unknown>;
+}
+
 /**
  * Runs `fn` and records every request it sends to DynamoDB, by command name (one entry per
- * command, counted outside the SDK's own retries).
+ * command, counted outside the SDK's own retries), and each with its input.
  */
-export const recordRequests = async <T>(fn: () => Promise<T>): Promise<{ result: T; commands: string[] }> => {
-  const commands: string[] = [];
+export const recordRequests = async <T>(
+  fn: () => Promise<T>,
+): Promise<{ result: T; commands: string[]; requests: SentRequest[] }> => {
+  const requests: SentRequest[] = [];
   const name = `test-record-${counter++}`;
   stack().add(
-    ((next: (args: unknown) => Promise<unknown>, context: HandlerExecutionContext) =>
-      async (args: unknown) => {
-        commands.push(String(context.commandName));
+    ((
+      next: (args: { input: Record<string, unknown> }) => Promise<unknown>,
+      context: HandlerExecutionContext,
+    ) =>
+      async (args: { input: Record<string, unknown> }) => {
+        requests.push({ command: String(context.commandName), input: args.input });
         return next(args);
       }) as never,
     { step: 'initialize', name },
   );
   try {
-    return { result: await fn(), commands };
+    const result = await fn();
+    return { result, commands: requests.map((request) => request.command), requests };
   } finally {
     stack().remove(name);
   }
