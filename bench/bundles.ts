@@ -1,0 +1,141 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import { type BuildOptions, build } from 'esbuild';
+import { functionNames } from '../lib/routes';
+import { type BenchTable, median, ratio } from './measure';
+import type { BenchSize } from './run';
+
+/**
+ * The esbuild settings the stack builds every function with (cdk/stack.ts `bundlingOptions`,
+ * NodejsFunction's names for esbuild's options), so what is measured is what deploys.
+ */
+const stackSettings = async (): Promise<{ esbuild: BuildOptions; sourceMaps: boolean }> => {
+  // Loaded only here: the stack's module brings aws-cdk-lib with it.
+  const { bundlingOptions: options } = await import('../cdk/stack');
+  return {
+    esbuild: {
+      bundle: true,
+      platform: 'node',
+      format: options.format,
+      target: options.target,
+      mainFields: [...options.mainFields],
+      banner: { js: options.banner },
+      minify: options.minify,
+      sourcemap: options.sourceMap,
+      external: [...options.externalModules],
+      logLevel: options.logLevel,
+    },
+    sourceMaps: options.sourceMap,
+  };
+};
+
+/** What the config and the logger read at load, as the stack sets it. */
+const lambdaEnv = {
+  ...process.env,
+  TABLE_NAME: 'bench',
+  AWS_REGION: 'us-east-1',
+  POWERTOOLS_SERVICE_NAME: 'bench',
+  POWERTOOLS_METRICS_NAMESPACE: 'bench',
+};
+
+/** Imports the bundle in a fresh node process and answers how long the import took, in ms. */
+const coldImport = (file: string, sourceMaps: boolean): number => {
+  const script =
+    'const start = performance.now(); await import(process.argv[1]); process.stdout.write(String(performance.now() - start));';
+  const child = spawnSync(
+    process.execPath,
+    [
+      ...(sourceMaps ? ['--enable-source-maps'] : []),
+      '--input-type=module',
+      '-e',
+      script,
+      pathToFileURL(file).href,
+    ],
+    { env: lambdaEnv, encoding: 'utf8' },
+  );
+  const ms = Number(child.stdout);
+  if (child.status !== 0 || !Number.isFinite(ms))
+    throw new Error(`Importing ${file} failed: ${child.stderr}`);
+  return ms;
+};
+
+interface Bundle {
+  name: string;
+  entry: string;
+  control?: boolean;
+}
+
+/**
+ * 5. Each function's bundle, built as the stack builds it: raw and gzip size, and the cold
+ * import time (median of fresh processes, the bundles alternating), as ratios to a baseline
+ * bundle that only does one GetCommand.
+ */
+export const bundlesTable = async (size: BenchSize): Promise<BenchTable> => {
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  const bundles: Bundle[] = [
+    { name: 'baseline (one `GetCommand`)', entry: join(root, 'bench/entries/baseline.ts') },
+    ...functionNames.map((name) => ({ name, entry: join(root, 'functions', `${name}.ts`) })),
+    { name: 'baseline again (control)', entry: join(root, 'bench/entries/baseline.ts'), control: true },
+  ];
+  const out = mkdtempSync(join(tmpdir(), 'bench-bundles-'));
+  try {
+    // One esbuild run for every entry (each its own bundle, as `splitting` is off): the
+    // sources are parsed once. The control imports the baseline's very file again.
+    const entries = bundles.filter((bundle) => !bundle.control);
+    const settings = await stackSettings();
+    await build({
+      ...settings.esbuild,
+      entryPoints: entries.map((bundle, index) => ({ in: bundle.entry, out: `${index}/index` })),
+      outdir: out,
+      outExtension: { '.js': '.mjs' },
+    });
+    const built = bundles.map((bundle) => {
+      const outfile = join(
+        out,
+        String(entries.indexOf(bundle.control ? (entries[0] as Bundle) : bundle)),
+        'index.mjs',
+      );
+      const bytes = readFileSync(outfile);
+      return {
+        bundle,
+        outfile,
+        raw: bytes.byteLength,
+        gzip: gzipSync(bytes).byteLength,
+        imports: [] as number[],
+      };
+    });
+    for (let round = 0; round < size.coldImports; round++)
+      for (let offset = 0; offset < built.length; offset++) {
+        const entry = built[(round + offset) % built.length] as (typeof built)[number];
+        entry.imports.push(coldImport(entry.outfile, settings.sourceMaps));
+      }
+    const [base] = built as [(typeof built)[number]];
+    const baseImport = median(base.imports);
+    const kb = (bytes: number) => `${(bytes / 1024).toFixed(0)} KB`;
+    return {
+      id: 'bundles',
+      title: '5. Lambda artifacts: bundle size and cold import vs a one-`GetCommand` baseline',
+      headers: ['bundle', 'raw', 'gzip', 'raw vs baseline', 'gzip vs baseline', 'cold import vs baseline'],
+      rows: built.map((entry) => ({
+        cells: [
+          entry.bundle.name,
+          kb(entry.raw),
+          kb(entry.gzip),
+          ratio(entry.raw, base.raw),
+          ratio(entry.gzip, base.gzip),
+          ratio(median(entry.imports), baseImport),
+        ],
+        ...(entry.bundle.control ? { control: true } : {}),
+      })),
+      notes: [
+        `Baseline cold import: ${baseImport.toFixed(0)} ms (median of ${size.coldImports} fresh node processes, the bundles alternating). Built with the stack's \`bundlingOptions\` (cdk/stack.ts)${settings.sourceMaps ? '; sizes without the source map' : ''}.`,
+      ],
+    };
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+};

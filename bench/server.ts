@@ -1,0 +1,48 @@
+import type { AddressInfo } from 'node:net';
+import { loadHandler } from '../functions/index';
+import type { Role } from '../lib/domain/roles';
+import { createLocalServer } from '../lib/local/server';
+import { localTokens, newSigningSecret } from '../lib/local/tokens';
+
+export interface BenchServer {
+  url: string;
+  tokenFor(sub: string, ...groups: Role[]): Promise<string>;
+  /** One request as sent, no key added: the keyless routes the typed client never sends. */
+  call(
+    token: string,
+    method: string,
+    path: string,
+    options?: { body?: unknown; headers?: Record<string, string> },
+  ): Promise<{ status: number; body: Record<string, unknown> }>;
+  close(): Promise<void>;
+}
+
+/** The local server (the code `npm start` runs) in this process on a free port, over the bench's table. */
+export const startServer = async (): Promise<BenchServer> => {
+  const tokens = localTokens(newSigningSecret());
+  const server = createLocalServer(tokens, loadHandler);
+  await new Promise<void>((listening) => server.listen(0, '127.0.0.1', listening));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const tokenFor = (sub: string, ...groups: Role[]) => tokens.sign({ sub, groups });
+  return {
+    url,
+    tokenFor,
+    call: async (token, method, path, options = {}) => {
+      const response = await fetch(`${url}${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${token}`,
+          ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...options.headers,
+        },
+        ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
+      });
+      const text = await response.text();
+      return { status: response.status, body: text ? JSON.parse(text) : {} };
+    },
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise((closed) => server.close(closed));
+    },
+  };
+};
