@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { z } from 'zod';
 import { loadHandler } from '../functions/index';
+import { demoUsers } from '../lib/local/demo-users';
 import { startDynamoLocal } from '../lib/local/dynamodb-local';
 import { createLocalServer } from '../lib/local/server';
 import { ensureTable } from '../lib/local/tables';
@@ -65,15 +66,6 @@ const signingSecret = (): Uint8Array => {
   return secret;
 };
 
-const demoUsers = [
-  { sub: 'alice', groups: ['sales'] },
-  { sub: 'bob', groups: ['sales'] },
-  { sub: 'carol', groups: ['supervisor'] },
-  { sub: 'dave', groups: ['warehouse'] },
-  { sub: 'erin', groups: ['finance'] },
-  { sub: 'frank', groups: ['customer-relations'] },
-  { sub: 'grace', groups: ['purchasing'] },
-];
 
 /** Listens, or says in one sentence why the port cannot be had. */
 const listen = (server: Server, port: number, host: string): Promise<void> =>

@@ -172,6 +172,10 @@ export const createApiClient = (options: ClientOptions) => {
   const once = async (method: string, path: string, body: unknown, headers: Record<string, string>) => {
     const response = await fetchOf(`${options.baseUrl}${path}`, {
       method,
+      // A browser would revalidate with an If-None-Match of its own and hand back its cached
+      // copy on 304; the version is the ETag, but a lock can change without it. This client
+      // asks for revalidation itself, when the caller says so.
+      cache: 'no-store',
       headers: {
         authorization: `Bearer ${options.token}`,
         ...(body === undefined ? {} : { 'content-type': 'application/json' }),

@@ -1,33 +1,14 @@
 import { z } from 'zod';
 import { moveCounters } from '../core/counters';
-import { type FieldGroupEntity, type GroupPatch, patchGroups } from '../core/field-groups';
+import { type GroupPatch, patchGroups } from '../core/field-groups';
 import type { Idempotency } from '../core/idempotency';
 import { createRecord, getRecord, type WriteResult } from '../core/record-store';
 import type { PublicRecord, WriteContext } from '../core/records';
 import { InsufficientStockError } from '../errors';
+import { articleEntity } from './catalog';
 import { groupPatchSchema, money } from './field-values';
 
-/** Articles: keyed by SKU, field groups owned by four departments; `inStock` moves only by stock movements. */
-export const articleEntity: FieldGroupEntity = {
-  type: 'ARTICLE',
-  fields: [
-    'description',
-    'salesPrice',
-    'vatCode',
-    'preferredSupplier',
-    'maxPurchasePrice',
-    'binLocation',
-    'reorderLevel',
-  ],
-  groups: {
-    basic: { fields: ['description'], owners: ['sales', 'purchasing'] },
-    sales: { fields: ['salesPrice', 'vatCode'], owners: ['sales'] },
-    purchasing: { fields: ['preferredSupplier', 'maxPurchasePrice'], owners: ['purchasing'] },
-    inventory: { fields: ['binLocation', 'reorderLevel'], owners: ['warehouse'] },
-  },
-  readOnly: ['inStock'],
-  required: ['description'],
-};
+export { articleEntity };
 
 const articleFields = {
   description: z.string().min(1).max(500),

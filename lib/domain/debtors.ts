@@ -1,24 +1,14 @@
 import { z } from 'zod';
 import { moveCounters } from '../core/counters';
-import type { FieldGroupEntity, GroupPatch } from '../core/field-groups';
+import type { GroupPatch } from '../core/field-groups';
 import { patchGroups } from '../core/field-groups';
 import type { Idempotency } from '../core/idempotency';
 import { createRecord, getRecord, type WriteResult } from '../core/record-store';
 import type { PublicRecord, WriteContext } from '../core/records';
+import { debtorEntity } from './catalog';
 import { countryCode, groupPatchSchema, money } from './field-values';
 
-/** Debtors: field groups owned by customer relations and finance; `balance` moves only by postings. */
-export const debtorEntity: FieldGroupEntity = {
-  type: 'DEBTOR',
-  fields: ['name', 'street', 'city', 'postalCode', 'country', 'creditLimit', 'paymentTermsDays'],
-  groups: {
-    profile: { fields: ['name'], owners: ['customer-relations'] },
-    address: { fields: ['street', 'city', 'postalCode', 'country'], owners: ['customer-relations'] },
-    credit: { fields: ['creditLimit', 'paymentTermsDays'], owners: ['finance'] },
-  },
-  readOnly: ['balance'],
-  required: ['name'],
-};
+export { debtorEntity };
 
 const debtorFields = {
   name: z.string().min(1).max(200),

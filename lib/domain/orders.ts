@@ -30,7 +30,10 @@ import {
 } from '../core/records';
 import type { StoredItem } from '../core/sdk-errors';
 import { ForbiddenError, InvalidStateError, NotFoundError, StaleDataError, ValidationError } from '../errors';
+import { EDITABLE, type OrderStatus, orderStatuses, transitions } from './catalog';
 import type { Role } from './roles';
+
+export { type OrderStatus, orderStatuses };
 
 /** Orders: a header and its lines, one versioned aggregate. */
 export const orderEntity: AggregateSpec = {
@@ -44,9 +47,6 @@ export const orderEntity: AggregateSpec = {
   maxChildren: 500,
   statusField: 'status',
 };
-
-export const orderStatuses = ['draft', 'approved', 'shipped', 'cancelled'] as const;
-export type OrderStatus = (typeof orderStatuses)[number];
 
 const version = z.int().min(1);
 const customer = z.string().min(1).max(200);
@@ -107,16 +107,6 @@ export const patchLineSchema = z
   .refine(nonEmpty, { message: 'The patch changes no field.' });
 
 export const transitionSchema = z.strictObject({ to: z.enum(orderStatuses), version: version.optional() });
-
-/** Which moves exist, from where, and who may make them. */
-const transitions: Record<OrderStatus, { from: OrderStatus[]; roles: Role[] } | undefined> = {
-  draft: undefined,
-  approved: { from: ['draft'], roles: ['supervisor'] },
-  shipped: { from: ['approved'], roles: ['warehouse'] },
-  cancelled: { from: ['draft', 'approved'], roles: ['sales', 'supervisor'] },
-};
-
-const EDITABLE: readonly OrderStatus[] = ['draft'];
 
 export interface OrderLine extends LineFields {
   lineId: string;

@@ -1,9 +1,10 @@
 import { isUtf8 } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { dirname, extname, join, normalize } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import { MalformedRequestError, NotFoundError, PayloadTooLargeError, UnauthenticatedError } from '../errors';
@@ -102,6 +103,34 @@ const docsPages: Record<string, () => ApiResult> = {
   ),
 };
 
+/** Where `vite build` leaves the web app unless told otherwise. */
+export const defaultWebRoot = (): string =>
+  process.env.WEB_DIST ?? fileURLToPath(new URL('../../web/dist', import.meta.url));
+
+const webTypes: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+};
+
+/**
+ * The web app at `/` and its files under `/assets/`, as built; `/config.json` tells it to
+ * sign in with the local demo users and call this server.
+ */
+const webPage = (webRoot: string, pathname: string): ApiResult | undefined => {
+  if (pathname === '/config.json') return json(200, { mode: 'local', apiUrl: '' });
+  if (pathname !== '/' && !pathname.startsWith('/assets/')) return undefined;
+  const file = normalize(pathname === '/' ? 'index.html' : pathname.slice(1));
+  const type = webTypes[extname(file)];
+  const path = join(webRoot, file);
+  if (file.startsWith('..') || !type || !existsSync(path)) {
+    if (pathname === '/') throw new NotFoundError('The web app is not built: run npm run build:web.');
+    return undefined;
+  }
+  return { statusCode: 200, headers: { 'content-type': type }, body: readFileSync(path, 'utf8') };
+};
+
 const tokenRequestSchema = z.strictObject({
   sub: z.string().min(1).max(200),
   groups: z.array(z.string().min(1).max(100)).max(20).optional(),
@@ -123,10 +152,15 @@ const send = (response: ServerResponse, result: ApiResult): void => {
  * with the claims and calls the same handler export Lambda calls. Adds the local-only
  * `POST /_local/token` and `GET /docs`, the reference page of `/openapi.json`.
  */
-export const createLocalServer = (tokens: LocalTokens, loadHandler: HandlerLoader): Server => {
+export const createLocalServer = (
+  tokens: LocalTokens,
+  loadHandler: HandlerLoader,
+  options: { webRoot?: string } = {},
+): Server => {
+  const webRoot = options.webRoot ?? defaultWebRoot();
   const server = createServer({ maxHeaderSize: MAX_HEADER_BYTES }, (request, response) => {
     const requestId = randomUUID();
-    handle(tokens, loadHandler, request, requestId)
+    handle(tokens, loadHandler, webRoot, request, requestId)
       .then((result) => send(response, result))
       .catch((error: unknown) => send(response, problemResult(error, requestId)));
   });
@@ -152,6 +186,7 @@ const MAX_HEADER_BYTES = 64 * 1024;
 const handle = async (
   tokens: LocalTokens,
   loadHandler: HandlerLoader,
+  webRoot: string,
   request: IncomingMessage,
   requestId: string,
 ): Promise<ApiResult> => {
@@ -161,6 +196,8 @@ const handle = async (
 
   const page = method === 'GET' ? docsPages[url.pathname] : undefined;
   if (page) return page();
+  const web = method === 'GET' ? webPage(webRoot, url.pathname) : undefined;
+  if (web) return web;
 
   if (method === 'POST' && url.pathname === '/_local/token') {
     let parsed: unknown;

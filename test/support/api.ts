@@ -54,10 +54,10 @@ const contractFetch =
  * The local server (the same code as `npm start`) on a free port for this test file,
  * over the file's own table in DynamoDB Local.
  */
-export const useApi = (): TestApi => {
+export const useApi = (options: { webRoot?: string } = {}): TestApi => {
   const secret = newSigningSecret();
   const tokens = localTokens(secret);
-  const server = createLocalServer(tokens, loadHandler);
+  const server = createLocalServer(tokens, loadHandler, options);
   const api: TestApi = {
     url: '',
     secret,

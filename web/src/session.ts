@@ -1,0 +1,86 @@
+import { type ApiClient, createApiClient } from '../../lib/client/api-client';
+import { demoUsers } from '../../lib/local/demo-users';
+
+/**
+ * Who is signed in, in this tab. Locally the server's demo users sign in with a token from
+ * `POST /_local/token`; deployed, the stack's Cognito user pool signs in with a user name and
+ * password (`USER_PASSWORD_AUTH`) and its ID token carries the user's groups.
+ */
+export interface Session {
+  sub: string;
+  groups: string[];
+  token: string;
+}
+
+export type AppConfig =
+  | { mode: 'local'; apiUrl: string }
+  | { mode: 'cognito'; apiUrl: string; region: string; clientId: string };
+
+export { demoUsers };
+
+const STORAGE_KEY = 'no-lost-updates.session';
+
+export const loadConfig = async (): Promise<AppConfig> => {
+  const response = await fetch('/config.json');
+  if (!response.ok) throw new Error(`config.json: HTTP ${response.status}`);
+  return (await response.json()) as AppConfig;
+};
+
+export const storedSession = (): Session | undefined => {
+  const stored = sessionStorage.getItem(STORAGE_KEY);
+  return stored ? (JSON.parse(stored) as Session) : undefined;
+};
+
+const keep = (session: Session): Session => {
+  sessionStorage.setItem(STORAGE_KEY, JSON.stringify(session));
+  return session;
+};
+
+export const signOut = (): void => sessionStorage.removeItem(STORAGE_KEY);
+
+export const signInLocal = async (config: AppConfig, sub: string, groups: string[]): Promise<Session> => {
+  const response = await fetch(`${config.apiUrl}/_local/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ sub, groups, ttlSeconds: 12 * 3600 }),
+  });
+  if (!response.ok) throw new Error(`Sign-in failed: HTTP ${response.status}`);
+  const { token } = (await response.json()) as { token: string };
+  return keep({ sub, groups, token });
+};
+
+const claimsOf = (token: string): Record<string, unknown> => {
+  const payload = token.split('.')[1] ?? '';
+  return JSON.parse(atob(payload.replace(/-/g, '+').replace(/_/g, '/'))) as Record<string, unknown>;
+};
+
+export const signInCognito = async (
+  config: Extract<AppConfig, { mode: 'cognito' }>,
+  username: string,
+  password: string,
+): Promise<Session> => {
+  const response = await fetch(`https://cognito-idp.${config.region}.amazonaws.com/`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-amz-json-1.1',
+      'x-amz-target': 'AWSCognitoIdentityProviderService.InitiateAuth',
+    },
+    body: JSON.stringify({
+      AuthFlow: 'USER_PASSWORD_AUTH',
+      ClientId: config.clientId,
+      AuthParameters: { USERNAME: username, PASSWORD: password },
+    }),
+  });
+  const answer = (await response.json()) as {
+    AuthenticationResult?: { IdToken: string };
+    message?: string;
+  };
+  const token = answer.AuthenticationResult?.IdToken;
+  if (!token) throw new Error(answer.message ?? 'Sign-in failed.');
+  const claims = claimsOf(token);
+  const groups = Array.isArray(claims['cognito:groups']) ? (claims['cognito:groups'] as string[]) : [];
+  return keep({ sub: String(claims['cognito:username'] ?? claims.sub), groups, token });
+};
+
+export const clientFor = (config: AppConfig, session: Session): ApiClient =>
+  createApiClient({ baseUrl: config.apiUrl, token: session.token });
