@@ -277,6 +277,7 @@ export const contentionTable = async (
     notes: [
       'Every way goes through `updateWithRetry` (lib/core/retry.ts, its default attempt limit). By hand: a plain PATCH with `If-Match: *` and no key (one UpdateItem, last writer wins). Versioned: the typed client, a new key per attempt (each is a new change from a new read). Atomic routes: no read step, one Idempotency-Key kept across the attempts of an increment.',
       "Every client's first read waits for all C first reads: C users who opened the record at the same moment. Effective = what the stored value grew by; lost = acknowledged − effective. Throughput = effective increments per second, as a ratio to one client by hand (first row).",
+      `Gave up = the helper's attempts all met a conflict; the most attempts one increment took: ${Math.max(...results.map((result) => result.mostAttempts))}.`,
     ],
   };
   return { table, results };
