@@ -594,7 +594,7 @@ export class NoLostUpdatesStack extends Stack {
       ),
       alarm(
         'WriteContentionRateAlarm',
-        'More than 1 % of API requests answered 503 WRITE_CONTENTION over 5 minutes',
+        'More than 1 % of API requests answered 409 WRITE_CONTENTION over 5 minutes',
         rate('WRITE_CONTENTION %', contention),
         1,
       ),

@@ -7,7 +7,7 @@ export const metricsNamespace = 'NoLostUpdates';
 
 /** Count metrics, one data point per occurrence, dimension `service` (and more where noted). */
 export const metricNames = {
-  /** A write refused by another's change: 409/412 (STALE_DATA, PRECONDITION_FAILED…); also by route and code. */
+  /** A 409 or 412 answer (STALE_DATA, WRITE_CONTENTION, LOCK_LOST…); also by route and code. */
   conflict: 'Conflict',
   /** An answer repeated from an Idempotency-Key's record. */
   replay: 'Replay',
@@ -17,7 +17,7 @@ export const metricNames = {
   throttlingRetry: 'ThrottlingRetry',
   /** 423 LOCKED: another caller holds the record's lock. */
   lockRefused: 'LockRefused',
-  /** 503 WRITE_CONTENTION: the retries ran out. */
+  /** 409 WRITE_CONTENTION: the retries ran out. */
   writeContention: 'WriteContention',
   /** 503 THROTTLED: throttling outlasted the SDK's retries. */
   throttled: 'Throttled',

@@ -7,6 +7,8 @@ export interface BackoffOptions {
   capMs: number;
   /** Injected for tests; defaults to Math.random. */
   random?: () => number;
+  /** Called before each retry, with the error that caused it. */
+  onRetry?: (error: unknown) => void;
 }
 
 /** Full-jitter exponential backoff: a wait drawn uniformly from [0, min(cap, base·2^attempt)). */
@@ -31,6 +33,7 @@ export const retryWithBackoff = async <T>(
       return await operation(attempt);
     } catch (error) {
       if (attempt + 1 >= options.attempts || !shouldRetry(error)) throw error;
+      options.onRetry?.(error);
       await wait(fullJitterDelay(attempt, options));
     }
   }

@@ -8,6 +8,7 @@ import {
   type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { db } from '../db/client';
+import { note } from '../db/request-stats';
 import { WriteContentionError } from '../errors';
 import { retryWithBackoff } from './retry';
 import { decideFailure, type Rule } from './rules';
@@ -40,6 +41,7 @@ export const sendWrite = async <T>(send: () => Promise<T>): Promise<T> => {
       attempts: WRITE_ATTEMPTS,
       baseMs: 20,
       capMs: 400,
+      onRetry: () => note('contentionRetries'),
     });
   } catch (error) {
     if (isWriteCollision(error)) throw new WriteContentionError(1);

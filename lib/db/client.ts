@@ -1,6 +1,8 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { config } from '../config';
+import { isThrottling } from '../core/sdk-errors';
+import { note } from './request-stats';
 
 let documentClient: DynamoDBDocumentClient | undefined;
 
@@ -24,6 +26,26 @@ export const db = (): DynamoDBDocumentClient => {
         }
       : {}),
   });
+  // Counted for the request's log line: each command once (outside the SDK's retries), and
+  // each attempt DynamoDB throttled (inside them, where each attempt passes).
+  base.middlewareStack.add(
+    (next) => async (args) => {
+      note('dynamodbRequests');
+      return next(args);
+    },
+    { step: 'initialize', name: 'countRequests' },
+  );
+  base.middlewareStack.add(
+    (next) => async (args) => {
+      try {
+        return await next(args);
+      } catch (error) {
+        if (isThrottling(error)) note('throttledAttempts');
+        throw error;
+      }
+    },
+    { step: 'finalizeRequest', priority: 'low', name: 'countThrottledAttempts' },
+  );
   documentClient = DynamoDBDocumentClient.from(base, {
     marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
   });

@@ -1,8 +1,10 @@
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { now } from '../clock';
+import { noteCause, withRequestStats } from '../db/request-stats';
 import { AppError, NotFoundError } from '../errors';
 import { type FunctionName, routeKeyOf, routes } from '../routes';
+import { observeRequest } from './observability';
 import { problemResult } from './problem';
 import { type ApiEvent, type ApiRequest, authorize, parseJsonBody, principalOf } from './request';
 import type { ApiResult } from './response';
@@ -53,15 +55,8 @@ const problemResponses = (): MiddlewareObj<ApiEvent, ApiResult, Error, Context, 
   onError: (request: MiddyRequest) => {
     const { apiRequest } = request.internal;
     const { error } = request;
-    if (!(error instanceof AppError)) {
-      console.error(
-        JSON.stringify({
-          level: 'error',
-          requestId: requestIdOf(request.event),
-          error: String(error?.stack ?? error),
-        }),
-      );
-    }
+    // The cause goes into the request's log line, under its request id, never into the answer.
+    if (!(error instanceof AppError)) noteCause(String(error?.stack ?? error));
     request.response = problemResult(error, requestIdOf(request.event), {
       staleStatus: apiRequest?.preconditionSource === 'header' ? 412 : 409,
     });
@@ -70,7 +65,8 @@ const problemResponses = (): MiddlewareObj<ApiEvent, ApiResult, Error, Context, 
 
 /**
  * The Lambda handler of one function: dispatches the routes of the route table that belong
- * to it. Fails at cold start if the actions and the table disagree, so neither can drift.
+ * to it, and writes one structured log line and the metrics of each request. Fails at cold
+ * start if the actions and the table disagree, so neither can drift.
  */
 export const createHandler = (fn: FunctionName, actions: Record<string, Action>) => {
   const table = new Map(routes.filter((route) => route.fn === fn).map((route) => [routeKeyOf(route), route]));
@@ -86,10 +82,18 @@ export const createHandler = (fn: FunctionName, actions: Record<string, Action>)
     if (!action) throw new NotFoundError('No such route.');
     return action(request);
   };
-  return middy<ApiEvent, ApiResult, Error, Context, Internal>()
+  const run = middy<ApiEvent, ApiResult, Error, Context, Internal>()
     .use(problemResponses())
     .use(prepareRequest(table, dispatch))
     .handler(() => {
       throw new Error('Every request is answered by the route middleware.');
     });
+  // Around middy, as a route's early answer ends middy's chain: one log line and the
+  // metrics of every request, with what it met on its way to DynamoDB.
+  return async (event: ApiEvent, context: Context): Promise<ApiResult> => {
+    const started = performance.now();
+    const { result, stats } = await withRequestStats(() => run(event, context));
+    observeRequest(event, result, stats, performance.now() - started);
+    return result;
+  };
 };

@@ -12,6 +12,8 @@ if (!/^http:\/\/(127\.0\.0\.1|localhost|\[::1\]):\d+$/.test(endpoint)) {
 process.env.DYNAMODB_ENDPOINT = endpoint;
 process.env.AWS_REGION = 'us-east-1';
 process.env.TABLE_NAME = `test-${randomUUID()}`;
+// Each request's log line would drown the test output; a 5xx's still shows (or is captured).
+process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR';
 
 const admin = new DynamoDBClient({
   endpoint,
