@@ -14,6 +14,8 @@ const main = async (): Promise<void> => {
     process.env.DYNAMODB_ENDPOINT = dynamo.endpoint;
     process.env.AWS_REGION = 'us-east-1';
     process.env.TABLE_NAME = `bench-${randomUUID()}`;
+    // Each request's log line would drown the tables (as in the tests); a 5xx's still shows.
+    process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR';
     const admin = new DynamoDBClient({
       endpoint: dynamo.endpoint,
       region: 'us-east-1',

@@ -75,6 +75,11 @@ export const roundTripsTable = async (server: BenchServer): Promise<BenchTable> 
     await send(user, 'PATCH', `/annotations/${id}`, { name: 'v2' }, h(1));
     return id;
   };
+  const locked = async () => {
+    const id = (await annotation()).id;
+    const answer = await send(user, 'POST', `/annotations/${id}/lock`);
+    return { id, token: String(answer.body.token) };
+  };
   const three = async () =>
     (await Promise.all([annotation(), annotation(), annotation()])).map(({ id }) => ({
       id,
@@ -162,6 +167,22 @@ export const roundTripsTable = async (server: BenchServer): Promise<BenchTable> 
       on(id, (a) => send(user, 'POST', `/annotations/${a}/lock`)),
     ),
     row(
+      'PUT /annotations/{id}/lock (renew)',
+      200,
+      [1, '1 UpdateItem'],
+      on(locked, ({ id, token }) =>
+        send(user, 'PUT', `/annotations/${id}/lock`, undefined, { 'lock-token': token }),
+      ),
+    ),
+    row(
+      'DELETE /annotations/{id}/lock (release)',
+      204,
+      [1, '1 UpdateItem'],
+      on(locked, ({ id, token }) =>
+        send(user, 'DELETE', `/annotations/${id}/lock`, undefined, { 'lock-token': token }),
+      ),
+    ),
+    row(
       'POST /annotations/batch, 3 items, not atomic',
       200,
       [3, 'n UpdateItems'],
@@ -216,6 +237,12 @@ export const roundTripsTable = async (server: BenchServer): Promise<BenchTable> 
       on(order, (o) =>
         send(sales, 'PATCH', `/orders/${o.id}/lines/${o.lines?.[0]?.lineId}`, { quantity: 3 }, h(1)),
       ),
+    ),
+    row(
+      'PUT /orders/{id}',
+      200,
+      [2, '1 Query + 1 transaction'],
+      on(orderId, (o) => send(sales, 'PUT', `/orders/${o}`, { customer: 'ACME', lines: [line, line] }, h(1))),
     ),
     row(
       'PATCH /debtors/{id}, one field group',
