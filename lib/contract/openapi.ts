@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ErrorCode } from '../errors';
 import { routeKeyOf, routes } from '../routes';
 import { type HeaderUse, type Operation, operations } from './operations';

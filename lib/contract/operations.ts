@@ -73,20 +73,28 @@ const money = (...more: ErrorCode[]): ErrorCode[] => [
     ...more,
   ]),
 ];
+/**
+ * The request schemas are zod/mini (a fraction of the classic API in each Lambda bundle);
+ * the document and the typed client read them through the classic type, as both share
+ * zod's core, which parses and converts them alike.
+ */
+const asSchema = <S extends z.core.$ZodType>(schema: S) =>
+  schema as unknown as z.ZodType<z.output<S>, z.input<S>>;
+
 const record = <S extends z.ZodType>(schema: S, status = 200) => ({ status, body: schema, etag: true });
 const writeHeaders: HeaderUse[] = ['if-match', 'idempotency-key', 'lock-token'];
 
 const lockOperations = <R extends string>(resource: R) => {
   const acquire = {
     summary: 'Acquire the lock (a lease)',
-    body: lockBodySchema,
+    body: asSchema(lockBodySchema),
     success: { status: 201, body: answers.lease },
     headers: ['idempotency-key'],
     errors: create('LOCKED', 'GONE', 'WRITE_CONTENTION'),
   } satisfies Operation;
   const renew = {
     summary: 'Renew the lock',
-    body: lockBodySchema,
+    body: asSchema(lockBodySchema),
     success: { status: 200, body: answers.lease },
     headers: ['idempotency-key', 'lock-token-required'],
     errors: create('LOCK_LOST', 'GONE'),
@@ -121,7 +129,7 @@ export const operations = {
 
   'POST /annotations': {
     summary: 'Create an annotation',
-    body: annotationFieldsSchema,
+    body: asSchema(annotationFieldsSchema),
     success: { ...record(answers.annotationRecord, 201), location: true },
     headers: ['idempotency-key'],
     errors: create(),
@@ -134,7 +142,7 @@ export const operations = {
   },
   'POST /annotations/batch': {
     summary: 'Update many annotations, each on its own or all at once',
-    body: batchSchema,
+    body: asSchema(batchSchema),
     success: { status: 200, body: answers.batchAnswer },
     headers: ['idempotency-key'],
     errors: create('STALE_DATA', 'GONE', 'LOCKED', 'TOO_MANY_CHANGES'),
@@ -147,21 +155,21 @@ export const operations = {
   },
   'PUT /annotations/{id}': {
     summary: 'Replace an annotation',
-    body: replaceAnnotationSchema,
+    body: asSchema(replaceAnnotationSchema),
     success: record(answers.annotationRecord),
     headers: writeHeaders,
     errors: change(),
   },
   'PATCH /annotations/{id}': {
     summary: 'Change an annotation (JSON Merge Patch)',
-    body: patchAnnotationSchema,
+    body: asSchema(patchAnnotationSchema),
     success: record(answers.annotationRecord),
     headers: writeHeaders,
     errors: change(),
   },
   'DELETE /annotations/{id}': {
     summary: 'Delete an annotation',
-    body: deleteBodySchema,
+    body: asSchema(deleteBodySchema),
     success: { status: 204 },
     headers: writeHeaders,
     errors: change(),
@@ -170,7 +178,7 @@ export const operations = {
 
   'POST /orders': {
     summary: 'Create a draft order',
-    body: createOrderSchema,
+    body: asSchema(createOrderSchema),
     success: { ...record(answers.order, 201), location: true },
     headers: ['idempotency-key'],
     errors: [...create('TOO_MANY_CHANGES'), ...roles],
@@ -189,42 +197,42 @@ export const operations = {
   },
   'PUT /orders/{id}': {
     summary: 'Replace an order and its lines',
-    body: replaceOrderSchema,
+    body: asSchema(replaceOrderSchema),
     success: record(answers.order),
     headers: writeHeaders,
     errors: [...change('INVALID_STATE', 'TOO_MANY_CHANGES'), ...roles],
   },
   'PATCH /orders/{id}': {
     summary: "Change an order's header",
-    body: patchOrderSchema,
+    body: asSchema(patchOrderSchema),
     success: record(answers.orderHeader),
     headers: writeHeaders,
     errors: [...change('INVALID_STATE'), ...roles],
   },
   'POST /orders/{id}/lines': {
     summary: 'Add a line',
-    body: addLineSchema,
+    body: asSchema(addLineSchema),
     success: { status: 201, body: answers.lineAnswer, etag: true },
     headers: writeHeaders,
     errors: [...change('INVALID_STATE', 'ALREADY_EXISTS'), ...roles],
   },
   'PATCH /orders/{id}/lines/{lineId}': {
     summary: 'Change a line',
-    body: patchLineSchema,
+    body: asSchema(patchLineSchema),
     success: { status: 200, body: answers.lineAnswer, etag: true },
     headers: writeHeaders,
     errors: [...change('INVALID_STATE'), ...roles],
   },
   'DELETE /orders/{id}/lines/{lineId}': {
     summary: 'Remove a line',
-    body: deleteBodySchema,
+    body: asSchema(deleteBodySchema),
     success: { status: 200, body: answers.lineAnswer, etag: true },
     headers: writeHeaders,
     errors: [...change('INVALID_STATE'), ...roles],
   },
   'POST /orders/{id}/transitions': {
     summary: 'Move an order to another state',
-    body: transitionSchema,
+    body: asSchema(transitionSchema),
     success: record(answers.orderHeader),
     headers: writeHeaders,
     errors: [...change('INVALID_STATE'), ...roles],
@@ -233,7 +241,7 @@ export const operations = {
 
   'POST /debtors': {
     summary: 'Create a debtor',
-    body: createDebtorSchema,
+    body: asSchema(createDebtorSchema),
     success: { ...record(answers.debtor, 201), location: true },
     headers: ['idempotency-key'],
     errors: [...create(), ...roles],
@@ -246,14 +254,14 @@ export const operations = {
   },
   'PATCH /debtors/{id}': {
     summary: "Change a debtor's field groups",
-    body: patchDebtorSchema,
+    body: asSchema(patchDebtorSchema),
     success: { status: 200, body: answers.groupPatchAnswer(answers.debtor), etag: true },
     headers: ['idempotency-key'],
     errors: [...create('PARTIAL_CONFLICT', 'GONE'), ...roles],
   },
   'POST /debtors/{id}/postings': {
     summary: "Post an amount to a debtor's balance",
-    body: postingSchema,
+    body: asSchema(postingSchema),
     success: { status: 201, body: answers.postingAnswer },
     headers: ['idempotency-key-required'],
     errors: money(),
@@ -261,7 +269,7 @@ export const operations = {
 
   'POST /articles': {
     summary: 'Create an article (its SKU is its id)',
-    body: createArticleSchema,
+    body: asSchema(createArticleSchema),
     success: { ...record(answers.article, 201), location: true },
     headers: ['idempotency-key'],
     errors: [...create('ALREADY_EXISTS'), ...roles],
@@ -274,14 +282,14 @@ export const operations = {
   },
   'PATCH /articles/{id}': {
     summary: "Change an article's field groups",
-    body: patchArticleSchema,
+    body: asSchema(patchArticleSchema),
     success: { status: 200, body: answers.groupPatchAnswer(answers.article), etag: true },
     headers: ['idempotency-key'],
     errors: [...create('PARTIAL_CONFLICT', 'GONE'), ...roles],
   },
   'POST /articles/{id}/stock-movements': {
     summary: 'Move stock in or out',
-    body: stockMovementSchema,
+    body: asSchema(stockMovementSchema),
     success: { status: 201, body: answers.stockAnswer },
     headers: ['idempotency-key-required'],
     errors: money('INSUFFICIENT_STOCK'),
@@ -289,7 +297,7 @@ export const operations = {
 
   'POST /accounts': {
     summary: 'Open an account',
-    body: createAccountSchema,
+    body: asSchema(createAccountSchema),
     success: { ...record(answers.account, 201), location: true },
     headers: ['idempotency-key'],
     errors: [...create(), ...roles],
@@ -302,14 +310,14 @@ export const operations = {
   },
   'POST /accounts/{id}/deposits': {
     summary: 'Deposit',
-    body: movementSchema,
+    body: asSchema(movementSchema),
     success: { status: 201, body: answers.movementAnswer },
     headers: ['idempotency-key-required'],
     errors: money(),
   },
   'POST /accounts/{id}/withdrawals': {
     summary: 'Withdraw',
-    body: movementSchema,
+    body: asSchema(movementSchema),
     success: { status: 201, body: answers.movementAnswer },
     headers: ['idempotency-key-required'],
     errors: money('INSUFFICIENT_FUNDS'),
@@ -322,7 +330,7 @@ export const operations = {
   },
   'POST /transfers': {
     summary: 'Transfer between two accounts of one currency',
-    body: transferSchema,
+    body: asSchema(transferSchema),
     success: { status: 201, body: answers.transferAnswer },
     headers: ['idempotency-key-required'],
     errors: money('INSUFFICIENT_FUNDS'),

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { type CounterMovement, moveCounters } from '../core/counters';
 import type { Idempotency } from '../core/idempotency';
 import { type EntitySpec, newId } from '../core/keys';
@@ -14,19 +14,19 @@ export const accountEntity: EntitySpec = { type: 'ACCOUNT', fields: ['name', 'cu
 /** The largest single movement, in minor units. */
 export const MAX_AMOUNT = 1_000_000_000_000;
 
-const amount = z.int().min(1).max(MAX_AMOUNT);
-const reference = z.string().min(1).max(200);
+const amount = z.int().check(z.minimum(1), z.maximum(MAX_AMOUNT));
+const reference = z.string().check(z.minLength(1), z.maxLength(200));
 
 export const createAccountSchema = z.strictObject({
-  name: z.string().min(1).max(200),
+  name: z.string().check(z.minLength(1), z.maxLength(200)),
   currency: currencyCode,
 });
-export const movementSchema = z.strictObject({ amount, reference: reference.optional() });
+export const movementSchema = z.strictObject({ amount, reference: z.optional(reference) });
 export const transferSchema = z.strictObject({
-  from: z.string().min(1).max(64),
-  to: z.string().min(1).max(64),
+  from: z.string().check(z.minLength(1), z.maxLength(64)),
+  to: z.string().check(z.minLength(1), z.maxLength(64)),
   amount,
-  reference: reference.optional(),
+  reference: z.optional(reference),
 });
 
 /**

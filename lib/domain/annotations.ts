@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { type BatchResult, type BatchUpdate, changeAll, changeEach } from '../core/batch';
 import type { EntitySpec } from '../core/keys';
 import {
@@ -24,55 +24,59 @@ export const annotationEntity: EntitySpec = {
   fields: ['name', 'description', 'tags'],
 };
 
-const name = z.string().min(1).max(200);
-const description = z.string().max(5000);
-const tags = z.array(z.string().min(1).max(50)).max(20);
-const version = z.int().min(1);
+const name = z.string().check(z.minLength(1), z.maxLength(200));
+const description = z.string().check(z.maxLength(5000));
+const tags = z.array(z.string().check(z.minLength(1), z.maxLength(50))).check(z.maxLength(20));
+const version = z.int().check(z.minimum(1));
 
 export const annotationFieldsSchema = z.strictObject({
   name,
-  description: description.optional(),
-  tags: tags.optional(),
+  description: z.optional(description),
+  tags: z.optional(tags),
 });
 export type AnnotationFields = z.infer<typeof annotationFieldsSchema>;
 
 /** `PUT`: the full set of fields, plus the precondition as `version` if not in If-Match. */
-export const replaceAnnotationSchema = annotationFieldsSchema.extend({ version: version.optional() });
+export const replaceAnnotationSchema = z.extend(annotationFieldsSchema, { version: z.optional(version) });
 
 /** `PATCH`: JSON Merge Patch; `null` removes an optional field; `name` cannot be removed. */
 export const patchAnnotationSchema = z
   .strictObject({
-    name: name.optional(),
-    description: description.nullable().optional(),
-    tags: tags.nullable().optional(),
-    version: version.optional(),
+    name: z.optional(name),
+    description: z.optional(z.nullable(description)),
+    tags: z.optional(z.nullable(tags)),
+    version: z.optional(version),
   })
-  .refine((patch) => Object.keys(patch).some((key) => key !== 'version'), {
-    message: 'The patch changes no field.',
-  });
+  .check(
+    z.refine((patch) => Object.keys(patch).some((key) => key !== 'version'), {
+      message: 'The patch changes no field.',
+    }),
+  );
 
 export const batchSchema = z.strictObject({
-  atomic: z.boolean().default(false),
+  atomic: z._default(z.boolean(), false),
   updates: z
     .array(
       z.strictObject({
-        id: z.string().min(1).max(64),
+        id: z.string().check(z.minLength(1), z.maxLength(64)),
         version,
-        set: annotationFieldsSchema.partial().refine((set) => Object.keys(set).length > 0, {
-          message: 'set names no field.',
-        }),
+        set: z
+          .partial(annotationFieldsSchema)
+          .check(z.refine((set) => Object.keys(set).length > 0, { message: 'set names no field.' })),
       }),
     )
-    .min(1)
-    .max(100)
-    .superRefine((updates, ctx) => {
-      const seen = new Set<string>();
-      updates.forEach((update, index) => {
-        if (seen.has(update.id))
-          ctx.addIssue({ code: 'custom', path: [index, 'id'], message: 'Duplicate id.' });
-        seen.add(update.id);
-      });
-    }),
+    .check(
+      z.minLength(1),
+      z.maxLength(100),
+      z.superRefine((updates, ctx) => {
+        const seen = new Set<string>();
+        updates.forEach((update, index) => {
+          if (seen.has(update.id))
+            ctx.addIssue({ code: 'custom', path: [index, 'id'], message: 'Duplicate id.' });
+          seen.add(update.id);
+        });
+      }),
+    ),
 });
 
 /** A full replacement: the given fields are set, the optional ones not given are removed. */

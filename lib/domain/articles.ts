@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { moveCounters } from '../core/counters';
 import { type GroupPatch, patchGroups } from '../core/field-groups';
 import type { Idempotency } from '../core/idempotency';
@@ -11,37 +11,37 @@ import { groupPatchSchema, money } from './field-values';
 export { articleEntity };
 
 const articleFields = {
-  description: z.string().min(1).max(500),
-  salesPrice: money.min(0),
-  vatCode: z.string().min(1).max(20),
-  preferredSupplier: z.string().min(1).max(200),
-  maxPurchasePrice: money.min(0),
-  binLocation: z.string().min(1).max(50),
-  reorderLevel: z.int().min(0).max(1_000_000_000),
+  description: z.string().check(z.minLength(1), z.maxLength(500)),
+  salesPrice: money.check(z.minimum(0)),
+  vatCode: z.string().check(z.minLength(1), z.maxLength(20)),
+  preferredSupplier: z.string().check(z.minLength(1), z.maxLength(200)),
+  maxPurchasePrice: money.check(z.minimum(0)),
+  binLocation: z.string().check(z.minLength(1), z.maxLength(50)),
+  reorderLevel: z.int().check(z.minimum(0), z.maximum(1_000_000_000)),
 };
 
-export const skuSchema = z.string().regex(/^[A-Z0-9-]{1,64}$/, 'A SKU: 1-64 of A-Z, 0-9 and -.');
+export const skuSchema = z.string().check(z.regex(/^[A-Z0-9-]{1,64}$/, 'A SKU: 1-64 of A-Z, 0-9 and -.'));
 
 export const createArticleSchema = z.strictObject({
   id: skuSchema,
   description: articleFields.description,
-  salesPrice: articleFields.salesPrice.optional(),
-  vatCode: articleFields.vatCode.optional(),
-  preferredSupplier: articleFields.preferredSupplier.optional(),
-  maxPurchasePrice: articleFields.maxPurchasePrice.optional(),
-  binLocation: articleFields.binLocation.optional(),
-  reorderLevel: articleFields.reorderLevel.optional(),
+  salesPrice: z.optional(articleFields.salesPrice),
+  vatCode: z.optional(articleFields.vatCode),
+  preferredSupplier: z.optional(articleFields.preferredSupplier),
+  maxPurchasePrice: z.optional(articleFields.maxPurchasePrice),
+  binLocation: z.optional(articleFields.binLocation),
+  reorderLevel: z.optional(articleFields.reorderLevel),
 });
 
 export const patchArticleSchema = groupPatchSchema(articleFields, articleEntity);
 
 export const stockMovementSchema = z.strictObject({
-  delta: z
-    .int()
-    .min(-1_000_000_000)
-    .max(1_000_000_000)
-    .refine((delta) => delta !== 0, { message: 'A movement moves stock: delta must not be 0.' }),
-  reason: z.string().min(1).max(200),
+  delta: z.int().check(
+    z.minimum(-1_000_000_000),
+    z.maximum(1_000_000_000),
+    z.refine((delta) => delta !== 0, { message: 'A movement moves stock: delta must not be 0.' }),
+  ),
+  reason: z.string().check(z.minLength(1), z.maxLength(200)),
 });
 
 export const createArticle = (

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { moveCounters } from '../core/counters';
 import type { GroupPatch } from '../core/field-groups';
 import { patchGroups } from '../core/field-groups';
@@ -11,30 +11,32 @@ import { countryCode, groupPatchSchema, money } from './field-values';
 export { debtorEntity };
 
 const debtorFields = {
-  name: z.string().min(1).max(200),
-  street: z.string().min(1).max(200),
-  city: z.string().min(1).max(100),
-  postalCode: z.string().min(1).max(20),
+  name: z.string().check(z.minLength(1), z.maxLength(200)),
+  street: z.string().check(z.minLength(1), z.maxLength(200)),
+  city: z.string().check(z.minLength(1), z.maxLength(100)),
+  postalCode: z.string().check(z.minLength(1), z.maxLength(20)),
   country: countryCode,
-  creditLimit: money.min(0),
-  paymentTermsDays: z.int().min(0).max(365),
+  creditLimit: money.check(z.minimum(0)),
+  paymentTermsDays: z.int().check(z.minimum(0), z.maximum(365)),
 };
 
 export const createDebtorSchema = z.strictObject({
   name: debtorFields.name,
-  street: debtorFields.street.optional(),
-  city: debtorFields.city.optional(),
-  postalCode: debtorFields.postalCode.optional(),
-  country: debtorFields.country.optional(),
-  creditLimit: debtorFields.creditLimit.optional(),
-  paymentTermsDays: debtorFields.paymentTermsDays.optional(),
+  street: z.optional(debtorFields.street),
+  city: z.optional(debtorFields.city),
+  postalCode: z.optional(debtorFields.postalCode),
+  country: z.optional(debtorFields.country),
+  creditLimit: z.optional(debtorFields.creditLimit),
+  paymentTermsDays: z.optional(debtorFields.paymentTermsDays),
 });
 
 export const patchDebtorSchema = groupPatchSchema(debtorFields, debtorEntity);
 
 export const postingSchema = z.strictObject({
-  amount: money.refine((amount) => amount !== 0, { message: 'A posting moves money: amount must not be 0.' }),
-  reference: z.string().min(1).max(200),
+  amount: money.check(
+    z.refine((amount) => amount !== 0, { message: 'A posting moves money: amount must not be 0.' }),
+  ),
+  reference: z.string().check(z.minLength(1), z.maxLength(200)),
 });
 
 export const createDebtor = (

@@ -1,8 +1,8 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import type { FieldGroupEntity } from '../core/field-groups';
 
 /** Money and prices: integers in minor units (cents), at most 1e12 either way. */
-export const money = z.int().min(-1_000_000_000_000).max(1_000_000_000_000);
+export const money = z.int().check(z.minimum(-1_000_000_000_000), z.maximum(1_000_000_000_000));
 
 const regionNames = new Intl.DisplayNames(['en'], { type: 'region', fallback: 'none' });
 
@@ -21,19 +21,19 @@ const isRegion = (code: string): boolean => {
 };
 
 /** ISO 3166-1 alpha-2, as far as the runtime's ICU knows the regions. */
-export const countryCode = z
-  .string()
+export const countryCode = z.string().check(
   // zod runs every check even after one failed: stop here, so ICU only sees two letters.
-  .regex(/^[A-Z]{2}$/, { message: 'An ISO 3166-1 alpha-2 code such as DE.', abort: true })
-  .refine(isRegion, { message: 'Not an ISO 3166-1 country code.' });
+  z.regex(/^[A-Z]{2}$/, { message: 'An ISO 3166-1 alpha-2 code such as DE.', abort: true }),
+  z.refine(isRegion, { message: 'Not an ISO 3166-1 country code.' }),
+);
 
 const currencies = new Set(Intl.supportedValuesOf('currency'));
 
 /** ISO 4217, as far as the runtime's ICU knows the currencies. */
-export const currencyCode = z
-  .string()
-  .regex(/^[A-Z]{3}$/, { message: 'An ISO 4217 code such as EUR.', abort: true })
-  .refine((code) => currencies.has(code), { message: 'Not an ISO 4217 currency code.' });
+export const currencyCode = z.string().check(
+  z.regex(/^[A-Z]{3}$/, { message: 'An ISO 4217 code such as EUR.', abort: true }),
+  z.refine((code) => currencies.has(code), { message: 'Not an ISO 4217 currency code.' }),
+);
 
 /**
  * Adds an issue for every value of `values` that its field's schema refuses, pointing at
@@ -42,10 +42,10 @@ export const currencyCode = z
  * for one that was absent.
  */
 const checkFieldValues = (
-  fields: Record<string, z.ZodType>,
+  fields: Record<string, z.ZodMiniType>,
   entity: FieldGroupEntity,
   values: Record<string, unknown>,
-  ctx: z.RefinementCtx,
+  ctx: z.core.$RefinementCtx,
 ): void => {
   for (const [field, value] of Object.entries(values)) {
     // Own fields only: a body may name `toString` or `__proto__` too.
@@ -68,13 +68,13 @@ const checkFieldValues = (
  * neither compared nor written. Which fields are known, owned or read-only in `set` is the
  * field-group machinery's business (it answers 422/403 with pointers).
  */
-export const groupPatchSchema = (fields: Record<string, z.ZodType>, entity: FieldGroupEntity) =>
+export const groupPatchSchema = (fields: Record<string, z.ZodMiniType>, entity: FieldGroupEntity) =>
   z.strictObject({
     base: z
       .record(z.string(), z.unknown())
-      .superRefine((base, ctx) => checkFieldValues(fields, entity, base, ctx)),
-    set: z
-      .record(z.string(), z.unknown())
-      .refine((set) => Object.keys(set).length > 0, { message: 'set names no field.' })
-      .superRefine((set, ctx) => checkFieldValues(fields, entity, set, ctx)),
+      .check(z.superRefine((base, ctx) => checkFieldValues(fields, entity, base, ctx))),
+    set: z.record(z.string(), z.unknown()).check(
+      z.refine((set) => Object.keys(set).length > 0, { message: 'set names no field.' }),
+      z.superRefine((set, ctx) => checkFieldValues(fields, entity, set, ctx)),
+    ),
   });

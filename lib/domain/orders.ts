@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import {
   type Aggregate,
   type AggregateSpec,
@@ -48,14 +48,15 @@ export const orderEntity: AggregateSpec = {
   statusField: 'status',
 };
 
-const version = z.int().min(1);
-const customer = z.string().min(1).max(200);
-const notes = z.string().max(2000);
+const version = z.int().check(z.minimum(1));
+const customer = z.string().check(z.minLength(1), z.maxLength(200));
+const notes = z.string().check(z.maxLength(2000));
+const lineDescription = z.string().check(z.maxLength(500));
 const lineFields = {
-  sku: z.string().min(1).max(64),
-  description: z.string().max(500).optional(),
-  quantity: z.int().min(1).max(1_000_000),
-  unitPrice: z.int().min(0).max(1_000_000_000),
+  sku: z.string().check(z.minLength(1), z.maxLength(64)),
+  description: z.optional(lineDescription),
+  quantity: z.int().check(z.minimum(1), z.maximum(1_000_000)),
+  unitPrice: z.int().check(z.minimum(0), z.maximum(1_000_000_000)),
 };
 const newLineSchema = z.strictObject(lineFields);
 type LineFields = z.infer<typeof newLineSchema>;
@@ -64,49 +65,56 @@ const nonEmpty = (value: Record<string, unknown>) => Object.keys(value).some((ke
 
 export const createOrderSchema = z.strictObject({
   customer,
-  notes: notes.optional(),
-  lines: z.array(newLineSchema).max(99).optional(),
+  notes: z.optional(notes),
+  lines: z.optional(z.array(newLineSchema).check(z.maxLength(99))),
 });
 
 export const replaceOrderSchema = z.strictObject({
   customer,
-  notes: notes.optional(),
+  notes: z.optional(notes),
   lines: z
-    .array(z.strictObject({ lineId: z.string().min(1).max(64).optional(), ...lineFields }))
-    .max(orderEntity.maxChildren)
-    .superRefine((lines, ctx) => {
-      const seen = new Set<string>();
-      lines.forEach((line, index) => {
-        if (line.lineId === undefined) return;
-        if (seen.has(line.lineId))
-          ctx.addIssue({ code: 'custom', path: [index, 'lineId'], message: 'Duplicate lineId.' });
-        seen.add(line.lineId);
-      });
-    }),
-  version: version.optional(),
+    .array(
+      z.strictObject({
+        lineId: z.optional(z.string().check(z.minLength(1), z.maxLength(64))),
+        ...lineFields,
+      }),
+    )
+    .check(
+      z.maxLength(orderEntity.maxChildren),
+      z.superRefine((lines, ctx) => {
+        const seen = new Set<string>();
+        lines.forEach((line, index) => {
+          if (line.lineId === undefined) return;
+          if (seen.has(line.lineId))
+            ctx.addIssue({ code: 'custom', path: [index, 'lineId'], message: 'Duplicate lineId.' });
+          seen.add(line.lineId);
+        });
+      }),
+    ),
+  version: z.optional(version),
 });
 
 export const patchOrderSchema = z
   .strictObject({
-    customer: customer.optional(),
-    notes: notes.nullable().optional(),
-    version: version.optional(),
+    customer: z.optional(customer),
+    notes: z.optional(z.nullable(notes)),
+    version: z.optional(version),
   })
-  .refine(nonEmpty, { message: 'The patch changes no field.' });
+  .check(z.refine(nonEmpty, { message: 'The patch changes no field.' }));
 
-export const addLineSchema = newLineSchema.extend({ version: version.optional() });
+export const addLineSchema = z.extend(newLineSchema, { version: z.optional(version) });
 
 export const patchLineSchema = z
   .strictObject({
-    sku: lineFields.sku.optional(),
-    description: z.string().max(500).nullable().optional(),
-    quantity: lineFields.quantity.optional(),
-    unitPrice: lineFields.unitPrice.optional(),
-    version: version.optional(),
+    sku: z.optional(lineFields.sku),
+    description: z.optional(z.nullable(lineDescription)),
+    quantity: z.optional(lineFields.quantity),
+    unitPrice: z.optional(lineFields.unitPrice),
+    version: z.optional(version),
   })
-  .refine(nonEmpty, { message: 'The patch changes no field.' });
+  .check(z.refine(nonEmpty, { message: 'The patch changes no field.' }));
 
-export const transitionSchema = z.strictObject({ to: z.enum(orderStatuses), version: version.optional() });
+export const transitionSchema = z.strictObject({ to: z.enum(orderStatuses), version: z.optional(version) });
 
 export interface OrderLine extends LineFields {
   lineId: string;

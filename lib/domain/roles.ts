@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 
 /** Every role a caller's `groups` claim may carry. */
 export const roles = [

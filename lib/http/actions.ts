@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 import type { GroupPatch } from '../core/field-groups';
 import type { PublicRecord, WriteContext } from '../core/records';
 import type { Action } from './handler';
@@ -13,7 +13,7 @@ import { pageQuerySchema, parseBody, parseQuery } from './validation';
 
 /** `POST /{resource}`: validate, create, 201 with Location and ETag (a replay says so). */
 export const createAction =
-  <S extends z.ZodType>(
+  <S extends z.ZodMiniType>(
     resource: string,
     schema: S,
     create: (
@@ -44,7 +44,7 @@ export const listAction =
 /** `PATCH /{resource}/{id}` of a field-group entity: `{record, groups}` with the record's ETag. */
 export const groupPatchAction =
   (
-    schema: z.ZodType<GroupPatch>,
+    schema: z.ZodMiniType<GroupPatch>,
     patch: (
       id: string,
       patch: GroupPatch,

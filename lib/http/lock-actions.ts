@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import type { EntitySpec } from '../core/keys';
 import { acquireLease, releaseLease, renewLease } from '../core/leases';
 import { ForbiddenError, MalformedRequestError } from '../errors';
@@ -7,10 +7,10 @@ import { lockTokenOf, pathParameter, writeContextOf } from './request';
 import { json, noContent, replayHeaders } from './response';
 import { parseBody } from './validation';
 
-export const lockBodySchema = z
-  .strictObject({ ttlSeconds: z.int().min(5).max(900).default(120) })
-  .optional()
-  .transform((body) => body ?? { ttlSeconds: 120 });
+export const lockBodySchema = z.pipe(
+  z.optional(z.strictObject({ ttlSeconds: z._default(z.int().check(z.minimum(5), z.maximum(900)), 120) })),
+  z.transform((body) => body ?? { ttlSeconds: 120 }),
+);
 
 /**
  * The three lock routes of a resource (`/{res}/{id}/lock`), the same for every locked

@@ -1,11 +1,15 @@
-import { z } from 'zod';
+import { en } from 'zod/locales';
+import * as z from 'zod/mini';
 import { type FieldError, MalformedRequestError, ValidationError } from '../errors';
+
+// zod/mini (a fraction of the classic API's bundle) loads no locale: these are the messages.
+z.config(en());
 
 /** RFC 6901 JSON Pointer for a path of keys. */
 export const jsonPointer = (path: readonly PropertyKey[]): string =>
   path.map((key) => `/${String(key).replaceAll('~', '~0').replaceAll('/', '~1')}`).join('');
 
-const fieldErrors = (error: z.ZodError): FieldError[] =>
+const fieldErrors = (error: z.core.$ZodError): FieldError[] =>
   error.issues.flatMap((issue) =>
     issue.code === 'unrecognized_keys'
       ? issue.keys.map((key) => ({ pointer: jsonPointer([...issue.path, key]), detail: 'Unknown field.' }))
@@ -13,14 +17,14 @@ const fieldErrors = (error: z.ZodError): FieldError[] =>
   );
 
 /** Validates a request body; a mismatch is a 422 whose errors point into the body. */
-export const parseBody = <S extends z.ZodType>(schema: S, body: unknown): z.infer<S> => {
+export const parseBody = <S extends z.ZodMiniType>(schema: S, body: unknown): z.infer<S> => {
   const result = schema.safeParse(body);
   if (!result.success) throw new ValidationError(fieldErrors(result.error));
   return result.data;
 };
 
 /** Validates query parameters; a bad one is a 400 naming the parameter. */
-export const parseQuery = <S extends z.ZodType>(
+export const parseQuery = <S extends z.ZodMiniType>(
   schema: S,
   query: Record<string, string | undefined>,
 ): z.infer<S> => {
@@ -41,12 +45,14 @@ export const parseQuery = <S extends z.ZodType>(
 
 /** `?limit=1..100&cursor=` of every listing. */
 export const pageQuerySchema = z.strictObject({
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: z.string().optional(),
+  limit: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(100)), 20),
+  cursor: z.optional(z.string()),
 });
 
 /**
  * The body of a versioned DELETE: none at all, or the precondition as `{"version": n}`,
  * which the contract allows in the body of any change, DELETE included.
  */
-export const deleteBodySchema = z.strictObject({ version: z.int().min(1).optional() }).optional();
+export const deleteBodySchema = z.optional(
+  z.strictObject({ version: z.optional(z.int().check(z.minimum(1))) }),
+);
