@@ -4,7 +4,9 @@ import type { FieldGroupEntity } from '../core/field-groups';
 /** Money and prices: integers in minor units (cents), at most 1e12 either way. */
 export const money = z.int().check(z.minimum(-1_000_000_000_000), z.maximum(1_000_000_000_000));
 
-const regionNames = new Intl.DisplayNames(['en'], { type: 'region', fallback: 'none' });
+// Made on first use, not at cold start: building them costs every function's import.
+let regionNames: Intl.DisplayNames | undefined;
+let currencies: Set<string> | undefined;
 
 /**
  * Whether ICU knows the region. Asked only of two capital letters: `Intl.DisplayNames`
@@ -14,6 +16,7 @@ const isRegion = (code: string): boolean => {
   // User-assigned and grouping codes ICU names all the same: not countries.
   if (/^(AA|Q[M-Z]|X[A-Z]|ZZ|EU|EZ|UN)$/.test(code)) return false;
   try {
+    regionNames ??= new Intl.DisplayNames(['en'], { type: 'region', fallback: 'none' });
     return regionNames.of(code) !== undefined;
   } catch {
     return false;
@@ -27,13 +30,18 @@ export const countryCode = z.string().check(
   z.refine(isRegion, { message: 'Not an ISO 3166-1 country code.' }),
 );
 
-const currencies = new Set(Intl.supportedValuesOf('currency'));
+const isCurrency = (code: string): boolean => {
+  currencies ??= new Set(Intl.supportedValuesOf('currency'));
+  return currencies.has(code);
+};
 
 /** ISO 4217, as far as the runtime's ICU knows the currencies. */
-export const currencyCode = z.string().check(
-  z.regex(/^[A-Z]{3}$/, { message: 'An ISO 4217 code such as EUR.', abort: true }),
-  z.refine((code) => currencies.has(code), { message: 'Not an ISO 4217 currency code.' }),
-);
+export const currencyCode = z
+  .string()
+  .check(
+    z.regex(/^[A-Z]{3}$/, { message: 'An ISO 4217 code such as EUR.', abort: true }),
+    z.refine(isCurrency, { message: 'Not an ISO 4217 currency code.' }),
+  );
 
 /**
  * Adds an issue for every value of `values` that its field's schema refuses, pointing at
