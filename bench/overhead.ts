@@ -3,7 +3,7 @@ import { recordRequests } from '../test/support/sdk';
 import { alternate, type BenchTable, type Contender, medians, microseconds, ratio } from './measure';
 import { type Peer, peers, raw, storedItem } from './peers';
 import type { BenchSize } from './run';
-import { withStubbedNetwork } from './sdk';
+import { consumedCapacity, withStubbedNetwork } from './sdk';
 
 const CONTROL = 'raw `UpdateCommand` again (control: raw vs raw)';
 
@@ -43,9 +43,11 @@ const contendersOf = async (forSubjects: readonly Subject[]) =>
 export const overheadTable = async (size: BenchSize): Promise<BenchTable> => {
   const live = await contendersOf(subjects);
   const requests = new Map<string, number>();
+  const units = new Map<string, number>();
   for (const { subject, contender } of live) {
     const { commands } = await recordRequests(() => contender.call(-1));
     requests.set(subject.name, commands.length);
+    units.set(subject.name, (await consumedCapacity(() => contender.call(-2))).write);
   }
   const database = medians(
     await alternate(
@@ -85,6 +87,7 @@ export const overheadTable = async (size: BenchSize): Promise<BenchTable> => {
     headers: [
       'way of writing it',
       'requests',
+      'write units',
       'per-call median vs raw',
       'client-side only (network stubbed) vs raw',
     ],
@@ -92,6 +95,7 @@ export const overheadTable = async (size: BenchSize): Promise<BenchTable> => {
       cells: [
         subject.name,
         String(requests.get(subject.name)),
+        String(units.get(subject.name)),
         ratio(database.get(subject.name) ?? Number.NaN, base.database),
         ratio(stubbed.get(subject.name) ?? Number.NaN, base.stubbed),
       ],
@@ -99,7 +103,7 @@ export const overheadTable = async (size: BenchSize): Promise<BenchTable> => {
     })),
     notes: [
       `Raw per-call median: ${microseconds(base.database)} against DynamoDB Local, ${microseconds(base.stubbed)} with the network stubbed.`,
-      `${size.overhead.rounds} alternating rounds of ${size.overhead.perRound} calls per way (stubbed: ${size.stubbed.rounds} × ${size.stubbed.perRound}), after ${size.overhead.warmup} warm-up calls each; each way on its own record.`,
+      `${size.overhead.rounds} alternating rounds of ${size.overhead.perRound} calls per way (stubbed: ${size.stubbed.rounds} × ${size.stubbed.perRound}), after ${size.overhead.warmup} warm-up calls each; each way on its own record, every record in the listing index (so every way writes the same units).`,
     ],
   };
 };
