@@ -105,12 +105,26 @@ export const GroupRecordPage = ({ kind, id }: { kind: Kind; id: string | undefin
             typeof outcome === 'object' && outcome.status === 'conflict' ? [[name, outcome.current]] : [],
           ),
         );
+        // The form now shows what is stored, except the fields this user changed in a
+        // conflicted group: those stay theirs to decide, and only those a "keep mine" sends.
+        const yours = new Set(
+          Object.keys(conflicted).flatMap((name) =>
+            (entity.groups[name]?.fields ?? []).filter((field) => draft[field] !== text(base[field])),
+          ),
+        );
         setRecord(stored);
+        setDraft(
+          Object.fromEntries(
+            entity.fields.map((field) => [
+              field,
+              yours.has(field) ? (draft[field] ?? '') : text(stored[field]),
+            ]),
+          ),
+        );
         setConflicts(conflicted);
         setMessage(saved.length > 0 ? `Saved: ${saved.map(([name]) => name).join(', ')}.` : undefined);
-        setError(
-          `Needs your decision: ${Object.keys(conflicted).join(', ')} changed by ${stored.updatedBy} meanwhile.`,
-        );
+        // The record says who changed it last, not who changed each group: no name is guessed.
+        setError(`Needs your decision: ${Object.keys(conflicted).join(', ')} changed since you opened it.`);
       } else setError(explain(failure));
     }
   };
@@ -211,7 +225,7 @@ export const GroupRecordPage = ({ kind, id }: { kind: Kind; id: string | undefin
             ))}
             {conflicts[name] ? (
               <section class="conflict" aria-label={`Conflict in ${name}`}>
-                <p>Stored now by {record.updatedBy}:</p>
+                <p>Stored now, and yours:</p>
                 <table>
                   <thead>
                     <tr>

@@ -1,0 +1,106 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { artifacts, useBrowser } from '../support/browser';
+
+const { api, signedIn } = useBrowser();
+
+describe('a debtor: two departments at once', () => {
+  it('customer relations and finance save different groups at once: both applied; a stale same-group save shows the stored group', async () => {
+    const relations = api.client(await api.tokenFor('frank', 'customer-relations'));
+    const created = await relations.call('POST /debtors', {
+      body: { name: 'Müller GmbH', street: 'Main St 1', city: 'Berlin', postalCode: '10115', country: 'DE' },
+    });
+    const hash = `#/debtors/${created.body.id}`;
+    const [f, e, late] = await Promise.all([
+      signedIn('frank', hash),
+      signedIn('erin', hash),
+      signedIn('frank', hash),
+    ]);
+    await Promise.all([f, e, late].map((page) => page.getByLabel('street').waitFor()));
+    expect([
+      await f.getByLabel('creditLimit').isDisabled(),
+      await e.getByLabel('street').isDisabled(),
+      await e.locator('fieldset[data-group="credit"] legend').textContent(),
+    ]).toEqual([true, true, 'credit (yours)']);
+
+    await f.getByLabel('street').fill('Side St 2');
+    await e.getByLabel('creditLimit').fill('5000');
+    await Promise.all([
+      f.getByRole('button', { name: 'Save my groups' }).click(),
+      e.getByRole('button', { name: 'Save my groups' }).click(),
+    ]);
+    await Promise.all([
+      f.getByText('Saved: address applied.').waitFor(),
+      e.getByText('Saved: credit applied.').waitFor(),
+    ]);
+
+    // A second customer-relations window, opened before both saves, changes the city.
+    await late.getByLabel('city').fill('Hamburg');
+    await late.getByRole('button', { name: 'Save my groups' }).click();
+    const conflict = late.getByRole('region', { name: 'Conflict in address' });
+    await conflict.waitFor();
+    const rows = await conflict
+      .locator('tbody tr')
+      .evaluateAll((trs) => trs.map((tr) => [...tr.children].map((cell) => cell.textContent)));
+    expect(rows).toEqual([
+      ['street', 'Side St 2', 'Side St 2'],
+      ['city', 'Berlin', 'Hamburg'],
+      ['postalCode', '10115', '10115'],
+      ['country', 'DE', 'DE'],
+    ]);
+    expect(await late.getByRole('alert').textContent()).toBe(
+      'Needs your decision: address changed since you opened it.',
+    );
+    expect(await late.getByLabel('creditLimit').inputValue()).toBe('5000');
+    await late.screenshot({ path: join(artifacts, 'debtor-partial-conflict.png'), fullPage: true });
+    // Keeping mine sends only the city: Frank's new street stays.
+    await late.getByRole('button', { name: 'Keep mine for address' }).click();
+    await late.getByText('Saved: address applied.').waitFor();
+
+    const stored = await relations.call('GET /debtors/{id}', { params: { id: created.body.id } });
+    expect(
+      'body' in stored && [
+        stored.body.street,
+        stored.body.city,
+        stored.body.creditLimit,
+        stored.body.version,
+      ],
+    ).toEqual(['Side St 2', 'Hamburg', 5000, 4]);
+  });
+});
+
+describe('an account: a deposit applies once', () => {
+  it('a double-clicked deposit and one whose answer was lost in the network are each applied once', async () => {
+    const finance = api.client(await api.tokenFor('erin', 'finance'));
+    const account = await finance.call('POST /accounts', { body: { name: 'Till', currency: 'EUR' } });
+    const id = account.body.id;
+    const page = await signedIn('erin', `#/accounts/${id}`);
+    await page.getByLabel('Amount').fill('100');
+    await page.getByRole('button', { name: 'Deposit' }).dblclick();
+    await page.getByText(/^Deposit of 100 applied/).waitFor();
+    await page.locator('table[aria-label="Entries"] tbody tr').first().waitFor();
+
+    // The next deposit reaches the server, but its answer is lost on the way back.
+    let lost = 0;
+    await page.route('**/deposits', async (route) => {
+      if (lost > 0) return route.continue();
+      lost += 1;
+      await route.fetch();
+      await route.abort('failed');
+    });
+    await page.getByLabel('Amount').fill('50');
+    await page.getByRole('button', { name: 'Deposit' }).click();
+    await page
+      .getByText('Deposit of 50 applied once: a retry was recognised as the same deposit. Balance 150.')
+      .waitFor();
+    await page.screenshot({ path: join(artifacts, 'account-applied-once.png'), fullPage: true });
+
+    const entries = await finance.call('GET /accounts/{id}/entries', { params: { id } });
+    const read = await finance.call('GET /accounts/{id}', { params: { id } });
+    expect([
+      lost,
+      'body' in read && read.body.balance,
+      'body' in entries && entries.body.items.map((entry) => entry.amount),
+    ]).toEqual([1, 150, [50, 100]]);
+  });
+});
