@@ -20,10 +20,26 @@ export { demoUsers };
 
 const STORAGE_KEY = 'no-lost-updates.session';
 
+/**
+ * `/config.json`: the local server says `{"mode":"local"}`; the deployed stack writes
+ * `{apiUrl, userPoolId, clientId, region}` next to the app, so a client id means Cognito.
+ */
 export const loadConfig = async (): Promise<AppConfig> => {
   const response = await fetch('/config.json');
   if (!response.ok) throw new Error(`config.json: HTTP ${response.status}`);
-  return (await response.json()) as AppConfig;
+  const config = (await response.json()) as {
+    mode?: string;
+    apiUrl?: string;
+    region?: string;
+    clientId?: string;
+  };
+  const apiUrl = (config.apiUrl ?? '').replace(/\/$/, '');
+  if (config.mode === 'local') return { mode: 'local', apiUrl };
+  if (config.clientId && config.region)
+    return { mode: 'cognito', apiUrl, region: config.region, clientId: config.clientId };
+  throw new Error(
+    'config.json names no sign-in: the web app signs in with the stack’s own Cognito user pool.',
+  );
 };
 
 export const storedSession = (): Session | undefined => {
