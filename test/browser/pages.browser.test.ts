@@ -3,14 +3,14 @@ import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { artifacts, useBrowser } from '../support/browser';
 
-const { api, signedIn } = useBrowser();
+const { api, signedIn, newPage } = useBrowser();
 
 /** Controls on the page without an accessible name: a label, aria-label, or a button's text. */
 const unlabelled = (page: Page) =>
-  page.evaluate(() =>
-    [...document.querySelectorAll('input, textarea, select, button')]
+  page.locator('input, textarea, select, button').evaluateAll((controls) =>
+    controls
       .filter((control) => {
-        const labels = (control as HTMLInputElement).labels;
+        const labels = (control as unknown as { labels?: { length: number } | null }).labels;
         const named =
           control.getAttribute('aria-label') || (control.tagName === 'BUTTON' && control.textContent?.trim());
         return !named && !(labels && labels.length > 0);
@@ -60,5 +60,52 @@ describe('the main pages', () => {
       await page.screenshot({ path: join(artifacts, `page-${name}.png`), fullPage: true });
     }
     expect(found).toEqual({ annotations: [], annotation: [], order: [], debtor: [], account: [] });
+  });
+});
+
+describe('deployed: sign-in with the stack’s Cognito user pool', () => {
+  it('signs in with user name and password (USER_PASSWORD_AUTH) and shows the ID token’s user and groups', async () => {
+    const page = await newPage();
+    const sent: unknown[] = [];
+    await page.route('**/config.json', (route) =>
+      route.fulfill({
+        json: {
+          apiUrl: `${api.url}/`,
+          userPoolId: 'eu-west-1_pool',
+          clientId: 'web-client',
+          region: 'eu-west-1',
+        },
+      }),
+    );
+    const claims = {
+      sub: 'f00-ba4',
+      'cognito:username': 'maria',
+      'cognito:groups': ['finance', 'supervisor'],
+    };
+    const idToken = ['{"alg":"RS256"}', JSON.stringify(claims), 'signature']
+      .map((part) => Buffer.from(part).toString('base64url'))
+      .join('.');
+    await page.route('https://cognito-idp.eu-west-1.amazonaws.com/', async (route) => {
+      sent.push([route.request().headers()['x-amz-target'], route.request().postDataJSON()]);
+      await route.fulfill({ json: { AuthenticationResult: { IdToken: idToken } } });
+    });
+    await page.goto(`${api.url}/#/accounts`);
+    await page.getByLabel('User name').fill('maria');
+    await page.getByLabel('Password').fill('correct horse');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByText('Signed in as maria').waitFor();
+    expect([await page.locator('header .who').textContent(), sent]).toEqual([
+      'Signed in as maria (finance, supervisor) Sign out',
+      [
+        [
+          'AWSCognitoIdentityProviderService.InitiateAuth',
+          {
+            AuthFlow: 'USER_PASSWORD_AUTH',
+            ClientId: 'web-client',
+            AuthParameters: { USERNAME: 'maria', PASSWORD: 'correct horse' },
+          },
+        ],
+      ],
+    ]);
   });
 });

@@ -17,6 +17,8 @@ export interface BrowserApi {
   api: TestApi;
   /** A new browser context (its own session storage) signed in as a demo user, at `hash`. */
   signedIn(user: string, hash: string): Promise<Page>;
+  /** A page in a new browser context, signed in as nobody. */
+  newPage(): Promise<Page>;
 }
 
 /**
@@ -40,12 +42,16 @@ export const useBrowser = (): BrowserApi => {
   afterAll(async () => {
     await browser?.close();
   });
+  const newPage = async () => {
+    if (!browser) throw new Error('The browser is not started.');
+    const context = await browser.newContext({ viewport: { width: 1100, height: 800 } });
+    return context.newPage();
+  };
   return {
     api,
+    newPage,
     signedIn: async (user, hash) => {
-      if (!browser) throw new Error('The browser is not started.');
-      const context = await browser.newContext({ viewport: { width: 1100, height: 800 } });
-      const page = await context.newPage();
+      const page = await newPage();
       await page.goto(`${api.url}/?poll=300${hash}`);
       await page.getByRole('button', { name: new RegExp(`^Sign in as ${user} `) }).click();
       await page.getByText(`Signed in as ${user}`).waitFor();
