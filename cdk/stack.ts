@@ -508,6 +508,8 @@ export class NoLostUpdatesStack extends Stack {
         distribution,
         distributionPaths: ['/*'],
         memoryLimit: 256,
+        // The files go with the stack, so the bucket is empty when it is deleted.
+        retainOnDelete: false,
       });
       // The deployment's handler is one singleton function per stack, created by aws-cdk-lib.
       for (const handler of this.node.children.filter((child) =>

@@ -688,6 +688,9 @@ describe('web app', () => {
 
     expect(sources).toHaveLength(2);
     expect(markers).toHaveLength(2);
+    // Removed with the stack, so the bucket it empties can be deleted too.
+    expect(deployment.Properties.RetainOnDelete).toBe(false);
+    expect(deployment.DeletionPolicy).toBe('Delete');
     const config = JSON.stringify(deployment.Properties.SourceMarkers);
     for (const [resource] of [
       onlyResourceOfType('AWS::Cognito::UserPool'),
