@@ -175,7 +175,8 @@ export const createApiClient = (options: ClientOptions) => {
       // A browser would revalidate with an If-None-Match of its own and hand back its cached
       // copy on 304; the version is the ETag, but a lock can change without it. This client
       // asks for revalidation itself, when the caller says so.
-      cache: 'no-store',
+      // (Node's fetch takes it too; its RequestInit type does not name it.)
+      ...({ cache: 'no-store' } as RequestInit),
       headers: {
         authorization: `Bearer ${options.token}`,
         ...(body === undefined ? {} : { 'content-type': 'application/json' }),
