@@ -17,6 +17,7 @@ import {
 import { openApiDocument } from '../../lib/contract/openapi';
 import { tableSpec } from '../../lib/db/table-spec';
 import { roles } from '../../lib/domain/roles';
+import type { ApiEvent } from '../../lib/http/request';
 import {
   type FunctionName,
   functionNames,
@@ -25,6 +26,7 @@ import {
   routeKeyOf,
   routes,
 } from '../../lib/routes';
+import { apiEvent } from '../support/events';
 
 const jwtIssuer = 'https://issuer.test.invalid/';
 const jwtAudience = 'stack-test-audience';
@@ -351,6 +353,26 @@ describe('Lambda functions', () => {
 
     expect([health.statusCode, JSON.parse(health.body)]).toEqual([200, { status: 'ok' }]);
     expect([document.statusCode, JSON.parse(document.body).openapi]).toEqual([200, '3.1.0']);
+  });
+
+  it('runs the annotations bundle on its own: payload 2.0 events create and read a record in DynamoDB Local', async () => {
+    const bundleUrl = pathToFileURL(join(assetDirOf('annotations'), 'index.mjs')).href;
+    const { handler } = (await import(bundleUrl)) as {
+      handler: (event: ApiEvent, context: unknown) => Promise<{ statusCode: number; body: string }>;
+    };
+
+    const created = await handler(
+      apiEvent('POST /annotations', { path: '/annotations', body: { name: 'from the bundle' } }),
+      {},
+    );
+    const { id } = JSON.parse(created.body) as { id: string };
+    const read = await handler(apiEvent('GET /annotations/{id}', { path: `/annotations/${id}`, id }), {});
+
+    expect([created.statusCode, read.statusCode, JSON.parse(read.body).name]).toEqual([
+      201,
+      200,
+      'from the bundle',
+    ]);
   });
 
   it.each(functionNames)('runs %s on nodejs22.x, arm64, 512 MB, 10 s timeout', (name) => {
