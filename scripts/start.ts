@@ -66,7 +66,6 @@ const signingSecret = (): Uint8Array => {
   return secret;
 };
 
-
 /** Listens, or says in one sentence why the port cannot be had. */
 const listen = (server: Server, port: number, host: string): Promise<void> =>
   new Promise((listening, failed) => {
