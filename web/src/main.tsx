@@ -109,7 +109,8 @@ const App = ({ config }: { config: AppConfig }) => {
           ))}
         </nav>
         <p class="who">
-          <strong>{`Signed in as ${app.session.sub}`}</strong> ({app.session.groups.join(', ') || 'no roles'}){' '}
+          <strong>{`Signed in as ${app.session.name}`}</strong> ({app.session.groups.join(', ') || 'no roles'}
+          ){' '}
           <button
             type="button"
             onClick={() => {

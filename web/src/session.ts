@@ -7,7 +7,10 @@ import { demoUsers } from '../../lib/local/demo-users';
  * password (`USER_PASSWORD_AUTH`) and its ID token carries the user's groups.
  */
 export interface Session {
+  /** The user as the API knows them (the token's `sub`): owners and authors are compared with it. */
   sub: string;
+  /** The user as people know them (Cognito's user name; locally the same as `sub`). */
+  name: string;
   groups: string[];
   token: string;
 }
@@ -62,7 +65,7 @@ export const signInLocal = async (config: AppConfig, sub: string, groups: string
   });
   if (!response.ok) throw new Error(`Sign-in failed: HTTP ${response.status}`);
   const { token } = (await response.json()) as { token: string };
-  return keep({ sub, groups, token });
+  return keep({ sub, name: sub, groups, token });
 };
 
 const claimsOf = (token: string): Record<string, unknown> => {
@@ -95,7 +98,8 @@ export const signInCognito = async (
   if (!token) throw new Error(answer.message ?? 'Sign-in failed.');
   const claims = claimsOf(token);
   const groups = Array.isArray(claims['cognito:groups']) ? (claims['cognito:groups'] as string[]) : [];
-  return keep({ sub: String(claims['cognito:username'] ?? claims.sub), groups, token });
+  const sub = String(claims.sub);
+  return keep({ sub, name: String(claims['cognito:username'] ?? sub), groups, token });
 };
 
 export const clientFor = (config: AppConfig, session: Session): ApiClient =>
