@@ -62,6 +62,25 @@ describe('annotations in two windows', () => {
     });
   });
 
+  it('keep mine sends only what Bob changed: Alice’s description, which he left alone, stays', async () => {
+    const created = await alice.createAnnotation({ name: 'Cell only', description: 'd0' });
+    const hash = `#/annotations/${created.id}`;
+    const b = await signedIn('bob', hash);
+    await b.getByLabel('Name').waitFor();
+    await alice.patchAnnotation(created.id, 1, { description: 'alice desc' });
+    await fill(b, 'Name', 'Bob only');
+    await fill(b, 'Tags (comma-separated)', '');
+    await b.getByRole('button', { name: 'Save' }).click();
+    await b.getByRole('region', { name: 'Conflict' }).waitFor();
+    await b.getByRole('button', { name: 'Keep mine' }).click();
+    await b.getByText('Saved: version 3.').waitFor();
+    expect(await alice.getAnnotation(created.id)).toMatchObject({
+      name: 'Bob only',
+      description: 'alice desc',
+      version: 3,
+    });
+  });
+
   it('take theirs keeps Alice’s version 2 as it is: nothing written', async () => {
     const { id, b } = await conflictOnOne('theirs');
     await b.getByRole('button', { name: 'Take theirs' }).click();
@@ -76,7 +95,7 @@ describe('annotations in two windows', () => {
 
   it('a merge keeps Bob’s name and Alice’s description, at version 3: nothing of Alice’s lost', async () => {
     const { id, b } = await conflictOnOne('merge');
-    await b.locator('tr[data-field="description"]').getByLabel('theirs').check();
+    await b.getByLabel('Take theirs for description').check();
     await b.getByRole('button', { name: 'Save merge' }).click();
     await b.getByText('Saved: version 3.').waitFor();
     expect(await alice.getAnnotation(id)).toMatchObject({

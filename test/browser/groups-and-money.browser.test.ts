@@ -95,12 +95,39 @@ describe('an account: a deposit applies once', () => {
       .waitFor();
     await page.screenshot({ path: join(artifacts, 'account-applied-once.png'), fullPage: true });
 
+    // Every send of the next deposit is answered by the server and lost on the way back: the
+    // page keeps the key and the amount, offers only that retry, and the retry applies once.
+    let aborted = 0;
+    await page.unroute('**/deposits');
+    await page.route('**/deposits', async (route) => {
+      aborted += 1;
+      await route.fetch();
+      await route.abort('failed');
+    });
+    await page.getByLabel('Amount').fill('25');
+    await page.getByRole('button', { name: 'Deposit' }).click();
+    await page.getByRole('alert').waitFor();
+    expect([
+      aborted,
+      await page.getByLabel('Amount').isDisabled(),
+      await page.getByRole('alert').textContent(),
+    ]).toEqual([
+      3,
+      true,
+      'The answer to the deposit of 25 was lost: it may have been applied. Retry sends the same deposit again; it is applied at most once.',
+    ]);
+    await page.unroute('**/deposits');
+    await page.getByRole('button', { name: 'Retry deposit of 25' }).click();
+    await page
+      .getByText('Deposit of 25 applied once: a retry was recognised as the same deposit. Balance 175.')
+      .waitFor();
+
     const entries = await finance.call('GET /accounts/{id}/entries', { params: { id } });
     const read = await finance.call('GET /accounts/{id}', { params: { id } });
     expect([
       lost,
       'body' in read && read.body.balance,
       'body' in entries && entries.body.items.map((entry) => entry.amount),
-    ]).toEqual([1, 150, [50, 100]]);
+    ]).toEqual([1, 175, [25, 50, 100]]);
   });
 });

@@ -49,7 +49,13 @@ export const useLock = (
       setLease(undefined);
     }, 'Lock released.');
   const breakLock = () => act(() => client.call(`DELETE /${resource}/{id}/lock`, params), 'Lock broken.');
-  const mine = Boolean(lease) && held?.owner === session.sub;
+  // Held by this page: its lease, not expired, and the record still names this user as holder.
+  const mine = Boolean(lease && Date.parse(lease.expiresAt) > Date.now()) && held?.owner === session.sub;
+  /** After a write refused for the lock (LOCK_LOST, LOCKED): the lease is gone; show who holds it now. */
+  const forget = () => {
+    setLease(undefined);
+    void reload().catch(() => undefined);
+  };
   const panel = (
     <LockPanel
       lock={mine && lease ? lease : held}
@@ -60,5 +66,5 @@ export const useLock = (
       onBreak={hasRole(session, ['supervisor']) ? () => void breakLock() : undefined}
     />
   );
-  return { panel, lockToken: mine ? lease?.token : undefined };
+  return { panel, lockToken: mine ? lease?.token : undefined, forget };
 };

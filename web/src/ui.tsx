@@ -60,35 +60,45 @@ interface Versioned {
 
 /**
  * Staleness before it bites: the open record is asked for again every `pollMs` with
- * `If-None-Match` (304 while unchanged); a newer version says who changed it and when.
+ * `If-None-Match` (304 while unchanged); a newer version says who changed it and when, a
+ * deletion who deleted it. The next ask waits for the answer to the last.
  */
 export const useStaleness = (
   read: (version: number) => Promise<Answer<Versioned> | { notModified: true }>,
   opened: Versioned | undefined,
-): Versioned | undefined => {
+): { newer: Versioned | undefined; gone: string | undefined } => {
   const { pollMs } = useApp();
   const [newer, setNewer] = useState<Versioned>();
+  const [gone, setGone] = useState<string>();
   useEffect(() => {
     setNewer(undefined);
     if (!opened) return;
     let stopped = false;
-    const timer = setInterval(() => {
-      read(opened.version)
-        .then((answer) => {
-          if (!stopped && 'body' in answer && answer.body.version > opened.version) setNewer(answer.body);
-        })
-        .catch(() => undefined);
-    }, pollMs);
+    let timer: ReturnType<typeof setTimeout>;
+    const ask = async () => {
+      try {
+        const answer = await read(opened.version);
+        if (!stopped && 'body' in answer && answer.body.version > opened.version) setNewer(answer.body);
+      } catch (error) {
+        if (!stopped && error instanceof ApiError && error.code === 'GONE') setGone(explain(error));
+      }
+      if (!stopped) timer = setTimeout(() => void ask(), pollMs);
+    };
+    timer = setTimeout(() => void ask(), pollMs);
     return () => {
       stopped = true;
-      clearInterval(timer);
+      clearTimeout(timer);
     };
   }, [opened?.version, pollMs]);
-  return newer;
+  return { newer, gone };
 };
 
-export const StaleBanner = ({ newer }: { newer: Versioned | undefined }) =>
-  newer ? (
+export const StaleBanner = ({ newer, gone }: { newer: Versioned | undefined; gone?: string | undefined }) =>
+  gone ? (
+    <p class="banner stale" role="status">
+      {gone}
+    </p>
+  ) : newer ? (
     <p class="banner stale" role="status">
       Changed by {newer.updatedBy} at {at(newer.updatedAt)} since you opened it (now version {newer.version}).
     </p>
@@ -145,10 +155,14 @@ export const LockPanel = ({
       </div>
     );
   return (
-    <div class="lock" role="status">
+    <div class="lock">
       <span>
         {mine ? 'You hold the lock' : `Locked by ${live.owner}`} until {at(live.expiresAt)} (
-        <span class="countdown">{countdown(live.expiresAt, now)}</span> left)
+        {/* Ticks every second: shown, not read out; the time above says the same. */}
+        <span class="countdown" aria-hidden="true">
+          {countdown(live.expiresAt, now)}
+        </span>{' '}
+        left)
       </span>
       {mine ? (
         <>

@@ -31,9 +31,23 @@ export const AccountPage = ({ id }: { id: string | undefined }) => {
   const [openId, setOpenId] = useState('');
   const [message, setMessage] = useState<string>();
   const [error, setError] = useState<string>();
-  const [retry, setRetry] = useState(false);
-  const intended = useRef<{ key: string; amount: number } | undefined>(undefined);
+  /**
+   * The deposit the user means and its key, until it is answered. It outlives a reload
+   * (session storage): after a lost answer the same deposit, with the same key, is all the
+   * page will send until the user abandons it.
+   */
+  const storageKey = `no-lost-updates.deposit.${id}`;
+  const [pending, setPendingState] = useState<{ key: string; amount: number } | undefined>(() => {
+    const stored = sessionStorage.getItem(storageKey);
+    return stored ? (JSON.parse(stored) as { key: string; amount: number }) : undefined;
+  });
+  const setPending = (next: { key: string; amount: number } | undefined) => {
+    if (next) sessionStorage.setItem(storageKey, JSON.stringify(next));
+    else sessionStorage.removeItem(storageKey);
+    setPendingState(next);
+  };
   const busy = useRef(false);
+  const [sending, setSending] = useState(false);
 
   const load = async () => {
     if (!id) return;
@@ -53,35 +67,37 @@ export const AccountPage = ({ id }: { id: string | undefined }) => {
   const deposit = async () => {
     if (!id || busy.current) return;
     busy.current = true;
-    const value = Number(amount);
-    if (!intended.current || intended.current.amount !== value)
-      intended.current = { key: crypto.randomUUID(), amount: value };
+    setSending(true);
+    const intended = pending ?? { key: crypto.randomUUID(), amount: Number(amount) };
+    setPending(intended);
     try {
       const answer = await client.call('POST /accounts/{id}/deposits', {
         params: { id },
-        body: { amount: value },
-        idempotencyKey: intended.current.key,
+        body: { amount: intended.amount },
+        idempotencyKey: intended.key,
       });
-      intended.current = undefined;
-      setRetry(false);
+      setPending(undefined);
       setError(undefined);
       setMessage(
         answer.replayed
-          ? `Deposit of ${value} applied once: a retry was recognised as the same deposit. Balance ${answer.body.balance}.`
-          : `Deposit of ${value} applied. Balance ${answer.body.balance}.`,
+          ? `Deposit of ${intended.amount} applied once: a retry was recognised as the same deposit. Balance ${answer.body.balance}.`
+          : `Deposit of ${intended.amount} applied. Balance ${answer.body.balance}.`,
       );
       await load();
     } catch (failure) {
-      if (failure instanceof ApiError) intended.current = undefined;
-      setRetry(!(failure instanceof ApiError));
+      // Only a 4xx proves nothing was written; a lost answer or a 5xx may follow a deposit
+      // that was applied, so its key is kept for the retry.
+      const refused = failure instanceof ApiError && failure.status < 500;
+      if (refused) setPending(undefined);
       setMessage(undefined);
       setError(
-        failure instanceof ApiError
+        refused
           ? explain(failure)
-          : 'The answer was lost. Retry sends the same deposit again; it is applied at most once.',
+          : `The answer to the deposit of ${intended.amount} was lost: it may have been applied. Retry sends the same deposit again; it is applied at most once.`,
       );
     } finally {
       busy.current = false;
+      setSending(false);
     }
   };
 
@@ -141,11 +157,26 @@ export const AccountPage = ({ id }: { id: string | undefined }) => {
             <input
               type="number"
               min="1"
-              value={amount}
+              value={pending ? String(pending.amount) : amount}
+              disabled={Boolean(pending)}
               onInput={(event) => setAmount(event.currentTarget.value)}
             />
           </Field>
-          <button type="submit">{retry ? 'Retry deposit' : 'Deposit'}</button>
+          <button type="submit" disabled={sending}>
+            {sending ? 'Depositing…' : pending ? `Retry deposit of ${pending.amount}` : 'Deposit'}
+          </button>
+          {pending && !sending ? (
+            <button
+              type="button"
+              onClick={() => {
+                setPending(undefined);
+                setError(undefined);
+                setMessage('Deposit abandoned: check the entries before depositing again.');
+              }}
+            >
+              Abandon this deposit
+            </button>
+          ) : null}
         </form>
       ) : null}
       <table aria-label="Entries">

@@ -29,6 +29,11 @@ const patchOf = (fields: Partial<Fields>) => {
   return patch;
 };
 
+/** Whether two forms hold the same value of a field, compared as it would be sent. */
+const sameValue = (name: FieldName, one: Fields, other: Fields): boolean =>
+  JSON.stringify(patchOf({ [name]: one[name] })[name]) ===
+  JSON.stringify(patchOf({ [name]: other[name] })[name]);
+
 export const AnnotationList = () => {
   const { client } = useApp();
   const [items, setItems] = useState<Annotation[]>([]);
@@ -106,15 +111,16 @@ export const AnnotationEditor = ({ id }: { id: string }) => {
     setOpened((before) => (before ? { ...before, lock: record.lock } : record));
   };
   const lock = useLock('annotations', id, opened?.lock, refresh, report);
-  const newer = useStaleness(
+  const staleness = useStaleness(
     (version) => client.call('GET /annotations/{id}', { params: { id }, ifNoneMatch: version }),
     opened,
   );
 
+  /** The fields of the draft whose value differs from `from`'s (as sent: "x, y" and "x,y" are one tag list). */
   const mine = (from: Annotation): Partial<Fields> => {
     const started = fieldsOf(from);
     return Object.fromEntries(
-      fieldNames.filter((name) => draft[name] !== started[name]).map((name) => [name, draft[name]]),
+      fieldNames.filter((name) => !sameValue(name, draft, started)).map((name) => [name, draft[name]]),
     );
   };
 
@@ -142,7 +148,11 @@ export const AnnotationEditor = ({ id }: { id: string }) => {
           ) as Conflict['choice'],
         });
         report(undefined);
-      } else report(undefined, explain(failure));
+      } else {
+        if (failure instanceof ApiError && (failure.code === 'LOCK_LOST' || failure.code === 'LOCKED'))
+          lock.forget();
+        report(undefined, explain(failure));
+      }
     }
   };
 
@@ -172,7 +182,7 @@ export const AnnotationEditor = ({ id }: { id: string }) => {
         const theirs = fieldsOf(conflict.current);
         const merged = Object.fromEntries(
           fieldNames
-            .filter((name) => conflict.choice[name] === 'mine' && draft[name] !== theirs[name])
+            .filter((name) => conflict.choice[name] === 'mine' && !sameValue(name, draft, theirs))
             .map((name) => [name, draft[name]]),
         );
         if (Object.keys(merged).length === 0) {
@@ -189,7 +199,7 @@ export const AnnotationEditor = ({ id }: { id: string }) => {
       <p class="meta">
         Version {opened.version}, last changed by {opened.updatedBy} at {at(opened.updatedAt)}
       </p>
-      <StaleBanner newer={newer} />
+      <StaleBanner {...staleness} />
       {lock.panel}
       <Notice message={message} error={error} />
       {resolve}
@@ -277,7 +287,7 @@ const ConflictView = ({
         </thead>
         <tbody>
           {fieldNames
-            .filter((name) => started[name] !== theirs[name] || yours[name] !== started[name])
+            .filter((name) => !sameValue(name, started, theirs) || !sameValue(name, yours, started))
             .map((name) => (
               <tr key={name} data-field={name}>
                 <th scope="row">{name}</th>
@@ -289,6 +299,7 @@ const ConflictView = ({
                     <input
                       type="radio"
                       name={`keep-${name}`}
+                      aria-label={`Keep mine for ${name}`}
                       checked={conflict.choice[name] === 'mine'}
                       onChange={() => onChoose(name, 'mine')}
                     />{' '}
@@ -298,6 +309,7 @@ const ConflictView = ({
                     <input
                       type="radio"
                       name={`keep-${name}`}
+                      aria-label={`Take theirs for ${name}`}
                       checked={conflict.choice[name] === 'theirs'}
                       onChange={() => onChoose(name, 'theirs')}
                     />{' '}

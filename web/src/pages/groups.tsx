@@ -11,9 +11,9 @@ interface GroupRecord extends Values {
   updatedBy: string;
   updatedAt: string;
 }
+/** A group's outcome in a 409 PARTIAL_CONFLICT. */
 type GroupResult =
-  | 'applied'
-  | 'unchanged'
+  | { status: 'applied' | 'unchanged' }
   | { status: 'conflict'; current: Values }
   | { status: 'failed'; code: string };
 
@@ -29,8 +29,15 @@ const numeric = new Set([
   'inStock',
 ]);
 const text = (value: unknown) => (value === undefined || value === null ? '' : String(value));
-const inputValue = (field: string, input: string) =>
-  input === '' ? null : numeric.has(field) ? Number(input) : input;
+/** The value to send for an input, or undefined when it is not one (a number field holding "12a"). */
+const inputValue = (field: string, input: string): unknown =>
+  input === ''
+    ? null
+    : !numeric.has(field)
+      ? input
+      : /^-?\d+$/.test(input.trim())
+        ? Number(input)
+        : undefined;
 
 /** A debtor or an article: the groups you own are editable, the others read-only; a partial conflict says which were saved. */
 export const GroupRecordPage = ({ kind, id }: { kind: Kind; id: string | undefined }) => {
@@ -66,7 +73,10 @@ export const GroupRecordPage = ({ kind, id }: { kind: Kind; id: string | undefin
         (failure: unknown) => setError(explain(failure)),
       );
   }, [id]);
-  const newer = useStaleness((version) => read(version) as ReturnType<typeof read> & Promise<never>, record);
+  const staleness = useStaleness(
+    (version) => read(version) as ReturnType<typeof read> & Promise<never>,
+    record,
+  );
 
   /** Sends the changed fields of these groups, with the values they were read as. */
   const save = async (groups: string[], base: Values) => {
@@ -81,6 +91,8 @@ export const GroupRecordPage = ({ kind, id }: { kind: Kind; id: string | undefin
       for (const field of changed) set[field] = inputValue(field, draft[field] ?? '');
     }
     if (Object.keys(set).length === 0) return setMessage('Nothing to save.');
+    const invalid = Object.keys(set).filter((field) => set[field] === undefined);
+    if (invalid.length > 0) return setError(`Not a whole number: ${invalid.join(', ')}. Nothing was sent.`);
     const body = { base: baseOut, set };
     try {
       const answer =
@@ -99,16 +111,23 @@ export const GroupRecordPage = ({ kind, id }: { kind: Kind; id: string | undefin
       if (failure instanceof ApiError && failure.code === 'PARTIAL_CONFLICT') {
         const results = failure.problem.groups as Record<string, GroupResult>;
         const stored = failure.problem.record as GroupRecord;
-        const saved = Object.entries(results).filter(([, outcome]) => typeof outcome === 'string');
+        const saved = Object.entries(results).filter(([, outcome]) => outcome.status === 'applied');
+        const failed = Object.entries(results).flatMap(([name, outcome]) =>
+          outcome.status === 'failed' ? [`${name} (${outcome.code})`] : [],
+        );
         const conflicted = Object.fromEntries(
           Object.entries(results).flatMap(([name, outcome]) =>
-            typeof outcome === 'object' && outcome.status === 'conflict' ? [[name, outcome.current]] : [],
+            outcome.status === 'conflict' ? [[name, outcome.current]] : [],
           ),
         );
-        // The form now shows what is stored, except the fields this user changed in a
-        // conflicted group: those stay theirs to decide, and only those a "keep mine" sends.
+        // The form now shows what is stored, except the fields this user changed in a group
+        // that was not saved (conflicted or failed): those stay theirs, and only those a
+        // "keep mine" or another save sends.
+        const unsaved = Object.entries(results).flatMap(([name, outcome]) =>
+          outcome.status === 'conflict' || outcome.status === 'failed' ? [name] : [],
+        );
         const yours = new Set(
-          Object.keys(conflicted).flatMap((name) =>
+          unsaved.flatMap((name) =>
             (entity.groups[name]?.fields ?? []).filter((field) => draft[field] !== text(base[field])),
           ),
         );
@@ -124,7 +143,16 @@ export const GroupRecordPage = ({ kind, id }: { kind: Kind; id: string | undefin
         setConflicts(conflicted);
         setMessage(saved.length > 0 ? `Saved: ${saved.map(([name]) => name).join(', ')}.` : undefined);
         // The record says who changed it last, not who changed each group: no name is guessed.
-        setError(`Needs your decision: ${Object.keys(conflicted).join(', ')} changed since you opened it.`);
+        setError(
+          [
+            Object.keys(conflicted).length > 0
+              ? `Needs your decision: ${Object.keys(conflicted).join(', ')} changed since you opened it.`
+              : '',
+            failed.length > 0 ? `Not saved, try again: ${failed.join(', ')}.` : '',
+          ]
+            .filter(Boolean)
+            .join(' '),
+        );
       } else setError(explain(failure));
     }
   };
@@ -201,7 +229,7 @@ export const GroupRecordPage = ({ kind, id }: { kind: Kind; id: string | undefin
         Version {record.version}, last changed by {record.updatedBy} at {at(record.updatedAt)} · {counter}{' '}
         {text(record[counter])}
       </p>
-      <StaleBanner newer={newer} />
+      <StaleBanner {...staleness} />
       <Notice message={message} error={error} />
       <form
         onSubmit={(event) => {

@@ -48,7 +48,7 @@ export const OrderList = () => {
 
 /** The last change the user tried, to re-apply on a newer version after a conflict. */
 type Pending =
-  | { kind: 'line'; lineId: string; patch: { quantity: number; unitPrice: number } }
+  | { kind: 'line'; lineId: string; patch: Partial<Pick<OrderLine, 'quantity' | 'unitPrice'>> }
   | { kind: 'add'; line: Omit<OrderLine, 'lineId'> }
   | { kind: 'remove'; lineId: string };
 
@@ -73,27 +73,36 @@ export const OrderEditor = ({ id }: { id: string }) => {
     setMessage(text);
     setError(failure);
   };
-  const open = (next: Order) => {
+  const editOf = (line: OrderLine) => ({
+    quantity: String(line.quantity),
+    unitPrice: String(line.unitPrice),
+  });
+  /** Shows `next`; unsaved edits of other lines stay, unless `reset` (a fresh read, a discard). */
+  const open = (next: Order, reset: boolean, saved?: string) => {
     setOrder(next);
-    setEdits(
+    setEdits((before) =>
       Object.fromEntries(
         next.lines.map((line) => [
           line.lineId,
-          { quantity: String(line.quantity), unitPrice: String(line.unitPrice) },
+          (!reset && line.lineId !== saved && before[line.lineId]) || editOf(line),
         ]),
       ),
     );
   };
+  const refreshLock = async () => {
+    const current = await client.getOrder(id);
+    setOrder((before) => (before ? { ...before, lock: current.lock } : current));
+  };
   const load = async () => {
     try {
-      open(await client.getOrder(id));
+      open(await client.getOrder(id), true);
     } catch (failure) {
       report(undefined, explain(failure));
     }
   };
   useEffect(() => void load(), [id]);
-  const lock = useLock('orders', id, order?.lock, load, report);
-  const newer = useStaleness(
+  const lock = useLock('orders', id, order?.lock, refreshLock, report);
+  const staleness = useStaleness(
     (version) => client.call('GET /orders/{id}', { params: { id }, ifNoneMatch: version }),
     order,
   );
@@ -116,13 +125,17 @@ export const OrderEditor = ({ id }: { id: string }) => {
         });
       setConflict(undefined);
       const saved = await client.getOrder(id);
-      open(saved);
+      open(saved, false, pending.kind === 'add' ? undefined : pending.lineId);
       report(`Saved: version ${saved.version}.`);
     } catch (failure) {
       if (failure instanceof ApiError && failure.code === 'STALE_DATA') {
         setConflict({ current: failure.problem.current as Order, pending });
         report(undefined);
-      } else report(undefined, explain(failure));
+      } else {
+        if (failure instanceof ApiError && (failure.code === 'LOCK_LOST' || failure.code === 'LOCKED'))
+          lock.forget();
+        report(undefined, explain(failure));
+      }
     }
   };
   const move = async (to: OrderStatus) => {
@@ -142,7 +155,11 @@ export const OrderEditor = ({ id }: { id: string }) => {
           undefined,
           `The order changed since you opened it (now version ${(failure.problem.current as Order).version}): reload before moving it.`,
         );
-      } else report(undefined, explain(failure));
+      } else {
+        if (failure instanceof ApiError && (failure.code === 'LOCK_LOST' || failure.code === 'LOCKED'))
+          lock.forget();
+        report(undefined, explain(failure));
+      }
     }
   };
 
@@ -161,7 +178,7 @@ export const OrderEditor = ({ id }: { id: string }) => {
         <span class="status">{order.status}</span> · version {order.version} · total {String(order.total)} ·
         last changed by {order.updatedBy} at {at(order.updatedAt)}
       </p>
-      <StaleBanner newer={newer} />
+      <StaleBanner {...staleness} />
       {lock.panel}
       <Notice message={message} error={error} />
       {conflict ? (
@@ -172,7 +189,7 @@ export const OrderEditor = ({ id }: { id: string }) => {
           moves={movesFor(conflict.current.status, session.groups)}
           onReapply={() => void send(conflict.current.version, conflict.pending)}
           onDiscard={() => {
-            open(conflict.current);
+            open(conflict.current, true);
             setConflict(undefined);
             report(`Took the current order, version ${conflict.current.version}.`);
           }}
@@ -220,13 +237,16 @@ export const OrderEditor = ({ id }: { id: string }) => {
                   <button
                     type="button"
                     disabled={!editable || Boolean(conflict)}
-                    onClick={() =>
-                      void send(order.version, {
-                        kind: 'line',
-                        lineId: line.lineId,
-                        patch: { quantity: Number(edit.quantity), unitPrice: Number(edit.unitPrice) },
-                      })
-                    }
+                    onClick={() => {
+                      // Only what this user changed: a re-apply must not put back the other field.
+                      const patch = Object.fromEntries(
+                        (['quantity', 'unitPrice'] as const)
+                          .filter((field) => edit[field] !== String(line[field]))
+                          .map((field) => [field, Number(edit[field])]),
+                      );
+                      if (Object.keys(patch).length === 0) report('Nothing to save.');
+                      else void send(order.version, { kind: 'line', lineId: line.lineId, patch });
+                    }}
                   >
                     Save {line.sku}
                   </button>{' '}
