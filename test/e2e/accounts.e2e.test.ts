@@ -98,9 +98,14 @@ describe('accounts: exactly-once money movement', () => {
         return money('/transfers', `tr-${ids[0]}-${n}`, { from, to, amount: 10 + (n % 13) * 40 });
       }),
     );
+    // Each is applied, refused for funds, or (on a loaded machine, past the collision
+    // retries) refused as WRITE_CONTENTION with nothing written: the contract's three answers.
     expect(
-      answers.every((answer) => answer.status === 201 || answer.body.code === 'INSUFFICIENT_FUNDS'),
-    ).toBe(true);
+      answers.filter(
+        (answer) =>
+          answer.status !== 201 && !['INSUFFICIENT_FUNDS', 'WRITE_CONTENTION'].includes(answer.body.code),
+      ),
+    ).toEqual([]);
     expect(answers.filter((answer) => answer.status === 201).length).toBeGreaterThan(0);
     const balances = await Promise.all(ids.map(balanceOf));
     expect(balances.reduce((sum, balance) => sum + balance, 0)).toBe(4 * 5_000);
