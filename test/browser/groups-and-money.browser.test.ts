@@ -69,14 +69,14 @@ describe('a debtor: two departments at once', () => {
   });
 });
 
-describe('an account: a deposit applies once', () => {
-  it('a double-clicked deposit and one whose answer was lost in the network are each applied once', async () => {
+describe('an account: deposits and transfers apply once', () => {
+  it('a double-clicked deposit, deposits whose answers were lost, and a double-clicked transfer are each applied once', async () => {
     const finance = api.client(await api.tokenFor('erin', 'finance'));
     const account = await finance.call('POST /accounts', { body: { name: 'Till', currency: 'EUR' } });
     const id = account.body.id;
     const page = await signedIn('erin', `#/accounts/${id}`);
-    await page.getByLabel('Amount').fill('100');
-    await page.getByRole('button', { name: 'Deposit' }).dblclick();
+    await page.getByLabel('Deposit amount').fill('100');
+    await page.getByRole('button', { name: 'Deposit', exact: true }).dblclick();
     await page.getByText(/^Deposit of 100 applied/).waitFor();
     await page.locator('table[aria-label="Entries"] tbody tr').first().waitFor();
 
@@ -88,8 +88,8 @@ describe('an account: a deposit applies once', () => {
       await route.fetch();
       await route.abort('failed');
     });
-    await page.getByLabel('Amount').fill('50');
-    await page.getByRole('button', { name: 'Deposit' }).click();
+    await page.getByLabel('Deposit amount').fill('50');
+    await page.getByRole('button', { name: 'Deposit', exact: true }).click();
     await page
       .getByText('Deposit of 50 applied once: a retry was recognised as the same deposit. Balance 150.')
       .waitFor();
@@ -104,12 +104,12 @@ describe('an account: a deposit applies once', () => {
       await route.fetch();
       await route.abort('failed');
     });
-    await page.getByLabel('Amount').fill('25');
-    await page.getByRole('button', { name: 'Deposit' }).click();
+    await page.getByLabel('Deposit amount').fill('25');
+    await page.getByRole('button', { name: 'Deposit', exact: true }).click();
     await page.getByRole('alert').waitFor();
     expect([
       aborted,
-      await page.getByLabel('Amount').isDisabled(),
+      await page.getByLabel('Deposit amount').isDisabled(),
       await page.getByRole('alert').textContent(),
     ]).toEqual([
       3,
@@ -129,5 +129,26 @@ describe('an account: a deposit applies once', () => {
       'body' in read && read.body.balance,
       'body' in entries && entries.body.items.map((entry) => entry.amount),
     ]).toEqual([1, 175, [25, 50, 100]]);
+
+    // A transfer double-clicked: applied once, both balances moved once.
+    const other = await finance.call('POST /accounts', { body: { name: 'Safe', currency: 'EUR' } });
+    await page.getByLabel('To account').fill(other.body.id);
+    await page.getByLabel('Transfer amount').fill('30');
+    await page.getByRole('button', { name: 'Transfer', exact: true }).dblclick();
+    await page.getByText('Transfer of 30 applied. Balance 145.').waitFor();
+    const from = await finance.call('GET /accounts/{id}/entries', { params: { id } });
+    const to = await finance.call('GET /accounts/{id}/entries', { params: { id: other.body.id } });
+    expect([
+      'body' in from && from.body.items.map((entry) => [entry.kind, entry.amount]),
+      'body' in to && to.body.items.map((entry) => [entry.kind, entry.amount]),
+    ]).toEqual([
+      [
+        ['transfer-out', -30],
+        ['deposit', 25],
+        ['deposit', 50],
+        ['deposit', 100],
+      ],
+      [['transfer-in', 30]],
+    ]);
   });
 });

@@ -1,5 +1,6 @@
-import { useEffect, useRef, useState } from 'preact/hooks';
-import { ApiError } from '../../../lib/client/api-client';
+import type { ComponentChildren } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
+import { type useMovement as UseMovement, useMovement } from '../movements';
 import { at, explain, Field, hasRole, Notice, useApp } from '../ui';
 
 interface Account {
@@ -17,38 +18,70 @@ interface Entry {
   createdBy: string;
 }
 
+/** A movement's form: its amount fixed while an unanswered one is pending, retry or abandon it. */
+const MovementForm = ({
+  label,
+  movement,
+  amount,
+  setAmount,
+  onSubmit,
+  children,
+}: {
+  label: string;
+  movement: ReturnType<typeof UseMovement>;
+  amount: string;
+  setAmount: (value: string) => void;
+  onSubmit: () => void;
+  children?: ComponentChildren;
+}) => (
+  <form
+    class="inline"
+    aria-label={label}
+    onSubmit={(event) => {
+      event.preventDefault();
+      onSubmit();
+    }}
+  >
+    {children}
+    <Field label={`${label} amount`}>
+      <input
+        type="number"
+        min="1"
+        value={movement.pending ? String(movement.pending.amount) : amount}
+        disabled={Boolean(movement.pending)}
+        onInput={(event) => setAmount(event.currentTarget.value)}
+      />
+    </Field>
+    <button type="submit" disabled={movement.sending}>
+      {movement.sending
+        ? `${label}…`
+        : movement.pending
+          ? `Retry ${label.toLowerCase()} of ${movement.pending.amount}`
+          : label}
+    </button>
+    {movement.pending && !movement.sending ? (
+      <button type="button" onClick={movement.abandon}>
+        Abandon this {label.toLowerCase()}
+      </button>
+    ) : null}
+  </form>
+);
+
 /**
- * An account: balance and entries, and deposits that apply once however often they are
- * clicked or retried. The Idempotency-Key is made once per intended movement (this amount,
- * this time) and reused by every retry of it, until it is answered.
+ * An account: balance and entries, and deposits and transfers that apply once however often
+ * they are clicked or retried (see useMovement).
  */
 export const AccountPage = ({ id }: { id: string | undefined }) => {
   const { client, session } = useApp();
   const [account, setAccount] = useState<Account>();
   const [entries, setEntries] = useState<Entry[]>([]);
   const [amount, setAmount] = useState('100');
+  const [transferAmount, setTransferAmount] = useState('10');
+  const [to, setTo] = useState('');
   const [name, setName] = useState('');
   const [openId, setOpenId] = useState('');
   const [message, setMessage] = useState<string>();
   const [error, setError] = useState<string>();
-  /**
-   * The deposit the user means and its key, until it is answered. It outlives a reload
-   * (session storage): after a lost answer the same deposit, with the same key, is all the
-   * page will send until the user abandons it.
-   */
-  const storageKey = `no-lost-updates.deposit.${id}`;
-  const [pending, setPendingState] = useState<{ key: string; amount: number } | undefined>(() => {
-    const stored = sessionStorage.getItem(storageKey);
-    return stored ? (JSON.parse(stored) as { key: string; amount: number }) : undefined;
-  });
-  const setPending = (next: { key: string; amount: number } | undefined) => {
-    if (next) sessionStorage.setItem(storageKey, JSON.stringify(next));
-    else sessionStorage.removeItem(storageKey);
-    setPendingState(next);
-  };
-  const busy = useRef(false);
-  const [sending, setSending] = useState(false);
-
   const load = async () => {
     if (!id) return;
     try {
@@ -64,42 +97,37 @@ export const AccountPage = ({ id }: { id: string | undefined }) => {
   };
   useEffect(() => void load(), [id]);
 
-  const deposit = async () => {
-    if (!id || busy.current) return;
-    busy.current = true;
-    setSending(true);
-    const intended = pending ?? { key: crypto.randomUUID(), amount: Number(amount) };
-    setPending(intended);
-    try {
-      const answer = await client.call('POST /accounts/{id}/deposits', {
-        params: { id },
-        body: { amount: intended.amount },
-        idempotencyKey: intended.key,
-      });
-      setPending(undefined);
-      setError(undefined);
-      setMessage(
-        answer.replayed
-          ? `Deposit of ${intended.amount} applied once: a retry was recognised as the same deposit. Balance ${answer.body.balance}.`
-          : `Deposit of ${intended.amount} applied. Balance ${answer.body.balance}.`,
-      );
-      await load();
-    } catch (failure) {
-      // Only a 4xx proves nothing was written; a lost answer or a 5xx may follow a deposit
-      // that was applied, so its key is kept for the retry.
-      const refused = failure instanceof ApiError && failure.status < 500;
-      if (refused) setPending(undefined);
-      setMessage(undefined);
-      setError(
-        refused
-          ? explain(failure)
-          : `The answer to the deposit of ${intended.amount} was lost: it may have been applied. Retry sends the same deposit again; it is applied at most once.`,
-      );
-    } finally {
-      busy.current = false;
-      setSending(false);
-    }
+  const report = (text: string | undefined, failure?: string) => {
+    setMessage(text);
+    setError(failure);
   };
+  const deposit = useMovement(
+    'Deposit',
+    `no-lost-updates.deposit.${id}`,
+    async ({ key, amount: value }) => {
+      const answer = await client.call('POST /accounts/{id}/deposits', {
+        params: { id: id ?? '' },
+        body: { amount: value },
+        idempotencyKey: key,
+      });
+      return { replayed: answer.replayed, balance: answer.body.balance };
+    },
+    report,
+    load,
+  );
+  const transfer = useMovement(
+    'Transfer',
+    `no-lost-updates.transfer.${id}`,
+    async ({ key, amount: value, to: target }) => {
+      const answer = await client.call('POST /transfers', {
+        body: { from: id ?? '', to: target ?? '', amount: value },
+        idempotencyKey: key,
+      });
+      return { replayed: answer.replayed, balance: answer.body.balances[id ?? ''] ?? 0 };
+    },
+    report,
+    load,
+  );
 
   if (!id) {
     const create = async (event: Event) => {
@@ -146,38 +174,31 @@ export const AccountPage = ({ id }: { id: string | undefined }) => {
       </p>
       <Notice message={message} error={error} />
       {hasRole(session, ['finance']) ? (
-        <form
-          class="inline"
-          onSubmit={(event) => {
-            event.preventDefault();
-            void deposit();
-          }}
-        >
-          <Field label="Amount">
-            <input
-              type="number"
-              min="1"
-              value={pending ? String(pending.amount) : amount}
-              disabled={Boolean(pending)}
-              onInput={(event) => setAmount(event.currentTarget.value)}
-            />
-          </Field>
-          <button type="submit" disabled={sending}>
-            {sending ? 'Depositing…' : pending ? `Retry deposit of ${pending.amount}` : 'Deposit'}
-          </button>
-          {pending && !sending ? (
-            <button
-              type="button"
-              onClick={() => {
-                setPending(undefined);
-                setError(undefined);
-                setMessage('Deposit abandoned: check the entries before depositing again.');
-              }}
-            >
-              Abandon this deposit
-            </button>
-          ) : null}
-        </form>
+        <>
+          <MovementForm
+            label="Deposit"
+            movement={deposit}
+            amount={amount}
+            setAmount={setAmount}
+            onSubmit={() => void deposit.submit({ amount: Number(amount) })}
+          />
+          <MovementForm
+            label="Transfer"
+            movement={transfer}
+            amount={transferAmount}
+            setAmount={setTransferAmount}
+            onSubmit={() => void transfer.submit({ amount: Number(transferAmount), to })}
+          >
+            <Field label="To account">
+              <input
+                value={transfer.pending?.to ?? to}
+                disabled={Boolean(transfer.pending)}
+                onInput={(event) => setTo(event.currentTarget.value)}
+                required
+              />
+            </Field>
+          </MovementForm>
+        </>
       ) : null}
       <table aria-label="Entries">
         <thead>
