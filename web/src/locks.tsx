@@ -1,4 +1,5 @@
 import { useState } from 'preact/hooks';
+import { ApiError } from '../../lib/client/api-client';
 import { explain, hasRole, LockPanel, useApp } from './ui';
 
 type Lease = { token: string; owner: string; expiresAt: string };
@@ -51,11 +52,18 @@ export const useLock = (
   const breakLock = () => act(() => client.call(`DELETE /${resource}/{id}/lock`, params), 'Lock broken.');
   // Held by this page: its lease, not expired, and the record still names this user as holder.
   const mine = Boolean(lease && Date.parse(lease.expiresAt) > Date.now()) && held?.owner === session.sub;
-  /** After a write refused for the lock (LOCK_LOST, LOCKED): the lease is gone; show who holds it now. */
-  const forget = () => {
-    setLease(undefined);
-    void reload().catch(() => undefined);
+  /**
+   * What a failed write means, for a page that writes under this lock: after LOCK_LOST or
+   * LOCKED the lease is gone, and the panel is refreshed to show who holds the lock now.
+   */
+  const failed = (failure: unknown): string => {
+    if (failure instanceof ApiError && (failure.code === 'LOCK_LOST' || failure.code === 'LOCKED')) {
+      setLease(undefined);
+      void reload().catch(() => undefined);
+    }
+    return explain(failure);
   };
+
   const panel = (
     <LockPanel
       lock={mine && lease ? lease : held}
@@ -66,5 +74,5 @@ export const useLock = (
       onBreak={hasRole(session, ['supervisor']) ? () => void breakLock() : undefined}
     />
   );
-  return { panel, lockToken: mine ? lease?.token : undefined, forget };
+  return { panel, lockToken: mine ? lease?.token : undefined, failed };
 };

@@ -148,11 +148,7 @@ export const AnnotationEditor = ({ id }: { id: string }) => {
           ) as Conflict['choice'],
         });
         report(undefined);
-      } else {
-        if (failure instanceof ApiError && (failure.code === 'LOCK_LOST' || failure.code === 'LOCKED'))
-          lock.forget();
-        report(undefined, explain(failure));
-      }
+      } else report(undefined, lock.failed(failure));
     }
   };
 

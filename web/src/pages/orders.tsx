@@ -131,11 +131,7 @@ export const OrderEditor = ({ id }: { id: string }) => {
       if (failure instanceof ApiError && failure.code === 'STALE_DATA') {
         setConflict({ current: failure.problem.current as Order, pending });
         report(undefined);
-      } else {
-        if (failure instanceof ApiError && (failure.code === 'LOCK_LOST' || failure.code === 'LOCKED'))
-          lock.forget();
-        report(undefined, explain(failure));
-      }
+      } else report(undefined, lock.failed(failure));
     }
   };
   const move = async (to: OrderStatus) => {
@@ -155,11 +151,7 @@ export const OrderEditor = ({ id }: { id: string }) => {
           undefined,
           `The order changed since you opened it (now version ${(failure.problem.current as Order).version}): reload before moving it.`,
         );
-      } else {
-        if (failure instanceof ApiError && (failure.code === 'LOCK_LOST' || failure.code === 'LOCKED'))
-          lock.forget();
-        report(undefined, explain(failure));
-      }
+      } else report(undefined, lock.failed(failure));
     }
   };
 
