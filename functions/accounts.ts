@@ -1,13 +1,5 @@
-import {
-  accountEntries,
-  createAccount,
-  createAccountSchema,
-  getAccount,
-  moveMoney,
-  movementSchema,
-  transfer,
-  transferSchema,
-} from '../lib/domain/accounts';
+import { accountEntries, createAccount, getAccount, moveMoney, transfer } from '../lib/domain/accounts';
+import { createAccountSchema, movementSchema, transferSchema } from '../lib/domain/schemas/accounts';
 import { createAction, getAction } from '../lib/http/actions';
 import { type Action, createHandler } from '../lib/http/handler';
 import { pathParameter, queryParameters, requiredIdempotencyOf, writeContextOf } from '../lib/http/request';

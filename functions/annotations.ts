@@ -1,17 +1,19 @@
 import {
   annotationEntity,
-  annotationFieldsSchema,
-  batchSchema,
   batchUpdateAnnotations,
   createAnnotation,
   deleteAnnotation,
   getAnnotation,
   listAnnotations,
   patchAnnotation,
-  patchAnnotationSchema,
   replaceAnnotation,
-  replaceAnnotationSchema,
 } from '../lib/domain/annotations';
+import {
+  annotationFieldsSchema,
+  batchSchema,
+  patchAnnotationSchema,
+  replaceAnnotationSchema,
+} from '../lib/domain/schemas/annotations';
 import { createAction, getAction, listAction } from '../lib/http/actions';
 import { createHandler } from '../lib/http/handler';
 import { lockActions } from '../lib/http/lock-actions';

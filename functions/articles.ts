@@ -1,12 +1,5 @@
-import {
-  createArticle,
-  createArticleSchema,
-  getArticle,
-  moveStock,
-  patchArticle,
-  patchArticleSchema,
-  stockMovementSchema,
-} from '../lib/domain/articles';
+import { createArticle, getArticle, moveStock, patchArticle } from '../lib/domain/articles';
+import { createArticleSchema, patchArticleSchema, stockMovementSchema } from '../lib/domain/schemas/articles';
 import { createAction, getAction, groupPatchAction } from '../lib/http/actions';
 import { createHandler } from '../lib/http/handler';
 import { pathParameter, requiredIdempotencyOf, writeContextOf } from '../lib/http/request';

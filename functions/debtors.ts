@@ -1,12 +1,5 @@
-import {
-  createDebtor,
-  createDebtorSchema,
-  getDebtor,
-  patchDebtor,
-  patchDebtorSchema,
-  postingSchema,
-  postToDebtor,
-} from '../lib/domain/debtors';
+import { createDebtor, getDebtor, patchDebtor, postToDebtor } from '../lib/domain/debtors';
+import { createDebtorSchema, patchDebtorSchema, postingSchema } from '../lib/domain/schemas/debtors';
 import { createAction, getAction, groupPatchAction } from '../lib/http/actions';
 import { createHandler } from '../lib/http/handler';
 import { pathParameter, requiredIdempotencyOf, writeContextOf } from '../lib/http/request';

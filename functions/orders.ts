@@ -1,21 +1,23 @@
 import {
   addLine,
-  addLineSchema,
   createOrder,
-  createOrderSchema,
   getOrder,
   listOrders,
   orderEntity,
   patchLine,
-  patchLineSchema,
   patchOrder,
-  patchOrderSchema,
   removeLine,
   replaceOrder,
-  replaceOrderSchema,
   transitionOrder,
-  transitionSchema,
 } from '../lib/domain/orders';
+import {
+  addLineSchema,
+  createOrderSchema,
+  patchLineSchema,
+  patchOrderSchema,
+  replaceOrderSchema,
+  transitionSchema,
+} from '../lib/domain/schemas/orders';
 import { getAction, listAction } from '../lib/http/actions';
 import { createHandler } from '../lib/http/handler';
 import { lockActions } from '../lib/http/lock-actions';

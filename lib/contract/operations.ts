@@ -1,13 +1,13 @@
 import type { z } from 'zod';
-import { createAccountSchema, movementSchema, transferSchema } from '../domain/accounts';
+import { createAccountSchema, movementSchema, transferSchema } from '../domain/schemas/accounts';
 import {
   annotationFieldsSchema,
   batchSchema,
   patchAnnotationSchema,
   replaceAnnotationSchema,
-} from '../domain/annotations';
-import { createArticleSchema, patchArticleSchema, stockMovementSchema } from '../domain/articles';
-import { createDebtorSchema, patchDebtorSchema, postingSchema } from '../domain/debtors';
+} from '../domain/schemas/annotations';
+import { createArticleSchema, patchArticleSchema, stockMovementSchema } from '../domain/schemas/articles';
+import { createDebtorSchema, patchDebtorSchema, postingSchema } from '../domain/schemas/debtors';
 import {
   addLineSchema,
   createOrderSchema,
@@ -15,10 +15,9 @@ import {
   patchOrderSchema,
   replaceOrderSchema,
   transitionSchema,
-} from '../domain/orders';
+} from '../domain/schemas/orders';
 import type { ErrorCode } from '../errors';
-import { lockBodySchema } from '../http/lock-actions';
-import { deleteBodySchema } from '../http/validation';
+import { deleteBodySchema, lockBodySchema } from '../http/validation';
 import * as answers from './responses';
 
 /** The headers an operation takes or answers beyond the common ones. */

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { orderStatuses } from '../domain/orders';
+import { orderStatuses } from '../domain/catalog';
 import type { ErrorCode } from '../errors';
 
 /**

@@ -1,4 +1,4 @@
-import * as z from 'zod/mini';
+import type * as z from 'zod/mini';
 import { type CounterMovement, moveCounters } from '../core/counters';
 import type { Idempotency } from '../core/idempotency';
 import { type EntitySpec, newId } from '../core/keys';
@@ -6,28 +6,10 @@ import { entryPut, type LedgerEntry, listEntries, newEntry } from '../core/ledge
 import { createRecord, getRecord, type WriteResult } from '../core/record-store';
 import type { PublicRecord, WriteContext } from '../core/records';
 import { InsufficientFundsError, NotFoundError, ValidationError } from '../errors';
-import { currencyCode } from './field-values';
+import type { createAccountSchema, movementSchema, transferSchema } from './schemas/accounts';
 
 /** Accounts: a balance that changes only together with a ledger entry, exactly once per key. */
 export const accountEntity: EntitySpec = { type: 'ACCOUNT', fields: ['name', 'currency'] };
-
-/** The largest single movement, in minor units. */
-export const MAX_AMOUNT = 1_000_000_000_000;
-
-const amount = z.int().check(z.minimum(1), z.maximum(MAX_AMOUNT));
-const reference = z.string().check(z.minLength(1), z.maxLength(200));
-
-export const createAccountSchema = z.strictObject({
-  name: z.string().check(z.minLength(1), z.maxLength(200)),
-  currency: currencyCode,
-});
-export const movementSchema = z.strictObject({ amount, reference: z.optional(reference) });
-export const transferSchema = z.strictObject({
-  from: z.string().check(z.minLength(1), z.maxLength(64)),
-  to: z.string().check(z.minLength(1), z.maxLength(64)),
-  amount,
-  reference: z.optional(reference),
-});
 
 /**
  * An account's id starts with its currency (`EUR-…`): currency never changes, so a transfer

@@ -1,4 +1,3 @@
-import * as z from 'zod/mini';
 import { type BatchResult, type BatchUpdate, changeAll, changeEach } from '../core/batch';
 import type { EntitySpec } from '../core/keys';
 import {
@@ -17,67 +16,13 @@ import {
   type PublicRecord,
   type WriteContext,
 } from '../core/records';
+import type { AnnotationFields } from './schemas/annotations';
 
 /** Annotations: simple versioned records any signed-in user may edit. */
 export const annotationEntity: EntitySpec = {
   type: 'ANNOTATION',
   fields: ['name', 'description', 'tags'],
 };
-
-const name = z.string().check(z.minLength(1), z.maxLength(200));
-const description = z.string().check(z.maxLength(5000));
-const tags = z.array(z.string().check(z.minLength(1), z.maxLength(50))).check(z.maxLength(20));
-const version = z.int().check(z.minimum(1));
-
-export const annotationFieldsSchema = z.strictObject({
-  name,
-  description: z.optional(description),
-  tags: z.optional(tags),
-});
-export type AnnotationFields = z.infer<typeof annotationFieldsSchema>;
-
-/** `PUT`: the full set of fields, plus the precondition as `version` if not in If-Match. */
-export const replaceAnnotationSchema = z.extend(annotationFieldsSchema, { version: z.optional(version) });
-
-/** `PATCH`: JSON Merge Patch; `null` removes an optional field; `name` cannot be removed. */
-export const patchAnnotationSchema = z
-  .strictObject({
-    name: z.optional(name),
-    description: z.optional(z.nullable(description)),
-    tags: z.optional(z.nullable(tags)),
-    version: z.optional(version),
-  })
-  .check(
-    z.refine((patch) => Object.keys(patch).some((key) => key !== 'version'), {
-      message: 'The patch changes no field.',
-    }),
-  );
-
-export const batchSchema = z.strictObject({
-  atomic: z._default(z.boolean(), false),
-  updates: z
-    .array(
-      z.strictObject({
-        id: z.string().check(z.minLength(1), z.maxLength(64)),
-        version,
-        set: z
-          .partial(annotationFieldsSchema)
-          .check(z.refine((set) => Object.keys(set).length > 0, { message: 'set names no field.' })),
-      }),
-    )
-    .check(
-      z.minLength(1),
-      z.maxLength(100),
-      z.superRefine((updates, ctx) => {
-        const seen = new Set<string>();
-        updates.forEach((update, index) => {
-          if (seen.has(update.id))
-            ctx.addIssue({ code: 'custom', path: [index, 'id'], message: 'Duplicate id.' });
-          seen.add(update.id);
-        });
-      }),
-    ),
-});
 
 /** A full replacement: the given fields are set, the optional ones not given are removed. */
 const replacement = (fields: AnnotationFields): Change => ({

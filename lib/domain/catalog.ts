@@ -1,9 +1,10 @@
 /**
  * The facts about each resource that the server enforces and the web app shows: which
- * field groups a debtor and an article have and who owns each, and which order states and
- * moves exist and who may make them. Pure data, no imports that need Node: the web app
+ * field groups a debtor and an article have and who owns each, how an order holds its lines,
+ * and which order states and moves exist and who may make them. Pure data, no imports that need Node: the web app
  * bundles this file as it is, so a rule lives here once for both.
  */
+import type { AggregateSpec } from '../core/aggregate';
 import type { FieldGroupEntity } from '../core/field-groups';
 import type { Role } from './roles';
 
@@ -40,6 +41,19 @@ export const articleEntity: FieldGroupEntity = {
   },
   readOnly: ['inStock'],
   required: ['description'],
+};
+
+/** Orders: a header and its lines, one versioned aggregate. */
+export const orderEntity: AggregateSpec = {
+  type: 'ORDER',
+  fields: ['customer', 'notes', 'status'],
+  childPrefix: 'LINE#',
+  childIdField: 'lineId',
+  countField: 'lineCount',
+  childName: 'line',
+  childrenPointer: '/lines',
+  maxChildren: 500,
+  statusField: 'status',
 };
 
 export const orderStatuses = ['draft', 'approved', 'shipped', 'cancelled'] as const;

@@ -1,4 +1,4 @@
-import * as z from 'zod/mini';
+import type * as z from 'zod/mini';
 import { moveCounters } from '../core/counters';
 import type { GroupPatch } from '../core/field-groups';
 import { patchGroups } from '../core/field-groups';
@@ -6,38 +6,9 @@ import type { Idempotency } from '../core/idempotency';
 import { createRecord, getRecord, type WriteResult } from '../core/record-store';
 import type { PublicRecord, WriteContext } from '../core/records';
 import { debtorEntity } from './catalog';
-import { countryCode, groupPatchSchema, money } from './field-values';
+import type { createDebtorSchema, postingSchema } from './schemas/debtors';
 
 export { debtorEntity };
-
-const debtorFields = {
-  name: z.string().check(z.minLength(1), z.maxLength(200)),
-  street: z.string().check(z.minLength(1), z.maxLength(200)),
-  city: z.string().check(z.minLength(1), z.maxLength(100)),
-  postalCode: z.string().check(z.minLength(1), z.maxLength(20)),
-  country: countryCode,
-  creditLimit: money.check(z.minimum(0)),
-  paymentTermsDays: z.int().check(z.minimum(0), z.maximum(365)),
-};
-
-export const createDebtorSchema = z.strictObject({
-  name: debtorFields.name,
-  street: z.optional(debtorFields.street),
-  city: z.optional(debtorFields.city),
-  postalCode: z.optional(debtorFields.postalCode),
-  country: z.optional(debtorFields.country),
-  creditLimit: z.optional(debtorFields.creditLimit),
-  paymentTermsDays: z.optional(debtorFields.paymentTermsDays),
-});
-
-export const patchDebtorSchema = groupPatchSchema(debtorFields, debtorEntity);
-
-export const postingSchema = z.strictObject({
-  amount: money.check(
-    z.refine((amount) => amount !== 0, { message: 'A posting moves money: amount must not be 0.' }),
-  ),
-  reference: z.string().check(z.minLength(1), z.maxLength(200)),
-});
 
 export const createDebtor = (
   fields: z.infer<typeof createDebtorSchema>,

@@ -1,8 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
-import * as z from 'zod/mini';
+import type * as z from 'zod/mini';
 import {
   type Aggregate,
-  type AggregateSpec,
   type AggregateWrite,
   aggregateActions,
   assertHeaderAllows,
@@ -30,91 +29,11 @@ import {
 } from '../core/records';
 import type { StoredItem } from '../core/sdk-errors';
 import { ForbiddenError, InvalidStateError, NotFoundError, StaleDataError, ValidationError } from '../errors';
-import { EDITABLE, type OrderStatus, orderStatuses, transitions } from './catalog';
+import { EDITABLE, type OrderStatus, orderEntity, orderStatuses, transitions } from './catalog';
 import type { Role } from './roles';
+import type { createOrderSchema, LineFields, replaceOrderSchema } from './schemas/orders';
 
-export { type OrderStatus, orderStatuses };
-
-/** Orders: a header and its lines, one versioned aggregate. */
-export const orderEntity: AggregateSpec = {
-  type: 'ORDER',
-  fields: ['customer', 'notes', 'status'],
-  childPrefix: 'LINE#',
-  childIdField: 'lineId',
-  countField: 'lineCount',
-  childName: 'line',
-  childrenPointer: '/lines',
-  maxChildren: 500,
-  statusField: 'status',
-};
-
-const version = z.int().check(z.minimum(1));
-const customer = z.string().check(z.minLength(1), z.maxLength(200));
-const notes = z.string().check(z.maxLength(2000));
-const lineDescription = z.string().check(z.maxLength(500));
-const lineFields = {
-  sku: z.string().check(z.minLength(1), z.maxLength(64)),
-  description: z.optional(lineDescription),
-  quantity: z.int().check(z.minimum(1), z.maximum(1_000_000)),
-  unitPrice: z.int().check(z.minimum(0), z.maximum(1_000_000_000)),
-};
-const newLineSchema = z.strictObject(lineFields);
-type LineFields = z.infer<typeof newLineSchema>;
-
-const nonEmpty = (value: Record<string, unknown>) => Object.keys(value).some((key) => key !== 'version');
-
-export const createOrderSchema = z.strictObject({
-  customer,
-  notes: z.optional(notes),
-  lines: z.optional(z.array(newLineSchema).check(z.maxLength(99))),
-});
-
-export const replaceOrderSchema = z.strictObject({
-  customer,
-  notes: z.optional(notes),
-  lines: z
-    .array(
-      z.strictObject({
-        lineId: z.optional(z.string().check(z.minLength(1), z.maxLength(64))),
-        ...lineFields,
-      }),
-    )
-    .check(
-      z.maxLength(orderEntity.maxChildren),
-      z.superRefine((lines, ctx) => {
-        const seen = new Set<string>();
-        lines.forEach((line, index) => {
-          if (line.lineId === undefined) return;
-          if (seen.has(line.lineId))
-            ctx.addIssue({ code: 'custom', path: [index, 'lineId'], message: 'Duplicate lineId.' });
-          seen.add(line.lineId);
-        });
-      }),
-    ),
-  version: z.optional(version),
-});
-
-export const patchOrderSchema = z
-  .strictObject({
-    customer: z.optional(customer),
-    notes: z.optional(z.nullable(notes)),
-    version: z.optional(version),
-  })
-  .check(z.refine(nonEmpty, { message: 'The patch changes no field.' }));
-
-export const addLineSchema = z.extend(newLineSchema, { version: z.optional(version) });
-
-export const patchLineSchema = z
-  .strictObject({
-    sku: z.optional(lineFields.sku),
-    description: z.optional(z.nullable(lineDescription)),
-    quantity: z.optional(lineFields.quantity),
-    unitPrice: z.optional(lineFields.unitPrice),
-    version: z.optional(version),
-  })
-  .check(z.refine(nonEmpty, { message: 'The patch changes no field.' }));
-
-export const transitionSchema = z.strictObject({ to: z.enum(orderStatuses), version: z.optional(version) });
+export { type OrderStatus, orderEntity, orderStatuses };
 
 export interface OrderLine extends LineFields {
   lineId: string;

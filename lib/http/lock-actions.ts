@@ -1,16 +1,10 @@
-import * as z from 'zod/mini';
 import type { EntitySpec } from '../core/keys';
 import { acquireLease, releaseLease, renewLease } from '../core/leases';
 import { ForbiddenError, MalformedRequestError } from '../errors';
 import type { Action } from './handler';
 import { lockTokenOf, pathParameter, writeContextOf } from './request';
 import { json, noContent, replayHeaders } from './response';
-import { parseBody } from './validation';
-
-export const lockBodySchema = z.pipe(
-  z.optional(z.strictObject({ ttlSeconds: z._default(z.int().check(z.minimum(5), z.maximum(900)), 120) })),
-  z.transform((body) => body ?? { ttlSeconds: 120 }),
-);
+import { lockBodySchema, parseBody } from './validation';
 
 /**
  * The three lock routes of a resource (`/{res}/{id}/lock`), the same for every locked

@@ -1,5 +1,6 @@
 import { en } from 'zod/locales';
 import * as z from 'zod/mini';
+import { version } from '../domain/schemas/common';
 import { type FieldError, MalformedRequestError, ValidationError } from '../errors';
 
 // zod/mini (a fraction of the classic API's bundle) loads no locale: these are the messages.
@@ -53,6 +54,10 @@ export const pageQuerySchema = z.strictObject({
  * The body of a versioned DELETE: none at all, or the precondition as `{"version": n}`,
  * which the contract allows in the body of any change, DELETE included.
  */
-export const deleteBodySchema = z.optional(
-  z.strictObject({ version: z.optional(z.int().check(z.minimum(1))) }),
+export const deleteBodySchema = z.optional(z.strictObject({ version: z.optional(version) }));
+
+/** The body of a lock acquire or renew: none, or `{"ttlSeconds": 5..900}`; 120 s if not given. */
+export const lockBodySchema = z.pipe(
+  z.optional(z.strictObject({ ttlSeconds: z._default(z.int().check(z.minimum(5), z.maximum(900)), 120) })),
+  z.transform((body) => body ?? { ttlSeconds: 120 }),
 );

@@ -7,7 +7,7 @@ import { quickSize, runBench } from '../../bench/run';
  * ratio says nothing a test could hold.
  */
 describe('npm run bench, quick', () => {
-  it('prints all six tables, each with a control row, and counts lost updates only without a version', async () => {
+  it('prints all six tables, each with a control row, counts lost updates only without a version, and bundles no database client into health', async () => {
     const { tables, contention } = await runBench(quickSize);
 
     expect(tables.map((table) => table.id)).toEqual([
@@ -22,6 +22,13 @@ describe('npm run bench, quick', () => {
       expect(table.rows.some((row) => row.control)).toBe(true);
       for (const row of table.rows) expect(row.cells).toHaveLength(table.headers.length);
     }
+
+    // The health function touches no table, so it bundles no database client: it stays
+    // below a bundle that does one GetCommand (sizes, not times, so a test can hold them).
+    const bundles = tables.find((table) => table.id === 'bundles');
+    const rawKb = (name: string) =>
+      Number.parseInt(bundles?.rows.find((row) => row.cells[0]?.startsWith(name))?.cells[1] ?? '', 10);
+    expect(rawKb('health')).toBeLessThan(rawKb('baseline (one'));
 
     const lost = (mode: RegExp) =>
       contention

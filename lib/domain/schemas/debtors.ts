@@ -1,0 +1,31 @@
+/**
+ * The bodies the debtor routes accept. Only zod and pure values here: the contract
+ * (and with it the health function) imports these without the database client.
+ */
+import * as z from 'zod/mini';
+import { debtorEntity } from '../catalog';
+import { countryCode, groupPatchSchema, money } from '../field-values';
+
+const debtorFields = {
+  name: z.string().check(z.minLength(1), z.maxLength(200)),
+  street: z.string().check(z.minLength(1), z.maxLength(200)),
+  city: z.string().check(z.minLength(1), z.maxLength(100)),
+  postalCode: z.string().check(z.minLength(1), z.maxLength(20)),
+  country: countryCode,
+  creditLimit: money.check(z.minimum(0)),
+  paymentTermsDays: z.int().check(z.minimum(0), z.maximum(365)),
+};
+
+/** Every field may be given; only `name` must be. */
+export const createDebtorSchema = z.extend(z.partial(z.strictObject(debtorFields)), {
+  name: debtorFields.name,
+});
+
+export const patchDebtorSchema = groupPatchSchema(debtorFields, debtorEntity);
+
+export const postingSchema = z.strictObject({
+  amount: money.check(
+    z.refine((amount) => amount !== 0, { message: 'A posting moves money: amount must not be 0.' }),
+  ),
+  reference: z.string().check(z.minLength(1), z.maxLength(200)),
+});
