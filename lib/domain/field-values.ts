@@ -44,6 +44,15 @@ export const currencyCode = z
   );
 
 /**
+ * Each field's schema made optional, for a create body that may give any field. (Not
+ * `z.partial`, which would bring more of zod into the bundles that need only this.)
+ */
+export const optionalFields = <T extends Record<string, z.ZodMiniType>>(fields: T) =>
+  Object.fromEntries(Object.entries(fields).map(([field, schema]) => [field, z.optional(schema)])) as {
+    [K in keyof T]: z.ZodMiniOptional<T[K]>;
+  };
+
+/**
  * Adds an issue for every value of `values` that its field's schema refuses, pointing at
  * the field. Fields without a schema, and read-only ones, are left to the field-group
  * machinery. `null` is always accepted: in `set` it removes a field, in `base` it stands

@@ -4,7 +4,7 @@
  */
 import * as z from 'zod/mini';
 import { articleEntity } from '../catalog';
-import { groupPatchSchema, money } from '../field-values';
+import { groupPatchSchema, money, optionalFields } from '../field-values';
 
 const articleFields = {
   description: z.string().check(z.minLength(1), z.maxLength(500)),
@@ -19,8 +19,9 @@ const articleFields = {
 export const skuSchema = z.string().check(z.regex(/^[A-Z0-9-]{1,64}$/, 'A SKU: 1-64 of A-Z, 0-9 and -.'));
 
 /** The SKU and every field may be given; the SKU and `description` must be. */
-export const createArticleSchema = z.extend(z.partial(z.strictObject(articleFields)), {
+export const createArticleSchema = z.strictObject({
   id: skuSchema,
+  ...optionalFields(articleFields),
   description: articleFields.description,
 });
 

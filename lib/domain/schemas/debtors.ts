@@ -4,7 +4,7 @@
  */
 import * as z from 'zod/mini';
 import { debtorEntity } from '../catalog';
-import { countryCode, groupPatchSchema, money } from '../field-values';
+import { countryCode, groupPatchSchema, money, optionalFields } from '../field-values';
 
 const debtorFields = {
   name: z.string().check(z.minLength(1), z.maxLength(200)),
@@ -17,7 +17,8 @@ const debtorFields = {
 };
 
 /** Every field may be given; only `name` must be. */
-export const createDebtorSchema = z.extend(z.partial(z.strictObject(debtorFields)), {
+export const createDebtorSchema = z.strictObject({
+  ...optionalFields(debtorFields),
   name: debtorFields.name,
 });
 
