@@ -12,7 +12,7 @@ import type { BenchSize } from '../bench/run';
 
 const targets = { size: 1.3, coldImport: 1.2 };
 
-const { values } = parseArgs({ options: { 'cold-imports': { type: 'string', default: '9' } } });
+const { values } = parseArgs({ options: { 'cold-imports': { type: 'string', default: '21' } } });
 const coldImports = Number(values['cold-imports']);
 if (!Number.isInteger(coldImports) || coldImports < 1) {
   console.error(`--cold-imports must be a whole number of at least 1, got '${values['cold-imports']}'`);
