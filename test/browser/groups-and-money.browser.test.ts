@@ -69,8 +69,8 @@ describe('a debtor: two departments at once', () => {
   });
 });
 
-describe('an account: deposits and transfers apply once', () => {
-  it('a double-clicked deposit, deposits whose answers were lost, and a double-clicked transfer are each applied once', async () => {
+describe('an account: deposits, transfers and withdrawals apply once', () => {
+  it('a double-clicked deposit, deposits whose answers were lost, a double-clicked transfer and withdrawal are each applied once; an uncovered withdrawal is refused', async () => {
     const finance = api.client(await api.tokenFor('erin', 'finance'));
     const account = await finance.call('POST /accounts', { body: { name: 'Till', currency: 'EUR' } });
     const id = account.body.id;
@@ -149,6 +149,24 @@ describe('an account: deposits and transfers apply once', () => {
         ['deposit', 100],
       ],
       [['transfer-in', 30]],
+    ]);
+
+    // A withdrawal the balance does not cover is refused and says why; nothing is written,
+    // so the page forgets it. A double-clicked one is applied once.
+    await page.getByLabel('Withdrawal amount').fill('500');
+    await page.getByRole('button', { name: 'Withdrawal', exact: true }).click();
+    await page.getByText('The balance does not cover this amount.').waitFor();
+    expect(await page.getByRole('button', { name: /^Retry withdrawal/ }).count()).toBe(0);
+    await page.getByLabel('Withdrawal amount').fill('45');
+    await page.getByRole('button', { name: 'Withdrawal', exact: true }).dblclick();
+    await page.getByText('Withdrawal of 45 applied. Balance 100.').waitFor();
+    const after = await finance.call('GET /accounts/{id}/entries', { params: { id } });
+    expect('body' in after && after.body.items.map((entry) => [entry.kind, entry.amount])).toEqual([
+      ['withdrawal', -45],
+      ['transfer-out', -30],
+      ['deposit', 25],
+      ['deposit', 50],
+      ['deposit', 100],
     ]);
   });
 });

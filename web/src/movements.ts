@@ -10,7 +10,7 @@ export interface Intended {
 }
 
 /**
- * A movement (deposit, transfer) that applies once however often it is clicked or retried.
+ * A movement (deposit, withdrawal, transfer) that applies once however often it is clicked or retried.
  * Its Idempotency-Key is made once per intended movement and kept, in session storage, until
  * it is answered: after a lost answer or a 5xx (either may follow a movement that was
  * applied) the same movement with the same key is all the page will send until the user

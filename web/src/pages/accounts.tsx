@@ -1,6 +1,6 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { type useMovement as UseMovement, useMovement } from '../movements';
+import { type Intended, type useMovement as UseMovement, useMovement } from '../movements';
 import { at, explain, Field, hasRole, Notice, useApp } from '../ui';
 
 interface Account {
@@ -68,14 +68,15 @@ const MovementForm = ({
 );
 
 /**
- * An account: balance and entries, and deposits and transfers that apply once however often
- * they are clicked or retried (see useMovement).
+ * An account: balance and entries, and deposits, withdrawals and transfers that apply once
+ * however often they are clicked or retried (see useMovement).
  */
 export const AccountPage = ({ id }: { id: string | undefined }) => {
   const { client, session } = useApp();
   const [account, setAccount] = useState<Account>();
   const [entries, setEntries] = useState<Entry[]>([]);
   const [amount, setAmount] = useState('100');
+  const [withdrawalAmount, setWithdrawalAmount] = useState('10');
   const [transferAmount, setTransferAmount] = useState('10');
   const [to, setTo] = useState('');
   const [name, setName] = useState('');
@@ -101,17 +102,28 @@ export const AccountPage = ({ id }: { id: string | undefined }) => {
     setMessage(text);
     setError(failure);
   };
-  const deposit = useMovement(
-    'Deposit',
-    `no-lost-updates.deposit.${id}`,
-    async ({ key, amount: value }) => {
-      const answer = await client.call('POST /accounts/{id}/deposits', {
+  /** A deposit or a withdrawal: the same body and answer, on its own route. */
+  const onAccount =
+    (route: 'POST /accounts/{id}/deposits' | 'POST /accounts/{id}/withdrawals') =>
+    async ({ key, amount: value }: Intended) => {
+      const answer = await client.call(route, {
         params: { id: id ?? '' },
         body: { amount: value },
         idempotencyKey: key,
       });
       return { replayed: answer.replayed, balance: answer.body.balance };
-    },
+    };
+  const deposit = useMovement(
+    'Deposit',
+    `no-lost-updates.deposit.${id}`,
+    onAccount('POST /accounts/{id}/deposits'),
+    report,
+    load,
+  );
+  const withdrawal = useMovement(
+    'Withdrawal',
+    `no-lost-updates.withdrawal.${id}`,
+    onAccount('POST /accounts/{id}/withdrawals'),
     report,
     load,
   );
@@ -181,6 +193,13 @@ export const AccountPage = ({ id }: { id: string | undefined }) => {
             amount={amount}
             setAmount={setAmount}
             onSubmit={() => void deposit.submit({ amount: Number(amount) })}
+          />
+          <MovementForm
+            label="Withdrawal"
+            movement={withdrawal}
+            amount={withdrawalAmount}
+            setAmount={setWithdrawalAmount}
+            onSubmit={() => void withdrawal.submit({ amount: Number(withdrawalAmount) })}
           />
           <MovementForm
             label="Transfer"
