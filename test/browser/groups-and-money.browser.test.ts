@@ -69,6 +69,57 @@ describe('a debtor: two departments at once', () => {
   });
 });
 
+describe('an article: one save, two groups, one of them stale', () => {
+  it('a sales user saves basic and sales; basic changed meanwhile: sales is applied, basic shows the stored description, take theirs keeps it', async () => {
+    const grace = api.client(await api.tokenFor('grace', 'purchasing'));
+    const sku = `SKU-${Date.now()}`;
+    await grace.call('POST /articles', { body: { id: sku, description: 'Bolt M8', salesPrice: 100 } });
+    const hash = `#/articles/${sku}`;
+    const [alice, purchasing] = await Promise.all([signedIn('alice', hash), signedIn('grace', hash)]);
+    await Promise.all([alice, purchasing].map((page) => page.getByLabel('description').waitFor()));
+    // Alice (sales) owns basic and sales; the other groups are read-only for her.
+    expect([
+      await alice.getByLabel('salesPrice').isDisabled(),
+      await alice.getByLabel('binLocation').isDisabled(),
+      await alice.getByLabel('preferredSupplier').isDisabled(),
+    ]).toEqual([false, true, true]);
+
+    // Grace (purchasing, who owns basic too) saves a new description first.
+    await purchasing.getByLabel('description').fill('Bolt M8 zinc');
+    await purchasing.getByRole('button', { name: 'Save my groups' }).click();
+    await purchasing.getByText('Saved: basic applied.').waitFor();
+
+    // Alice, from the page she opened before, changes the description and the price.
+    await alice.getByLabel('description').fill('Bolt M8 steel');
+    await alice.getByLabel('salesPrice').fill('120');
+    await alice.getByRole('button', { name: 'Save my groups' }).click();
+    const conflict = alice.getByRole('region', { name: 'Conflict in basic' });
+    await conflict.waitFor();
+    expect([
+      await alice.getByText('Saved: sales.').count(),
+      await alice.getByRole('alert').textContent(),
+      await conflict
+        .locator('tbody tr')
+        .evaluateAll((trs) => trs.map((tr) => [...tr.children].map((cell) => cell.textContent))),
+      await alice.getByLabel('salesPrice').inputValue(),
+    ]).toEqual([
+      1,
+      'Needs your decision: basic changed since you opened it.',
+      [['description', 'Bolt M8 zinc', 'Bolt M8 steel']],
+      '120',
+    ]);
+
+    // Taking theirs writes nothing: the stored record is Grace's description, Alice's price.
+    await alice.getByRole('button', { name: 'Take theirs for basic' }).click();
+    await conflict.waitFor({ state: 'detached' });
+    expect(await alice.getByLabel('description').inputValue()).toBe('Bolt M8 zinc');
+    const stored = await grace.call('GET /articles/{id}', { params: { id: sku } });
+    expect(
+      'body' in stored && [stored.body.description, stored.body.salesPrice, stored.body.version],
+    ).toEqual(['Bolt M8 zinc', 120, 3]);
+  });
+});
+
 describe('an account: deposits, transfers and withdrawals apply once', () => {
   it('a double-clicked deposit, deposits whose answers were lost, a double-clicked transfer and withdrawal are each applied once; an uncovered withdrawal is refused', async () => {
     const finance = api.client(await api.tokenFor('erin', 'finance'));
