@@ -270,8 +270,8 @@ export class LockedError extends AppError {
 
 /** The lock token is no longer the current one: it expired, was released, broken or taken over. */
 export class LockLostError extends AppError {
-  constructor() {
-    super('LOCK_LOST', 409, 'Lock lost', 'This lock token is no longer current. Acquire the lock again.');
+  constructor(detail = 'This lock token is no longer current. Acquire the lock again.') {
+    super('LOCK_LOST', 409, 'Lock lost', detail);
   }
 }
 

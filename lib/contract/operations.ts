@@ -89,7 +89,7 @@ const lockOperations = <R extends string>(resource: R) => {
     body: asSchema(lockBodySchema),
     success: { status: 201, body: answers.lease },
     headers: ['idempotency-key'],
-    errors: create('LOCKED', 'GONE', 'WRITE_CONTENTION'),
+    errors: create('LOCKED', 'LOCK_LOST', 'GONE', 'WRITE_CONTENTION'),
   } satisfies Operation;
   const renew = {
     summary: 'Renew the lock',

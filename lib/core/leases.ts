@@ -25,6 +25,20 @@ export interface Lease {
 
 export type LeaseContext = Pick<WriteContext, 'actor' | 'now' | 'idempotency'>;
 
+/**
+ * A lock write recognised as already applied (its response lost, re-sent by the SDK) finds
+ * the item as it is now: if the lock it wrote has since been broken or taken over, the
+ * lease it made is gone, and the lock stored now is someone else's. Never hand that one out.
+ */
+const ownLockOf = (item: StoredItem, token: string): StoredLock => {
+  const lock = item.lock as StoredLock | undefined;
+  if (lock?.token !== token)
+    throw new LockLostError(
+      'This lock was taken, then broken or taken over before the answer arrived. Acquire the lock again.',
+    );
+  return lock;
+};
+
 const leaseOf = (lock: StoredLock, fence: number): Lease => ({
   token: lock.token,
   owner: lock.owner,
@@ -148,7 +162,8 @@ export const acquireLease = async (
       ...acquireRequest(entity, id, lock, context, { attemptId }),
       attemptId,
     });
-    return { lease: leaseOf(lock, Number(item.lockFence)), replayed: false };
+    // The fence moves only with a new token: while the token is this one, so is the fence.
+    return { lease: leaseOf(ownLockOf(item, lock.token), Number(item.lockFence)), replayed: false };
   }
   const { response, replayed } = await planAndCommit(
     {
@@ -192,7 +207,7 @@ export const renewLease = async (
     );
   const renewed = (item: StoredItem): Lease =>
     leaseOf(
-      { ...(item.lock as StoredLock), until, expiresAt: new Date(until).toISOString() },
+      { ...ownLockOf(item, token), until, expiresAt: new Date(until).toISOString() },
       Number(item.lockFence),
     );
   if (!context.idempotency) {
