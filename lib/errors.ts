@@ -61,6 +61,13 @@ export class AppError extends Error {
   }
 }
 
+/** Anything that is not an AppError, as the answer shows it: nothing of what failed. */
+export class InternalError extends AppError {
+  constructor() {
+    super('INTERNAL', 500, 'Internal error', 'Something went wrong on our side.');
+  }
+}
+
 export class MalformedRequestError extends AppError {
   constructor(detail: string) {
     super('MALFORMED_REQUEST', 400, 'Malformed request', detail);

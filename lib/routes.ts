@@ -38,7 +38,7 @@ export interface TableAccess {
 export const functionTableAccess: Readonly<Record<FunctionName, TableAccess | undefined>> = {
   health: undefined,
   annotations: {
-    table: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+    table: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
     indexes: ['byType'],
   },
   orders: {
@@ -52,11 +52,11 @@ export const functionTableAccess: Readonly<Record<FunctionName, TableAccess | un
     indexes: ['byType'],
   },
   debtors: {
-    table: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+    table: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
     indexes: [],
   },
   articles: {
-    table: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+    table: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
     indexes: [],
   },
   accounts: {

@@ -144,7 +144,7 @@ export const operations = {
     body: asSchema(batchSchema),
     success: { status: 200, body: answers.batchAnswer },
     headers: ['idempotency-key'],
-    errors: create('STALE_DATA', 'GONE', 'LOCKED', 'TOO_MANY_CHANGES'),
+    errors: create('STALE_DATA', 'GONE', 'LOCKED', 'TOO_MANY_CHANGES', 'IDEMPOTENCY_IN_PROGRESS'),
   },
   'GET /annotations/{id}': {
     summary: 'Read an annotation',
@@ -256,7 +256,7 @@ export const operations = {
     body: asSchema(patchDebtorSchema),
     success: { status: 200, body: answers.groupPatchAnswer(answers.debtor), etag: true },
     headers: ['idempotency-key'],
-    errors: [...create('PARTIAL_CONFLICT', 'GONE'), ...roles],
+    errors: [...create('PARTIAL_CONFLICT', 'GONE', 'IDEMPOTENCY_IN_PROGRESS'), ...roles],
   },
   'POST /debtors/{id}/postings': {
     summary: "Post an amount to a debtor's balance",
@@ -284,7 +284,7 @@ export const operations = {
     body: asSchema(patchArticleSchema),
     success: { status: 200, body: answers.groupPatchAnswer(answers.article), etag: true },
     headers: ['idempotency-key'],
-    errors: [...create('PARTIAL_CONFLICT', 'GONE'), ...roles],
+    errors: [...create('PARTIAL_CONFLICT', 'GONE', 'IDEMPOTENCY_IN_PROGRESS'), ...roles],
   },
   'POST /articles/{id}/stock-movements': {
     summary: 'Move stock in or out',

@@ -1,11 +1,12 @@
 import { AppError, BatchRejectedError, StaleDataError, TooManyChangesError } from '../errors';
-import { commitOnce, keepAnswer } from './commit';
-import { forPart, keyRecordAction, lookUpKeys, Replay } from './idempotency';
+import { commitOnce, onceInParts } from './commit';
+import { forPart, keyRecordAction, Replay } from './idempotency';
 import type { EntitySpec } from './keys';
 import { changeRecord } from './record-store';
 import type { PublicRecord, WriteContext } from './records';
 import { changeRequest } from './requests';
 import { mapWithConcurrency } from './retry';
+import { partFailure } from './sdk-errors';
 import { asAction, MAX_TRANSACTION_ITEMS, TransactionRefused, transactAll } from './writes';
 
 /** Upper bound on conditional writes one batch keeps in flight. */
@@ -65,42 +66,36 @@ export const changeEach = async (
   context: WriteContext,
 ): Promise<BatchResult> => {
   const { idempotency, now } = context;
-  if (idempotency) {
-    const stored = await lookUpKeys(
-      idempotency,
-      updates.map((update) => forPart(idempotency, update.id)),
-      now,
-    );
-    if (stored instanceof Replay)
-      return { ...(stored.response as { results: BatchItemResult[] }), replayed: true };
-    if (stored) throw stored;
-  }
-  const results = await mapWithConcurrency(updates, BATCH_CONCURRENCY, async (update) => {
-    try {
-      if (!idempotency) {
-        const { record } = await changeRecord(
-          entity,
-          update.id,
-          { kind: 'version', version: update.version },
-          { set: update.set, remove: [] },
-          context,
+  const each = (wrote?: () => void) =>
+    mapWithConcurrency(updates, BATCH_CONCURRENCY, async (update) => {
+      try {
+        if (!idempotency) {
+          const { record } = await changeRecord(
+            entity,
+            update.id,
+            { kind: 'version', version: update.version },
+            { set: update.set, remove: [] },
+            context,
+          );
+          return { id: update.id, status: 200, version: record.version } as BatchItemResult;
+        }
+        const { response } = await commitOnce(
+          forPart(idempotency, update.id),
+          [updateAction(entity, update, context)],
+          applied(update),
+          now,
         );
-        return { id: update.id, status: 200, version: record.version } as BatchItemResult;
+        wrote?.();
+        return response;
+      } catch (error) {
+        // An item fails by itself, whatever failed it: the others stand as written.
+        return failedItem(update.id, partFailure(error));
       }
-      const { response } = await commitOnce(
-        forPart(idempotency, update.id),
-        [updateAction(entity, update, context)],
-        applied(update),
-        now,
-      );
-      return response;
-    } catch (error) {
-      if (error instanceof AppError) return failedItem(update.id, error);
-      throw error;
-    }
-  });
-  if (!idempotency) return { results, replayed: false };
-  const { response, replayed } = await keepAnswer(idempotency, { results }, now);
+    });
+  if (!idempotency) return { results: await each(), replayed: false };
+  const { response, replayed } = await onceInParts(idempotency, now, async (wrote) => ({
+    results: await each(wrote),
+  }));
   return { ...response, replayed };
 };
 

@@ -1,7 +1,15 @@
 import type { UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import { AppError, WriteContentionError } from '../errors';
 import { newAttemptId } from './attempts';
-import { type Idempotency, keyRecordAction, lookUpKey, Replay } from './idempotency';
+import {
+  claimKey,
+  type Idempotency,
+  keepClaimedAnswer,
+  keyRecordAction,
+  lookUpKey,
+  Replay,
+  releaseClaim,
+} from './idempotency';
 import type { Built } from './requests';
 import { MovedError } from './rules';
 import { asAction, transact, updateItem, type WriteAction } from './writes';
@@ -51,24 +59,32 @@ export const updateOnce = async (
 };
 
 /**
- * Keeps the whole answer of a request made of parts (batch items, field groups), each
- * already written once with its own key record, under the request's key. A request with the
- * same key that finished first wins: its answer is the first one. Failing to keep the answer
- * (throttling, contention, an answer too large to keep) fails nothing that was done: the
- * answer is given anyway, and a repeat finds each part's own record.
+ * A request made of parts (batch items, field groups), each written once with its own key
+ * record, made once as a whole under its key: the key is claimed before any part is
+ * written (so a twin is 409 in progress and another request under the key 422, before
+ * either writes), `run` does the parts and gives the answer, and the answer is kept, once,
+ * before it is given. A request that ends without a kept answer (a 4xx, a 5xx, a failure to
+ * keep it) gives up its claim: its repeat runs again, and every part it had written is
+ * recognised by its own record. `run` calls `wrote` once a part is written.
  */
-export const keepAnswer = async <R>(
+export const onceInParts = async <R>(
   idempotency: Idempotency,
-  answer: R,
   now: Date,
+  run: (wrote: () => void) => Promise<R>,
 ): Promise<Committed<R>> => {
+  const claim = newAttemptId();
+  const stored = await claimKey(idempotency, claim, now);
+  if (stored) return { response: stored.response as R, replayed: true };
+  let wroteParts = false;
   try {
-    await transact([keyRecordAction(idempotency, answer, now)]);
+    const answer = await run(() => {
+      wroteParts = true;
+    });
+    return await keepClaimedAnswer(idempotency, claim, answer, now);
   } catch (error) {
-    if (error instanceof Replay) return { response: error.response as R, replayed: true };
-    if (!(error instanceof AppError)) throw error;
+    await releaseClaim(idempotency, claim, wroteParts);
+    throw error;
   }
-  return { response: answer, replayed: false };
 };
 
 /** Reads of a pinned write whose item keeps moving before it answers WRITE_CONTENTION. */

@@ -1,5 +1,5 @@
 import { tableName } from '../db/client';
-import { AppError, NotFoundError, ValidationError } from '../errors';
+import { type AppError, NotFoundError, ValidationError } from '../errors';
 import { commitOnce } from './commit';
 import { ExpressionBuilder } from './expression';
 import { completeKeyRecord, type Idempotency } from './idempotency';
@@ -104,9 +104,12 @@ export const readCurrent = async (entity: EntitySpec, id: string): Promise<Store
 
 /**
  * Commits counter movements (with whatever else the transaction holds, such as ledger
- * entries) once per key, then reads the counters for the answer and completes the key's
- * record with them, so a repeat gets the first answer whole. `answer` builds the answer
- * from the committed response and the counters read (by record id).
+ * entries) once per key, then reads the counters for the answer and keeps it in the key's
+ * record. The answer is given only once it is kept, and only one is ever kept: a repeat that
+ * finds the movement committed but its answer not kept yet (the first attempt still on its
+ * way, or stopped by throttling after its commit, a 503) reads and keeps it itself, and
+ * whichever keeps it first decides it for the first attempt and every repeat alike. `answer`
+ * builds the answer from the committed response and the counters read (by record id).
  */
 export const moveCounters = async <R extends Record<string, unknown>>(
   movements: readonly CounterMovement[],
@@ -128,13 +131,10 @@ export const moveCounters = async <R extends Record<string, unknown>>(
   const values = Object.fromEntries(
     movements.map((movement, index) => [movement.id, Number(items[index]?.[movement.attribute])]),
   );
-  const body = answer(committed.response, values);
-  // The movement is committed: failing to keep the balance with it fails nothing that was
-  // done. A repeat then answers with the balance as it is then.
-  if (!committed.replayed) {
-    await completeKeyRecord(idempotency, { ...response, answer: body }).catch((error: unknown) => {
-      if (!(error instanceof AppError)) throw error;
-    });
-  }
-  return { body, replayed: committed.replayed };
+  const kept = await completeKeyRecord(
+    idempotency,
+    { ...committed.response, answer: answer(committed.response, values) },
+    context.now,
+  );
+  return { body: kept.answer, replayed: committed.replayed };
 };

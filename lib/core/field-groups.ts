@@ -2,7 +2,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import { tableName } from '../db/client';
 import {
-  type AppError,
+  AppError,
   type FieldError,
   ForbiddenError,
   IdempotencyKeyReusedError,
@@ -12,15 +12,15 @@ import {
   WriteContentionError,
 } from '../errors';
 import { attemptNotApplied, newAttemptId, recordAttempt } from './attempts';
-import { commitOnce, keepAnswer } from './commit';
+import { commitOnce, onceInParts } from './commit';
 import { ExpressionBuilder, updateExpression } from './expression';
-import { forPart, lookUpKeys, Replay } from './idempotency';
+import { forPart } from './idempotency';
 import { type EntitySpec, keyOf } from './keys';
 import { getRecord } from './record-store';
 import { type PublicRecord, toPublicRecord, type WriteContext } from './records';
 import type { Built } from './requests';
 import { conditionOf, type Rule, recordExists, recordLive } from './rules';
-import type { StoredItem } from './sdk-errors';
+import { partFailure, type StoredItem } from './sdk-errors';
 import { asAction, updateItem } from './writes';
 
 /**
@@ -107,6 +107,10 @@ class GroupConflict extends Error {
   }
 }
 
+/** Whether the stored item holds `value` in `field` (null: the field is absent). */
+const holds = (item: StoredItem, field: string, value: unknown): boolean =>
+  present(value) ? isDeepStrictEqual(item[field], value) : item[field] === undefined;
+
 /** Each field of the group still holds the caller's base value, or already the new one. */
 const groupAsRead = (
   fields: readonly string[],
@@ -126,12 +130,36 @@ const groupAsRead = (
       .join(' AND '),
   broken: (item) => {
     if (!item) return undefined;
-    const held = (field: string, value: unknown) =>
-      present(value) ? isDeepStrictEqual(item[field], value) : item[field] === undefined;
-    return fields.every((field) => held(field, base[field]) || held(field, next[field]))
+    return fields.every((field) => holds(item, field, base[field]) || holds(item, field, next[field]))
       ? undefined
       : new GroupConflict(item);
   },
+});
+
+/** The group holds the new values already, whoever wrote them: `unchanged`, nothing written. Never leaves the core. */
+class GroupAlreadyNew extends Error {
+  constructor() {
+    super('The group holds the new values already.');
+    this.name = 'GroupAlreadyNew';
+  }
+}
+
+/**
+ * Not every field of the group holds its new value yet: a group someone else already set to
+ * these values is left alone (`unchanged`, no version), as the value semantics of a field
+ * group say, rather than written again.
+ */
+const groupNotYetNew = (fields: readonly string[], next: Record<string, unknown>): Rule => ({
+  clause: (x) =>
+    `NOT (${fields
+      .map((field) =>
+        present(next[field])
+          ? `${x.name(field)} = ${x.value(next[field])}`
+          : `attribute_not_exists(${x.name(field)})`,
+      )
+      .join(' AND ')})`,
+  broken: (item) =>
+    item && fields.every((field) => holds(item, field, next[field])) ? new GroupAlreadyNew() : undefined,
 });
 
 /** The UpdateItem of one group (pure): the whole group is written, under its rules. */
@@ -145,7 +173,12 @@ export const groupRequest = (
   attemptId?: string,
 ): Built<UpdateCommandInput> => {
   const x = new ExpressionBuilder();
-  const rules = [recordExists(), recordLive(context.now), groupAsRead(fields, base, next)];
+  const rules = [
+    recordExists(),
+    recordLive(context.now),
+    groupAsRead(fields, base, next),
+    groupNotYetNew(fields, next),
+  ];
   const set = [
     ...fields
       .filter((field) => present(next[field]))
@@ -169,7 +202,11 @@ export const groupRequest = (
   };
 };
 
-type Written = { applied: StoredItem | undefined } | { conflict: StoredItem } | { failed: AppError };
+type Written =
+  | { applied: StoredItem | undefined }
+  | { conflict: StoredItem }
+  | { failed: AppError }
+  | { unchanged: true };
 
 /**
  * One group's write. Without a key: one UpdateItem that returns the record as written.
@@ -185,6 +222,7 @@ const writeGroup = async (
   base: Record<string, unknown>,
   next: Record<string, unknown>,
   context: WriteContext,
+  wrote?: () => void,
 ): Promise<Written> => {
   const fields = entity.groups[group]?.fields ?? [];
   try {
@@ -195,6 +233,7 @@ const writeGroup = async (
         { status: 'applied' },
         context.now,
       );
+      wrote?.();
       return { applied: undefined };
     }
     const attemptId = newAttemptId();
@@ -205,15 +244,18 @@ const writeGroup = async (
     return { applied: item };
   } catch (error) {
     if (error instanceof GroupConflict) return { conflict: error.item };
+    if (error instanceof GroupAlreadyNew) return { unchanged: true };
     // This group alone failed: the others stand as written. (A key reused with another patch
     // meets this group's own record from the first request.)
     if (
       error instanceof ThrottledError ||
       error instanceof WriteContentionError ||
-      error instanceof IdempotencyKeyReusedError
+      error instanceof IdempotencyKeyReusedError ||
+      !(error instanceof AppError)
     ) {
-      return { failed: error };
+      return { failed: partFailure(error) };
     }
+    // The record is gone or was never there: every group meets the same.
     throw error;
   }
 };
@@ -240,56 +282,51 @@ export const patchGroups = async (
 ): Promise<GroupPatchResult> => {
   const touched = touchedGroups(entity, patch, roles);
   const { idempotency, now } = context;
-  if (idempotency) {
-    const stored = await lookUpKeys(
-      idempotency,
-      touched.map((name) => forPart(idempotency, `group:${name}`)),
-      now,
+  const apply = async (wrote?: () => void): Promise<Omit<GroupPatchResult, 'replayed'>> => {
+    const outcomes = await Promise.all(
+      touched.map(async (name) => {
+        const fields = entity.groups[name]?.fields ?? [];
+        const base = pick(patch.base, fields);
+        const next = { ...base, ...pick({ ...base, ...patch.set }, fields) };
+        if (isDeepStrictEqual(next, base)) return { name, unchanged: true as const };
+        return { name, ...(await writeGroup(entity, id, name, base, next, context, wrote)) };
+      }),
     );
-    if (stored instanceof Replay)
-      return { ...(stored.response as Omit<GroupPatchResult, 'replayed'>), replayed: true };
-    if (stored) throw stored;
-  }
-  const outcomes = await Promise.all(
-    touched.map(async (name) => {
-      const fields = entity.groups[name]?.fields ?? [];
-      const base = pick(patch.base, fields);
-      const next = { ...base, ...pick({ ...base, ...patch.set }, fields) };
-      if (isDeepStrictEqual(next, base)) return { name, unchanged: true as const };
-      return { name, ...(await writeGroup(entity, id, name, base, next, context)) };
-    }),
-  );
-  const groups: Record<string, GroupOutcome> = {};
-  let newest: StoredItem | undefined;
-  for (const outcome of outcomes) {
-    const item =
-      'applied' in outcome ? outcome.applied : 'conflict' in outcome ? outcome.conflict : undefined;
-    if (item && (!newest || Number(item.version) > Number(newest.version))) newest = item;
-    if ('applied' in outcome) groups[outcome.name] = { status: 'applied' };
-    else if ('conflict' in outcome) {
-      const fields = entity.groups[outcome.name]?.fields ?? [];
-      const current = Object.fromEntries(
-        fields.filter((f) => present(outcome.conflict[f])).map((f) => [f, outcome.conflict[f]]),
-      );
-      groups[outcome.name] = { status: 'conflict', current };
-    } else if ('failed' in outcome) groups[outcome.name] = { status: 'failed', code: outcome.failed.code };
-    else groups[outcome.name] = { status: 'unchanged' };
-  }
-  const failures = outcomes.flatMap((outcome) => ('failed' in outcome ? [outcome.failed] : []));
-  const written = outcomes.some((outcome) => 'applied' in outcome || 'conflict' in outcome);
-  // Nothing was written and nothing conflicted: the failure is the whole request's answer.
-  if (failures[0] && !written) throw failures[0];
-  const record = newest && !idempotency ? toPublicRecord(newest, now) : await getRecord(entity, id, now);
-  if (Object.values(groups).some((outcome) => outcome.status === 'conflict' || outcome.status === 'failed')) {
-    throw new PartialConflictError(groups, record);
-  }
-  const answer = {
-    record,
-    groups: Object.fromEntries(
-      Object.entries(groups).map(([name, outcome]) => [name, outcome.status]),
-    ) as Record<string, 'applied' | 'unchanged'>,
+    const groups: Record<string, GroupOutcome> = {};
+    let newest: StoredItem | undefined;
+    for (const outcome of outcomes) {
+      const item =
+        'applied' in outcome ? outcome.applied : 'conflict' in outcome ? outcome.conflict : undefined;
+      if (item && (!newest || Number(item.version) > Number(newest.version))) newest = item;
+      if ('applied' in outcome) groups[outcome.name] = { status: 'applied' };
+      else if ('conflict' in outcome) {
+        const fields = entity.groups[outcome.name]?.fields ?? [];
+        const current = Object.fromEntries(
+          fields.filter((f) => present(outcome.conflict[f])).map((f) => [f, outcome.conflict[f]]),
+        );
+        groups[outcome.name] = { status: 'conflict', current };
+      } else if ('failed' in outcome) groups[outcome.name] = { status: 'failed', code: outcome.failed.code };
+      else groups[outcome.name] = { status: 'unchanged' };
+    }
+    const failures = outcomes.flatMap((outcome) => ('failed' in outcome ? [outcome.failed] : []));
+    const written = outcomes.some((outcome) => 'applied' in outcome || 'conflict' in outcome);
+    // Nothing was written and nothing conflicted: the failure is the whole request's answer.
+    if (failures[0] && !written) throw failures[0];
+    const record = newest && !idempotency ? toPublicRecord(newest, now) : await getRecord(entity, id, now);
+    if (
+      Object.values(groups).some((outcome) => outcome.status === 'conflict' || outcome.status === 'failed')
+    ) {
+      throw new PartialConflictError(groups, record);
+    }
+    const answer = {
+      record,
+      groups: Object.fromEntries(
+        Object.entries(groups).map(([name, outcome]) => [name, outcome.status]),
+      ) as Record<string, 'applied' | 'unchanged'>,
+    };
+    return answer;
   };
-  if (!idempotency) return { ...answer, replayed: false };
-  const { response, replayed } = await keepAnswer(idempotency, answer, now);
+  if (!idempotency) return { ...(await apply()), replayed: false };
+  const { response, replayed } = await onceInParts(idempotency, now, apply);
   return { ...response, replayed };
 };

@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { BatchGetCommand, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { db, tableName } from '../db/client';
-import { IdempotencyKeyReusedError, ThrottledError, TooManyChangesError } from '../errors';
+import { IdempotencyInProgressError, IdempotencyKeyReusedError, TooManyChangesError } from '../errors';
 import { ExpressionBuilder } from './expression';
 import { epochSeconds, PK, SK, TTL } from './keys';
 import { conditionOf, type Rule } from './rules';
-import { type StoredItem, translateSdkError } from './sdk-errors';
+import { conditionFailure, type StoredItem, translateSdkError } from './sdk-errors';
 import { sendWrite, type WriteAction } from './writes';
 
 /** How long an Idempotency-Key is remembered. */
@@ -62,14 +62,20 @@ export class Replay extends Error {
   }
 }
 
-/** What a key's stored record means for this request: its replay, a reuse (422), or nothing (unknown or past its window). */
+/**
+ * What a key's stored record means for this request: its replay, a reuse (422), this very
+ * request still running under its claim (409), or nothing (unknown or past its window).
+ */
 export const readKeyRecordItem = (
   item: StoredItem | undefined,
   idempotency: Idempotency,
   now: Date,
-): Replay | IdempotencyKeyReusedError | undefined => {
+): Replay | IdempotencyKeyReusedError | IdempotencyInProgressError | undefined => {
   if (!item || Number(item.at) < now.getTime() - IDEMPOTENCY_WINDOW_MS) return undefined;
   if (item.h !== idempotency.requestHash) return new IdempotencyKeyReusedError();
+  if (item.claim !== undefined) return new IdempotencyInProgressError();
+  // Left open by a request that wrote parts and kept no answer: this request runs again.
+  if (item.open) return undefined;
   return new Replay(decodeAnswer(item.response));
 };
 
@@ -156,7 +162,7 @@ export const keyRecordAction = (idempotency: Idempotency, response: unknown, now
 export const lookUpKey = async (
   idempotency: Idempotency,
   now: Date,
-): Promise<Replay | IdempotencyKeyReusedError | undefined> => {
+): Promise<Replay | IdempotencyKeyReusedError | IdempotencyInProgressError | undefined> => {
   const { Item } = await db()
     .send(
       new GetCommand({
@@ -170,52 +176,145 @@ export const lookUpKey = async (
 };
 
 /**
- * The records of a multi-part request's key and of each of its parts, read consistently in
- * one BatchGetItem: the whole request's replay, or a reuse of the key (for the request or
- * any part, before anything is written), or undefined.
+ * How old a claim must be before a repeat takes over from the request that made it: that
+ * request stopped before it kept its answer (a function runs for 10 s at most).
  */
-export const lookUpKeys = async (
+export const CLAIM_STALE_MS = 15_000;
+
+/**
+ * Claims the key of a request made of parts (a batch, a field-group PATCH) before any part
+ * is written: the key's record, with the claim's id and no answer yet, if the key is unused.
+ * So only one request runs under a key: a repeat of one that finished gets its Replay,
+ * another request 422, a repeat while it runs 409 IDEMPOTENCY_IN_PROGRESS. The SDK's retry of
+ * the claim finds its own id. A claim older than CLAIM_STALE_MS, or one left open (see
+ * releaseClaim), is taken over: the request carries on where the earlier one left off, each
+ * part recognised by its own record.
+ */
+export const claimKey = async (
   idempotency: Idempotency,
-  parts: readonly Idempotency[],
+  claim: string,
   now: Date,
-): Promise<Replay | IdempotencyKeyReusedError | undefined> => {
-  const all = [idempotency, ...parts];
-  const items = new Map<string, StoredItem>();
-  let pending: Record<string, unknown>[] = all.map((key) => keyRecordKey(key.keyHash));
-  for (let round = 0; pending.length > 0; round += 1) {
-    if (round >= 8) throw new ThrottledError(1);
-    const { Responses, UnprocessedKeys } = await db()
-      .send(
-        new BatchGetCommand({
-          RequestItems: { [tableName()]: { Keys: pending, ConsistentRead: true } },
-        }),
-      )
-      .catch(translateSdkError);
-    for (const item of Responses?.[tableName()] ?? []) items.set(String(item[PK]), item);
-    pending = (UnprocessedKeys?.[tableName()]?.Keys ?? []) as Record<string, unknown>[];
+): Promise<Replay | undefined> => {
+  const x = new ExpressionBuilder();
+  const unused = conditionOf(x, [keyUnused(idempotency, now)]);
+  const input = {
+    TableName: tableName(),
+    Item: {
+      ...keyRecordKey(idempotency.keyHash),
+      h: idempotency.requestHash,
+      claim,
+      at: now.getTime(),
+      [TTL]: epochSeconds(now) + RECORD_TTL_SECONDS,
+    },
+    ConditionExpression: `${unused} OR (${x.name('h')} = ${x.value(idempotency.requestHash)} AND attribute_exists(${x.name('open')}))`,
+    ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
+    ...x.attributes(),
+  };
+  try {
+    await sendWrite(() => db().send(new PutCommand(input)));
+    return undefined;
+  } catch (error) {
+    const failure = conditionFailure(error);
+    if (!failure) return translateSdkError(error);
+    const item = failure.item;
+    const running = item?.h === idempotency.requestHash && item.claim !== undefined;
+    if (running && (item.claim === claim || Number(item.at) <= now.getTime() - CLAIM_STALE_MS))
+      return undefined;
+    const reading = readKeyRecordItem(item, idempotency, now);
+    if (reading instanceof Replay) return reading;
+    throw reading ?? new IdempotencyInProgressError();
   }
-  const readings = all.map((key) => readKeyRecordItem(items.get(keyRecordKey(key.keyHash)[PK]), key, now));
-  if (readings[0]) return readings[0];
-  return readings.find((reading) => reading instanceof IdempotencyKeyReusedError);
+};
+
+/**
+ * Keeps the answer of a claimed request in its key's record, once: the first to keep it
+ * (this request, or one that took over its claim) decides it for every repeat. Only a kept
+ * answer is given, so a repeat always gets it exactly.
+ */
+export const keepClaimedAnswer = async <R>(
+  idempotency: Idempotency,
+  claim: string,
+  answer: R,
+  now: Date,
+): Promise<{ response: R; replayed: boolean }> => {
+  const x = new ExpressionBuilder();
+  const input = {
+    TableName: tableName(),
+    Key: keyRecordKey(idempotency.keyHash),
+    UpdateExpression: `SET ${x.name('response')} = ${x.value(encodeAnswer(answer))}, ${x.name('keptBy')} = ${x.value(claim)} REMOVE ${x.name('claim')}`,
+    ConditionExpression: `${x.name('h')} = ${x.value(idempotency.requestHash)} AND attribute_exists(${x.name('claim')})`,
+    ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
+    ...x.attributes(),
+  };
+  try {
+    await sendWrite(() => db().send(new UpdateCommand(input)));
+    return { response: answer, replayed: false };
+  } catch (error) {
+    const kept = conditionFailure(error)?.item;
+    const reading = kept ? readKeyRecordItem(kept, idempotency, now) : undefined;
+    // Kept already: by this very attempt (its response lost, re-sent by the SDK), or by another.
+    if (reading instanceof Replay)
+      return { response: reading.response as R, replayed: kept?.keptBy !== claim };
+    return translateSdkError(error);
+  }
+};
+
+/**
+ * Gives up a claim whose request ended without a kept answer, so that its repeat runs
+ * again. If it wrote nothing, the key is free again (a 4xx uses up no key); if it wrote
+ * parts, the record stays, open to this same request only: another request under the key
+ * is 422, as it would meet the parts' own records. A claim that cannot be given up now is
+ * taken over once stale.
+ */
+export const releaseClaim = async (
+  idempotency: Idempotency,
+  claim: string,
+  wroteParts: boolean,
+): Promise<void> => {
+  const x = new ExpressionBuilder();
+  const Key = keyRecordKey(idempotency.keyHash);
+  const ConditionExpression = `${x.name('claim')} = ${x.value(claim)}`;
+  const release = wroteParts
+    ? new UpdateCommand({
+        TableName: tableName(),
+        Key,
+        UpdateExpression: `SET ${x.name('open')} = ${x.value(true)} REMOVE ${x.name('claim')}`,
+        ConditionExpression,
+        ...x.attributes(),
+      })
+    : new DeleteCommand({ TableName: tableName(), Key, ConditionExpression, ...x.attributes() });
+  await db()
+    .send(release as UpdateCommand)
+    .catch(() => undefined);
 };
 
 /**
  * Completes the answer a key's record keeps with what was known only after the change
- * (a balance read after the movement), so a repeat gets the first answer whole.
+ * (a balance read after the movement), once: the first completion is the answer for good,
+ * and every other, finding it done, answers with that one. An answer is given only once it
+ * is kept, so a repeat gets it exactly.
  */
-export const completeKeyRecord = async (
-  idempotency: Idempotency,
-  response: Record<string, unknown>,
-): Promise<void> => {
+export const completeKeyRecord = async <R>(idempotency: Idempotency, response: R, now: Date): Promise<R> => {
   const x = new ExpressionBuilder();
   // Built once: every attempt sends the very same request.
   const input = {
     TableName: tableName(),
     Key: keyRecordKey(idempotency.keyHash),
-    UpdateExpression: `SET ${x.name('response')} = ${x.value(encodeAnswer(response))}`,
-    // Only this request's own record, never another's.
-    ConditionExpression: `${x.name('h')} = ${x.value(idempotency.requestHash)}`,
+    UpdateExpression: `SET ${x.name('response')} = ${x.value(encodeAnswer(response))}, ${x.name('done')} = ${x.value(true)}`,
+    // Only this request's own record, never another's, and only once.
+    ConditionExpression: `${x.name('h')} = ${x.value(idempotency.requestHash)} AND attribute_not_exists(${x.name('done')})`,
+    ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
     ...x.attributes(),
   };
-  await sendWrite(() => db().send(new UpdateCommand(input))).catch(translateSdkError);
+  try {
+    await sendWrite(() => db().send(new UpdateCommand(input)));
+    return response;
+  } catch (error) {
+    // Done already (by a repeat that found this one slow, or by this very attempt, its
+    // response lost and re-sent by the SDK): that answer is the one.
+    const kept = conditionFailure(error)?.item;
+    const reading = readKeyRecordItem(kept, idempotency, now);
+    if (reading instanceof Replay) return reading.response as R;
+    return translateSdkError(error);
+  }
 };

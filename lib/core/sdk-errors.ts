@@ -1,6 +1,7 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { ThrottledError } from '../errors';
+import { noteCause } from '../db/request-stats';
+import { AppError, InternalError, ThrottledError } from '../errors';
 import { invalidCursorError } from './cursor';
 
 /** A stored item as lib sees it: plain JavaScript values. */
@@ -80,4 +81,15 @@ export const translateSdkError = (error: unknown): never => {
   if (isThrottling(error)) throw new ThrottledError(1);
   if (isStartKeyRejection(error)) throw invalidCursorError();
   throw error;
+};
+
+/**
+ * How one part of a request made of parts (a batch item, a field group) reports its
+ * failure: an AppError as it is; anything else as 500 INTERNAL, its cause kept for the
+ * request's log line. A part fails by itself and never fails the whole request.
+ */
+export const partFailure = (error: unknown): AppError => {
+  if (error instanceof AppError) return error;
+  noteCause(String((error as Error | undefined)?.stack ?? error));
+  return new InternalError();
 };

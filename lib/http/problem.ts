@@ -1,4 +1,4 @@
-import { AppError } from '../errors';
+import { AppError, InternalError } from '../errors';
 import type { ApiResult } from './response';
 
 /** A stable URI per code: the problem `type` (RFC 9457). */
@@ -18,10 +18,7 @@ export const problemResult = (
   options: { staleStatus?: 409 | 412 } = {},
 ): ApiResult => {
   if (!(error instanceof AppError)) {
-    return problemResult(
-      new AppError('INTERNAL', 500, 'Internal error', 'Something went wrong on our side.'),
-      requestId,
-    );
+    return problemResult(new InternalError(), requestId);
   }
   // A stale If-Match header answers 412; a stale body version answers 409.
   const status =

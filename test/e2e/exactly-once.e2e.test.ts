@@ -2,7 +2,7 @@ import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { setClockOffset } from '../../lib/clock';
 import { LOCK_SKEW_MARGIN_MS } from '../../lib/core/locks';
 import { type CallResult, useApi } from '../support/api';
-import { type Fault, networkTimeout, withFault } from '../support/sdk';
+import { type Fault, networkTimeout, throttled, withFault } from '../support/sdk';
 import { tableSnapshot } from '../support/table';
 
 /**
@@ -92,11 +92,6 @@ describe('field groups: applied once even when others wrote the group in between
       }),
       201,
     );
-    const throttled = () =>
-      Object.assign(new Error('Rate exceeded'), {
-        name: 'ProvisionedThroughputExceededException',
-        $retryable: undefined,
-      });
     const { result } = await withFault(
       {
         when: (name, input) => name === 'UpdateItemCommand' && JSON.stringify(input).includes('creditLimit'),

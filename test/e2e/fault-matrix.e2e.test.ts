@@ -3,7 +3,7 @@ import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { keyOf } from '../../lib/core/keys';
 import { db, tableName } from '../../lib/db/client';
 import { type CallResult, useApi } from '../support/api';
-import { type Fault, networkTimeout, withFault } from '../support/sdk';
+import { type Fault, networkTimeout, throttled, withFault } from '../support/sdk';
 import { tableSnapshot } from '../support/table';
 
 /**
@@ -610,12 +610,6 @@ const conflictError = (command: string) => () =>
         name: 'TransactionConflictException',
         $retryable: undefined,
       });
-const throttled = () =>
-  Object.assign(new Error('Rate exceeded'), {
-    name: 'ProvisionedThroughputExceededException',
-    $retryable: undefined,
-  });
-
 const keyHeaders = (variant: Variant): Record<string, string> =>
   variant.keyed ? { 'idempotency-key': next('matrix') } : {};
 

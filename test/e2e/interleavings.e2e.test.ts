@@ -3,7 +3,14 @@ import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { keyOf } from '../../lib/core/keys';
 import { db, tableName } from '../../lib/db/client';
 import { type CallResult, useApi } from '../support/api';
-import { type Fault, networkTimeout, withFault } from '../support/sdk';
+import {
+  type Fault,
+  interleave,
+  internalServerError,
+  networkTimeout,
+  throttled,
+  withFault,
+} from '../support/sdk';
 
 /**
  * A fault and something else at once: another user's write, a lock broken and retaken, a
@@ -99,5 +106,262 @@ describe('a lock write recognised as applied, whose lock was broken and retaken 
     expect([result.status, result.body.code, bob.lease?.fence]).toEqual([409, 'LOCK_LOST', 2]);
     const stored = await storedItem('ANNOTATION', id);
     expect([stored.lock?.owner, stored.lock?.token, stored.lockFence]).toEqual(['bob', bob.lease?.token, 2]);
+  });
+});
+
+const openAccount = async () =>
+  ok(
+    await api.call('POST', '/accounts', { token: tokens.finance, body: { name: 'Till', currency: 'EUR' } }),
+    201,
+  ).id as string;
+const deposit = (id: string, amount: number, key: string) =>
+  api.call('POST', `/accounts/${id}/deposits`, {
+    token: tokens.finance,
+    headers: { 'idempotency-key': key },
+    body: { amount },
+  });
+const balanceOf = async (id: string) => Number((await storedItem('ACCOUNT', id)).balance);
+
+describe('a movement’s answer is given only once it is kept, and only one is ever kept', () => {
+  it('a repeat sent after the commit, before the first keeps its answer: both answer the one kept, and so does every later repeat', async () => {
+    const id = await openAccount();
+    ok(await deposit(id, 1000, next('seed')), 201);
+    const key = next('dup');
+    let duplicate: CallResult | undefined;
+    // The first has committed and read its balance (1030); just before it keeps its answer,
+    // another teller deposits 5 and the client's duplicate of the first arrives, reads 1035
+    // and keeps that answer first.
+    const { result: first, interleaved } = await interleave(
+      'UpdateItemCommand',
+      async () => {
+        ok(await deposit(id, 5, next('other')), 201);
+        duplicate = await deposit(id, 30, key);
+      },
+      () => deposit(id, 30, key),
+    );
+    expect(interleaved).toBe(1);
+    const later = await deposit(id, 30, key);
+    expect([
+      [first.status, first.headers.get('idempotent-replayed'), first.body.balance],
+      [duplicate?.status, duplicate?.headers.get('idempotent-replayed'), duplicate?.text === first.text],
+      [later.status, later.headers.get('idempotent-replayed'), later.text === first.text],
+      await balanceOf(id),
+    ]).toEqual([[201, null, 1035], [201, 'true', true], [201, 'true', true], 1035]);
+  });
+
+  it.each([
+    ['keeping the answer', 'UpdateItemCommand'],
+    ['reading the balance for it', 'GetItemCommand'],
+  ])(
+    'throttled after the commit, %s: 503, and the first repeat keeps the answer for all; applied once',
+    async (_, command) => {
+      const id = await openAccount();
+      ok(await deposit(id, 1000, next('seed')), 201);
+      const key = next('unkept');
+      const { result: first, injected } = await withFault(
+        { when: (name) => name === command, at: 'before', error: throttled, layer: 'outside-retries' },
+        () => deposit(id, 30, key),
+      );
+      expect(injected).toBeGreaterThan(0);
+      const repeat = await deposit(id, 30, key);
+      ok(await deposit(id, 5, next('other')), 201);
+      const again = await deposit(id, 30, key);
+      expect([
+        [first.status, first.body.code, first.headers.get('retry-after')],
+        [repeat.status, repeat.headers.get('idempotent-replayed'), repeat.body.balance],
+        again.text === repeat.text,
+        await balanceOf(id),
+      ]).toEqual([[503, 'THROTTLED', '1'], [201, 'true', 1030], true, 1035]);
+    },
+  );
+});
+
+const annotations = async (count: number) => {
+  const ids: string[] = [];
+  for (let n = 0; n < count; n += 1)
+    ids.push(
+      ok(await api.call('POST', '/annotations', { token: tokens.alice, body: { name: `a${n}` } }), 201).id,
+    );
+  return ids;
+};
+const batch = (ids: readonly string[], key: string, name = 'batched') =>
+  api.call('POST', '/annotations/batch', {
+    token: tokens.alice,
+    headers: { 'idempotency-key': key },
+    body: { updates: ids.map((id) => ({ id, version: 1, set: { name } })) },
+  });
+
+describe('a request made of parts runs once under its key', () => {
+  it('different batches sent at once under one key: one is applied, the others are refused and write nothing', async () => {
+    const ids = await annotations(4);
+    const key = next('shared');
+    const answers = await Promise.all(ids.map((id) => batch([id], key)));
+    const applied = answers.flatMap((answer, index) => (answer.status === 200 ? [index] : []));
+    const refused = answers.filter((answer) => answer.status !== 200);
+    const versions = await Promise.all(
+      ids.map(async (id) => Number((await storedItem('ANNOTATION', id)).version)),
+    );
+    expect([
+      applied.length,
+      refused.every((answer) =>
+        ['IDEMPOTENCY_KEY_REUSED', 'IDEMPOTENCY_IN_PROGRESS'].includes(answer.body.code),
+      ),
+      versions.map((version, index) => version === (applied.includes(index) ? 2 : 1)),
+    ]).toEqual([1, true, [true, true, true, true]]);
+    // Each repeated on its own: the applied one gets its answer again, the others 422.
+    const repeats = await Promise.all(ids.map((id) => batch([id], key)));
+    expect(repeats.map((answer) => answer.status)).toEqual(
+      ids.map((_, index) => (applied.includes(index) ? 200 : 422)),
+    );
+    const [first] = applied as [number];
+    expect(repeats[first]?.text).toBe(answers[first]?.text);
+  });
+
+  it('the same batch sent again while the first runs: 409 IDEMPOTENCY_IN_PROGRESS, writing nothing; once done, its repeat is the answer', async () => {
+    const ids = await annotations(2);
+    const key = next('twin');
+    let twin: CallResult | undefined;
+    // The twin arrives while the first is writing its items.
+    const { result: first, interleaved } = await interleave(
+      'TransactWriteItemsCommand',
+      async () => {
+        twin = await batch(ids, key);
+      },
+      () => batch(ids, key),
+    );
+    expect(interleaved).toBe(1);
+    const repeat = await batch(ids, key);
+    expect([
+      first.status,
+      [twin?.status, twin?.body.code, twin?.headers.get('retry-after')],
+      [repeat.status, repeat.headers.get('idempotent-replayed'), repeat.text === first.text],
+      await Promise.all(ids.map(async (id) => Number((await storedItem('ANNOTATION', id)).version))),
+    ]).toEqual([200, [409, 'IDEMPOTENCY_IN_PROGRESS', '1'], [200, 'true', true], [2, 2]]);
+  });
+
+  it('a batch whose answer could not be kept: 503; its repeat runs again at once, each item once; another batch under the key is 422', async () => {
+    const ids = await annotations(2);
+    const key = next('unkept-batch');
+    const { result: first, injected } = await withFault(
+      {
+        when: (name, input) => name === 'UpdateItemCommand' && JSON.stringify(input).includes('keptBy'),
+        at: 'before',
+        error: throttled,
+        layer: 'outside-retries',
+      },
+      () => batch(ids, key),
+    );
+    expect(injected).toBeGreaterThan(0);
+    const repeat = await batch(ids, key);
+    const other = await batch(ids, key, 'another');
+    expect([
+      [first.status, first.body.code],
+      [
+        repeat.status,
+        repeat.body.results.map((item: { status: number; version: number }) => [item.status, item.version]),
+      ],
+      [other.status, other.body.code],
+      await Promise.all(ids.map(async (id) => Number((await storedItem('ANNOTATION', id)).version))),
+    ]).toEqual([
+      [503, 'THROTTLED'],
+      [
+        200,
+        [
+          [200, 2],
+          [200, 2],
+        ],
+      ],
+      [422, 'IDEMPOTENCY_KEY_REUSED'],
+      [2, 2],
+    ]);
+  });
+
+  it('a full keyed batch of 100 items is applied, and its repeat is its answer', async () => {
+    const ids = await annotations(100);
+    const key = next('hundred');
+    const first = await batch(ids, key);
+    const repeat = await batch(ids, key);
+    expect([
+      first.status,
+      first.body.results.filter((result: { status: number }) => result.status === 200).length,
+      repeat.status,
+      repeat.headers.get('idempotent-replayed'),
+      repeat.text === first.text,
+    ]).toEqual([200, 100, 200, 'true', true]);
+  });
+
+  it('an item that meets a DynamoDB 500 fails by itself: 200, that item 500 INTERNAL, the other applied', async () => {
+    const ids = await annotations(2);
+    const [applied, failing] = ids as [string, string];
+    const { result } = await withFault(
+      {
+        when: (name, input) => name === 'UpdateItemCommand' && JSON.stringify(input).includes(failing),
+        at: 'before',
+        error: internalServerError,
+        layer: 'outside-retries',
+      },
+      () =>
+        api.call('POST', '/annotations/batch', {
+          token: tokens.alice,
+          body: { updates: ids.map((id) => ({ id, version: 1, set: { name: 'batched' } })) },
+        }),
+    );
+    expect([
+      result.status,
+      result.body.results.map((item: { status: number; code?: string }) => [item.status, item.code]),
+      JSON.stringify(result.body).includes('Internal server error'),
+      Number((await storedItem('ANNOTATION', applied)).version),
+      Number((await storedItem('ANNOTATION', failing)).version),
+    ]).toEqual([
+      200,
+      [
+        [200, undefined],
+        [500, 'INTERNAL'],
+      ],
+      false,
+      2,
+      1,
+    ]);
+  });
+
+  it('a field group that meets a DynamoDB 500 fails by itself: 409 PARTIAL_CONFLICT, that group failed INTERNAL, the other applied', async () => {
+    const created = ok(
+      await api.call('POST', '/debtors', {
+        token: tokens.both,
+        body: { name: 'ACME', city: 'Oslo', creditLimit: 100, paymentTermsDays: 30 },
+      }),
+      201,
+    );
+    const { result } = await withFault(
+      {
+        when: (name, input) => name === 'UpdateItemCommand' && JSON.stringify(input).includes('creditLimit'),
+        at: 'before',
+        error: internalServerError,
+        layer: 'outside-retries',
+      },
+      () =>
+        api.call('PATCH', `/debtors/${created.id}`, {
+          token: tokens.both,
+          body: {
+            base: {
+              street: null,
+              postalCode: null,
+              country: null,
+              city: 'Oslo',
+              creditLimit: 100,
+              paymentTermsDays: 30,
+            },
+            set: { city: 'Bergen', creditLimit: 200 },
+          },
+        }),
+    );
+    const stored = await storedItem('DEBTOR', created.id);
+    expect([result.status, result.body.code, result.body.groups, stored.city, stored.creditLimit]).toEqual([
+      409,
+      'PARTIAL_CONFLICT',
+      { address: { status: 'applied' }, credit: { status: 'failed', code: 'INTERNAL' } },
+      'Bergen',
+      100,
+    ]);
   });
 });

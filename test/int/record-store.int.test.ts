@@ -3,7 +3,7 @@ import type { EntitySpec } from '../../lib/core/keys';
 import { acquireLease } from '../../lib/core/leases';
 import { changeRecord, createRecord, deleteRecord, getRecord } from '../../lib/core/record-store';
 import { mergePatch, TOMBSTONE_RETENTION_MS } from '../../lib/core/records';
-import { lostAnswerRetriedBySdk, recordRequests, withFault } from '../support/sdk';
+import { lostAnswerRetriedBySdk, recordRequests, throttled, withFault } from '../support/sdk';
 
 const entity: EntitySpec = { type: 'THING', fields: ['name', 'note'] };
 const at = (iso: string) => ({ actor: 'tester', now: new Date(iso) });
@@ -113,11 +113,6 @@ describe('versioned store (DynamoDB Local)', () => {
 
   it('throttling that outlasts the SDK retries is THROTTLED with Retry-After', async () => {
     const { record } = await createRecord(entity, { name: 'a' }, at('2026-01-01T00:00:00Z'));
-    const throttled = () =>
-      Object.assign(new Error('Rate exceeded'), {
-        name: 'ProvisionedThroughputExceededException',
-        $retryable: undefined,
-      });
     await expect(
       withFault({ when: () => true, at: 'before', error: throttled, layer: 'outside-retries' }, () =>
         getRecord(entity, record.id),

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type FunctionName, functionTableAccess, type RouteSpec, routes } from '../../lib/routes';
 import { type CallOptions, useApi } from '../support/api';
-import { recordRequests, type SentRequest } from '../support/sdk';
+import { recordRequests, type SentRequest, throttled, withFault } from '../support/sdk';
 
 /**
  * The table access each function declares in the route table (from which the stack writes
@@ -123,6 +123,22 @@ const scenarios: Record<Exclude<FunctionName, 'health'>, (call: Call) => Promise
       headers: key('batch'),
       body: { updates: [{ id, version: 6, set: { description: 'y' } }] },
     });
+    // Its answer (a stale item, nothing written) could not be kept (throttled): the key's
+    // claim is given up (a delete), so a repeat runs again.
+    const unkept = await call(201, 'alice', 'POST', '/annotations', { body: { name: 'b' } });
+    await withFault(
+      {
+        when: (command, input) => command === 'UpdateItemCommand' && JSON.stringify(input).includes('keptBy'),
+        at: 'before',
+        error: throttled,
+        layer: 'outside-retries',
+      },
+      () =>
+        call(503, 'alice', 'POST', '/annotations/batch', {
+          headers: key('unkept'),
+          body: { updates: [{ id: unkept.id, version: 9, set: { description: 'y2' } }] },
+        }),
+    );
     await call(200, 'alice', 'POST', '/annotations/batch', {
       body: { atomic: true, updates: [{ id, version: 7, set: { description: 'z' } }] },
     });
@@ -204,6 +220,11 @@ const scenarios: Record<Exclude<FunctionName, 'health'>, (call: Call) => Promise
     const keyedPatch = { body: { base: { ...base, city: 'Berlin' }, set: { city: 'Bonn' } } };
     await call(200, 'carla', 'PATCH', `/debtors/${id}`, { ...keyedPatch, headers: patch.headers });
     await call(200, 'carla', 'PATCH', `/debtors/${id}`, { ...keyedPatch, ...patch.again });
+    // Keyed and stale: the conflict uses up no key, so the key's claim is given up (a delete).
+    await call(409, 'carla', 'PATCH', `/debtors/${id}`, {
+      body: { base: { ...base, city: 'Berlin' }, set: { city: 'Köln' } },
+      headers: key('stale'),
+    });
     const posting = keyed('posting');
     await call(201, 'fiona', 'POST', `/debtors/${id}/postings`, {
       body: { amount: 5, reference: 'INV-1' },
@@ -224,6 +245,10 @@ const scenarios: Record<Exclude<FunctionName, 'health'>, (call: Call) => Promise
     await call(200, 'pete', 'PATCH', `/articles/${id}`, {
       headers: key('patch'),
       body: { base: { ...base, preferredSupplier: 'A' }, set: { preferredSupplier: 'B' } },
+    });
+    await call(409, 'pete', 'PATCH', `/articles/${id}`, {
+      headers: key('stale'),
+      body: { base: { ...base, preferredSupplier: 'A' }, set: { preferredSupplier: 'C' } },
     });
     const movement = keyed('stock');
     const delta = { body: { delta: 5, reason: 'delivery' } };

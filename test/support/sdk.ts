@@ -101,6 +101,21 @@ export const withFault = async <T>(
 export const networkTimeout = (): Error =>
   Object.assign(new Error('socket timed out'), { name: 'TimeoutError' });
 
+/** DynamoDB throttling a request (retried by the SDK, unless injected outside its retries). */
+export const throttled = (): Error =>
+  Object.assign(new Error('Rate exceeded'), {
+    name: 'ProvisionedThroughputExceededException',
+    $retryable: undefined,
+  });
+
+/** An error inside DynamoDB (a 500 from the service), as the SDK hands it on. */
+export const internalServerError = (): Error =>
+  Object.assign(new Error('Internal server error'), {
+    name: 'InternalServerError',
+    $fault: 'server',
+    $retryable: undefined,
+  });
+
 /**
  * The answer to the first `command` is lost after the database applied it, and the SDK
  * retries the same request: what a dropped connection does to a write.
