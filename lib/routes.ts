@@ -134,3 +134,12 @@ export const routes: readonly RouteSpec[] = [
 /** API Gateway's route key, e.g. `PUT /annotations/{id}`; also what the dispatchers switch on. */
 export const routeKeyOf = (route: Pick<RouteSpec, 'method' | 'path'>): string =>
   `${route.method} ${route.path}`;
+
+/**
+ * The media types a route's body may have: JSON, and for the annotation PATCH, whose body
+ * is a JSON Merge Patch (RFC 7396), `application/merge-patch+json` too. Anything else is 415.
+ */
+export const bodyMediaTypes = (routeKey: string): readonly string[] =>
+  routeKey === 'PATCH /annotations/{id}'
+    ? ['application/json', 'application/merge-patch+json']
+    : ['application/json'];

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import type { ErrorCode } from '../errors';
-import { routeKeyOf, routes } from '../routes';
+import { bodyMediaTypes, routeKeyOf, routes } from '../routes';
 import { type HeaderUse, type Operation, operations } from './operations';
 import { problem } from './responses';
 
@@ -169,8 +169,7 @@ const describeOperation = (route: (typeof routes)[number], operation: Operation)
         ? 'any signed-in user'
         : route.access.join(', ');
   const bodyOptional = operation.body?.safeParse(undefined).success ?? true;
-  const mediaTypes =
-    route.method === 'PATCH' ? ['application/json', 'application/merge-patch+json'] : ['application/json'];
+  const mediaTypes = bodyMediaTypes(routeKeyOf(route));
   return {
     operationId: operationId(route.method, route.path),
     summary: operation.summary,

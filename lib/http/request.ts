@@ -12,7 +12,7 @@ import {
   UnauthenticatedError,
   UnsupportedMediaTypeError,
 } from '../errors';
-import type { RouteSpec } from '../routes';
+import { bodyMediaTypes, type RouteSpec } from '../routes';
 
 export type ApiEvent = APIGatewayProxyEventV2WithJWTAuthorizer;
 
@@ -105,10 +105,7 @@ export const parseJsonBody = (event: ApiEvent): unknown => {
   if (event.body === undefined || event.body === null || event.body === '') return undefined;
   const raw = event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
   if (raw.byteLength > MAX_BODY_BYTES) throw new PayloadTooLargeError(MAX_BODY_BYTES);
-  const accepted =
-    event.requestContext.http.method === 'PATCH'
-      ? ['application/json', 'application/merge-patch+json']
-      : ['application/json'];
+  const accepted = bodyMediaTypes(event.routeKey);
   const mediaType = (header(event, 'content-type') ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
   if (!accepted.includes(mediaType)) throw new UnsupportedMediaTypeError(accepted);
   let text: string;

@@ -6,10 +6,12 @@ import { tableSnapshot } from '../support/table';
 
 const api = useApi();
 let alice = '';
+let seller = '';
 let id = '';
 
 beforeAll(async () => {
   alice = await api.tokenFor('alice');
+  seller = await api.tokenFor('sally', 'sales');
   const created = await api.call('POST', '/annotations', {
     token: alice,
     body: { name: 'original', tags: ['t'] },
@@ -108,6 +110,18 @@ const cases: Case[] = [
     options: async () => ({
       token: alice,
       body: { name: 'x', version: 1 },
+      headers: { 'content-type': 'application/merge-patch+json' },
+    }),
+    status: 415,
+    code: 'UNSUPPORTED_MEDIA_TYPE',
+  },
+  {
+    name: 'merge-patch+json on a PATCH other than an annotation’s',
+    method: 'PATCH',
+    path: () => '/orders/no-such-order',
+    options: async () => ({
+      token: seller,
+      body: { notes: 'x', version: 1 },
       headers: { 'content-type': 'application/merge-patch+json' },
     }),
     status: 415,
