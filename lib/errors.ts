@@ -287,6 +287,8 @@ export class InsufficientFundsError extends AppError {
   constructor(current: Record<string, unknown>) {
     super('INSUFFICIENT_FUNDS', 409, 'Insufficient funds', 'The balance does not cover this amount.', {
       extensions: { current },
+      // An answer that carries a record carries its ETag.
+      headers: { ETag: `"${current.version}"` },
     });
   }
 }
@@ -296,6 +298,7 @@ export class InsufficientStockError extends AppError {
   constructor(current: Record<string, unknown>) {
     super('INSUFFICIENT_STOCK', 409, 'Insufficient stock', 'The stock does not cover this movement.', {
       extensions: { current },
+      headers: { ETag: `"${current.version}"` },
     });
   }
 }

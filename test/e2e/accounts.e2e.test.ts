@@ -77,6 +77,10 @@ describe('accounts: exactly-once money movement', () => {
       refused.every((answer) => answer.status === 409 && answer.body.code === 'INSUFFICIENT_FUNDS'),
     ).toBe(true);
     expect(refused.every((answer) => answer.body.current.balance >= 0)).toBe(true);
+    // The refusal carries the account as it is, and so its ETag.
+    expect(refused.every((answer) => answer.headers.get('etag') === `"${answer.body.current.version}"`)).toBe(
+      true,
+    );
     expect(
       answers.filter((answer) => answer.status === 201).every((answer) => answer.body.balance >= 0),
     ).toBe(true);
