@@ -130,6 +130,14 @@ export const parseJsonBody = (event: ApiEvent): unknown => {
 };
 
 const ETAG_VERSION = /^"([1-9][0-9]{0,14})"$/;
+/** One entity tag (RFC 9110 §8.8.3), weak or strong. */
+const ENTITY_TAG = /^(W\/)?"[\x21\x23-\x7E\x80-\xFF]*"$/;
+/**
+ * A well-formed tag that is none of this API's ETags ("0", "three") or a weak one (If-Match
+ * compares strongly): it matches no version, so the write is refused as stale (412 with the
+ * record as it is), as HTTP says, rather than called malformed. No version is 0.
+ */
+const MATCHES_NOTHING = 0;
 
 /**
  * The version a change is based on, from `If-Match` or the body's `version`:
@@ -142,9 +150,9 @@ export const preconditionOf = (request: ApiRequest, bodyVersion: number | undefi
     if (ifMatch === '*') fromHeader = { kind: 'any' };
     else {
       const match = ETAG_VERSION.exec(ifMatch);
-      if (!match?.[1])
-        throw new MalformedRequestError('If-Match must be "*" or one strong ETag such as "3".');
-      fromHeader = { kind: 'version', version: Number(match[1]) };
+      if (!match?.[1] && !ENTITY_TAG.test(ifMatch))
+        throw new MalformedRequestError('If-Match must be "*" or one ETag such as "3".');
+      fromHeader = { kind: 'version', version: match?.[1] ? Number(match[1]) : MATCHES_NOTHING };
     }
   }
   if (fromHeader && bodyVersion !== undefined) {

@@ -29,6 +29,29 @@ describe('annotations: reads, patches and batches', () => {
     expect(changed.status).toBe(200);
   });
 
+  it('If-Match with an ETag that matches no version ("0", "x", a weak one) is 412 with the record, writing nothing', async () => {
+    const { id } = await create();
+    const before = await tableSnapshot();
+    const answers = [];
+    for (const tag of ['"0"', '"x"', 'W/"1"'])
+      answers.push(
+        await api.call('PATCH', `/annotations/${id}`, {
+          token: alice,
+          headers: { 'if-match': tag },
+          body: { name: 'm' },
+        }),
+      );
+    expect(
+      answers.map((answer) => [
+        answer.status,
+        answer.body.code,
+        answer.body.current.version,
+        answer.headers.get('etag'),
+      ]),
+    ).toEqual(Array(3).fill([412, 'STALE_DATA', 1, '"1"']));
+    expect(await tableSnapshot()).toEqual(before);
+  });
+
   it('GET of an id that never existed is 404', async () => {
     const answer = await api.call('GET', '/annotations/never-there', { token: alice });
     expect(answer.status).toBe(404);
