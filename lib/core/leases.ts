@@ -6,7 +6,7 @@ import { attemptNotApplied, newAttemptId, recordAttempt } from './attempts';
 import { planAndCommit, updateOnce } from './commit';
 import { ExpressionBuilder, updateExpression } from './expression';
 import { type EntitySpec, keyOf } from './keys';
-import { LOCK_SKEW_MARGIN_MS, lockedOut, type StoredLock } from './locks';
+import { heldBy, isHeldBy, LOCK_SKEW_MARGIN_MS, lockedOut, type StoredLock } from './locks';
 import { planFromRead, readItem } from './record-store';
 import type { WriteContext } from './records';
 import type { Built } from './requests';
@@ -81,13 +81,18 @@ const fenceIs = (fence: number): Rule => ({
   broken: (item) => (item && Number(item.lockFence ?? 0) !== fence ? new MovedError() : undefined),
 });
 
-/** The token is the current one and has not expired: once expired, someone else may have locked and written. */
-const tokenCurrent = (token: string, now: Date): Rule => ({
+/**
+ * The token is the current one, the caller's own, and has not expired: once expired,
+ * someone else may have locked and written.
+ */
+const tokenCurrent = (token: string, context: LeaseContext): Rule => ({
   clause: (x) =>
-    `${x.name('lock.token')} = ${x.value(token)} AND ${x.name('lock.until')} > ${x.value(now.getTime())}`,
+    `${heldBy(x, token, context.actor)} AND ${x.name('lock.until')} > ${x.value(context.now.getTime())}`,
   broken: (item) => {
     const lock = item?.lock as StoredLock | undefined;
-    return item && !(lock?.token === token && lock.until > now.getTime()) ? new LockLostError() : undefined;
+    return item && !(isHeldBy(lock, token, context.actor) && (lock?.until ?? 0) > context.now.getTime())
+      ? new LockLostError()
+      : undefined;
   },
 });
 
@@ -197,7 +202,7 @@ export const renewLease = async (
     lockRequest(
       entity,
       id,
-      [recordExists(), recordLive(context.now), tokenCurrent(token, context.now)],
+      [recordExists(), recordLive(context.now), tokenCurrent(token, context)],
       (x) => [
         `${x.name('lock.until')} = ${x.value(until)}`,
         `${x.name('lock.expiresAt')} = ${x.value(new Date(until).toISOString())}`,
@@ -237,18 +242,20 @@ export const releaseLease = async (
   token: string | undefined,
   context: LeaseContext,
 ): Promise<{ replayed: boolean }> => {
-  const tokenRule: Rule = {
-    clause: (x) => `attribute_not_exists(${x.name('lock')}) OR ${x.name('lock.token')} = ${x.value(token)}`,
+  const tokenRule = (held: string): Rule => ({
+    clause: (x) => `attribute_not_exists(${x.name('lock')}) OR (${heldBy(x, held, context.actor)})`,
     broken: (item) => {
       const lock = item?.lock as StoredLock | undefined;
-      return item && lock !== undefined && lock.token !== token ? new LockLostError() : undefined;
+      return item && lock !== undefined && !isHeldBy(lock, held, context.actor)
+        ? new LockLostError()
+        : undefined;
     },
-  };
+  });
   const build = (attemptId?: string) =>
     lockRequest(
       entity,
       id,
-      [recordExists(), recordLive(context.now), ...(token === undefined ? [] : [tokenRule])],
+      [recordExists(), recordLive(context.now), ...(token === undefined ? [] : [tokenRule(token)])],
       () => [],
       ['lock'],
       attemptId,

@@ -29,28 +29,44 @@ export const activeLock = (item: StoredItem, now: Date): StoredLock | undefined 
   return lock && lock.until > now.getTime() ? lock : undefined;
 };
 
-/** The clause that keeps writers out while someone else holds an unexpired lock. */
-export const lockFreeClause = (
-  x: ExpressionBuilder,
-  context: { now: Date; lockToken?: string | undefined },
-) => {
-  // Nobody holds an unexpired lock on the record, or the writer presents its token.
+/** Who writes, when, and the lock token they present. */
+export interface LockContext {
+  actor: string;
+  now: Date;
+  lockToken?: string | undefined;
+}
+
+/**
+ * The clause that keeps writers out while someone else holds an unexpired lock. A token is
+ * its holder's: the writer must present it and be the lock's owner (a token that reached
+ * another user unlocks nothing).
+ */
+export const lockFreeClause = (x: ExpressionBuilder, context: LockContext) => {
+  // Nobody holds an unexpired lock on the record, or its owner writes with its token.
   const clauses = [
     `attribute_not_exists(${x.name('lock')})`,
     `${x.name('lock.until')} <= ${x.value(context.now.getTime())}`,
   ];
-  if (context.lockToken) clauses.push(`${x.name('lock.token')} = ${x.value(context.lockToken)}`);
+  if (context.lockToken) clauses.push(`(${heldBy(x, context.lockToken, context.actor)})`);
   return clauses.join(' OR ');
 };
 
+/** The clause: the stored lock is this token's, owned by this actor. */
+export const heldBy = (x: ExpressionBuilder, token: string, actor: string): string =>
+  `${x.name('lock.token')} = ${x.value(token)} AND ${x.name('lock.owner')} = ${x.value(actor)}`;
+
+/** Whether the stored lock is this token's, owned by this actor. */
+export const isHeldBy = (lock: StoredLock | undefined, token: string | undefined, actor: string): boolean =>
+  lock !== undefined && token !== undefined && lock.token === token && lock.owner === actor;
+
 /** 423 with the holder and `Retry-After`, or undefined when no unexpired lock keeps this writer out. */
-export const lockedOut = (
-  item: StoredItem,
-  context: { now: Date; lockToken?: string | undefined },
-  marginMs = 0,
-): LockedError | undefined => {
+export const lockedOut = (item: StoredItem, context: LockContext, marginMs = 0): LockedError | undefined => {
   const lock = item.lock as StoredLock | undefined;
-  if (!lock || lock.until + marginMs <= context.now.getTime() || lock.token === context.lockToken) {
+  if (
+    !lock ||
+    lock.until + marginMs <= context.now.getTime() ||
+    isHeldBy(lock, context.lockToken, context.actor)
+  ) {
     return undefined;
   }
   return new LockedError(

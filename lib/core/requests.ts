@@ -21,7 +21,7 @@ export interface Built<I> {
 /** What a change to an existing record must pass, in the order a failure is explained. */
 export const changeRules = (
   precondition: Precondition,
-  context: Pick<WriteContext, 'now' | 'lockToken'>,
+  context: Pick<WriteContext, 'actor' | 'now' | 'lockToken'>,
   options: { change?: Change; pinned?: boolean } = {},
 ): Rule[] => [
   recordExists(),

@@ -2,7 +2,7 @@ import { AlreadyExistsError, GoneError, InvalidStateError, NotFoundError, StaleD
 import { isOwnAttempt } from './attempts';
 import type { ExpressionBuilder } from './expression';
 import { epochSeconds, PK, TTL } from './keys';
-import { lockedOut, lockFreeClause } from './locks';
+import { type LockContext, lockedOut, lockFreeClause } from './locks';
 import { type Change, changeIsPresent, isLiveTombstone, toPublicRecord } from './records';
 import type { StoredItem } from './sdk-errors';
 
@@ -58,7 +58,7 @@ export const keyFree = (now: Date, detail?: string): Rule => ({
 });
 
 /** Nobody else holds an unexpired lock on the record (or the writer presents its token). */
-export const lockFree = (context: { now: Date; lockToken?: string | undefined }): Rule => ({
+export const lockFree = (context: LockContext): Rule => ({
   clause: (x) => lockFreeClause(x, context),
   broken: (item) => (item ? lockedOut(item, context) : undefined),
 });

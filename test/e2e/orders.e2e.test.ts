@@ -494,6 +494,38 @@ describe('locks', () => {
     expect(stale.status).toBe(412);
   });
 
+  it('a token is its holder’s: another user presenting it gets 423 on a write and LOCK_LOST on renew and release', async () => {
+    const order = await createOrder();
+    const acquired = await api.call('POST', lockPath(order.id), { token: sales, body: { ttlSeconds: 60 } });
+    const { token } = acquired.body;
+    const write = await api.call('POST', `/orders/${order.id}/lines`, {
+      token: sales2,
+      headers: { 'if-match': '"1"', 'lock-token': token },
+      body: line('C'),
+    });
+    const renew = await api.call('PUT', lockPath(order.id), {
+      token: sales2,
+      headers: { 'lock-token': token },
+      body: { ttlSeconds: 300 },
+    });
+    const release = await api.call('DELETE', lockPath(order.id), {
+      token: sales2,
+      headers: { 'lock-token': token },
+    });
+    const shown = await api.call('GET', `/orders/${order.id}`, { token: sales });
+    expect([
+      [write.status, write.body.code],
+      [renew.status, renew.body.code],
+      [release.status, release.body.code],
+      [shown.body.version, shown.body.lock],
+    ]).toEqual([
+      [423, 'LOCKED'],
+      [409, 'LOCK_LOST'],
+      [409, 'LOCK_LOST'],
+      [1, { owner: 'sam', expiresAt: acquired.body.expiresAt }],
+    ]);
+  });
+
   it('after expiry another user acquires with a higher fence, and the old token is LOCK_LOST', async () => {
     const order = await createOrder();
     const first = await api.call('POST', lockPath(order.id), { token: sales, body: { ttlSeconds: 5 } });

@@ -45,7 +45,7 @@ const live = { pk: 'NOTE#n1', sk: 'RECORD', id: 'n1', name: 'a', version: 3 };
 const changeRules = (version: number, options: { pinned?: boolean } = {}) => [
   recordExists(),
   recordLive(now),
-  lockFree({ now, lockToken: 'tok' }),
+  lockFree({ actor: 'alice', now, lockToken: 'tok' }),
   atVersion(version, { now, change: { set: { name: 'b' }, remove: [] }, ...options }),
   inState('status', ['draft'], 'order'),
 ];
@@ -203,9 +203,9 @@ describe('pure request builders', () => {
     expect(input).toEqual({
       TableName: tableName(),
       Key: { pk: 'NOTE#n1', sk: 'RECORD' },
-      UpdateExpression: 'SET #n0 = :v0, #n1 = #n1 + :v1, #n2 = :v2, #n3 = :v3, #n4 = :v4 REMOVE #n10',
+      UpdateExpression: 'SET #n0 = :v0, #n1 = #n1 + :v1, #n2 = :v2, #n3 = :v3, #n4 = :v4 REMOVE #n11',
       ConditionExpression:
-        '(attribute_exists(#n5)) AND (attribute_not_exists(#n6)) AND (attribute_not_exists(#n7) OR #n7.#n8 <= :v5 OR #n7.#n9 = :v6) AND (#n1 = :v7)',
+        '(attribute_exists(#n5)) AND (attribute_not_exists(#n6)) AND (attribute_not_exists(#n7) OR #n7.#n8 <= :v5 OR (#n7.#n9 = :v6 AND #n7.#n10 = :v7)) AND (#n1 = :v8)',
       ExpressionAttributeNames: {
         '#n0': 'name',
         '#n1': 'version',
@@ -217,7 +217,8 @@ describe('pure request builders', () => {
         '#n7': 'lock',
         '#n8': 'until',
         '#n9': 'token',
-        '#n10': 'note',
+        '#n10': 'owner',
+        '#n11': 'note',
       },
       ExpressionAttributeValues: {
         ':v0': 'x',
@@ -227,7 +228,8 @@ describe('pure request builders', () => {
         ':v4': 'att',
         ':v5': now.getTime(),
         ':v6': 'tok',
-        ':v7': 3,
+        ':v7': 'alice',
+        ':v8': 3,
       },
     });
   });
