@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import {
+  GetCommand,
   PutCommand,
   type PutCommandInput,
   TransactWriteCommand,
@@ -7,13 +8,16 @@ import {
   UpdateCommand,
   type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import { db } from '../db/client';
+import { db, tableName } from '../db/client';
 import { note } from '../db/request-stats';
 import { WriteContentionError } from '../errors';
+import { isOwnAttempt } from './attempts';
+import { PK, SK } from './keys';
 import { retryWithBackoff } from './retry';
 import { decideFailure, type Rule } from './rules';
 import {
   conditionFailure,
+  isThrottling,
   isWriteCollision,
   type StoredItem,
   transactionCancellation,
@@ -64,6 +68,25 @@ export interface ItemWritten {
   ownRetry: boolean;
 }
 
+/**
+ * Throttling that outlasted the SDK's retries says nothing of an earlier attempt of this
+ * write whose response was lost: it may have landed. Before the answer is 503, one
+ * consistent read asks the item whether this attempt's id is on it; if it is, the write was
+ * applied, and is answered so. (That read throttled too: 503.)
+ */
+const onThrottling = async (
+  error: unknown,
+  write: ItemWrite<unknown>,
+  key: Record<string, unknown>,
+): Promise<ItemWritten> => {
+  const item = await db()
+    .send(new GetCommand({ TableName: tableName(), Key: key, ConsistentRead: true }))
+    .then((read) => read.Item)
+    .catch(() => undefined);
+  if (item && isOwnAttempt(item, write.attemptId)) return { item, ownRetry: true };
+  return translateSdkError(error);
+};
+
 const onConditionFailure = (error: unknown, write: ItemWrite<unknown>): ItemWritten => {
   const failure = conditionFailure(error);
   if (!failure) return translateSdkError(error);
@@ -86,6 +109,7 @@ export const updateItem = async (write: ItemWrite<UpdateCommandInput>): Promise<
     );
     return { item: Attributes ?? {}, ownRetry: false };
   } catch (error) {
+    if (isThrottling(error)) return onThrottling(error, write, write.input.Key ?? {});
     return onConditionFailure(error, write);
   }
 };
@@ -98,6 +122,8 @@ export const putItem = async (write: ItemWrite<PutCommandInput>): Promise<ItemWr
     );
     return { item: write.input.Item ?? {}, ownRetry: false };
   } catch (error) {
+    const item = write.input.Item ?? {};
+    if (isThrottling(error)) return onThrottling(error, write, { [PK]: item[PK], [SK]: item[SK] });
     return onConditionFailure(error, write);
   }
 };

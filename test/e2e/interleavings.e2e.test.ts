@@ -365,3 +365,47 @@ describe('a request made of parts runs once under its key', () => {
     ]);
   });
 });
+
+describe('an applied write whose SDK retries are all throttled', () => {
+  it('a keyless versioned PATCH applied, its response lost, every retry throttled: 200 from its own attempt, not 503', async () => {
+    const id = ok(await api.call('POST', '/annotations', { token: tokens.alice, body: { name: 'n' } }), 201)
+      .id as string;
+    let updates = 0;
+    // The first attempt reaches the database and its response is lost; every SDK retry of
+    // it is throttled. The one read after that is not.
+    const {
+      result: { result, injected },
+    } = await withFault(
+      {
+        when: (command) => command === 'UpdateItemCommand' && ++updates > 1,
+        at: 'before',
+        error: throttled,
+        layer: 'inside-retries',
+      },
+      () =>
+        withFault(
+          {
+            when: (command) => command === 'UpdateItemCommand',
+            at: 'after',
+            error: networkTimeout,
+            layer: 'inside-retries',
+            times: 1,
+          },
+          () =>
+            api.call('PATCH', `/annotations/${id}`, {
+              token: tokens.alice,
+              headers: { 'if-match': '"1"' },
+              body: { name: 'mine' },
+            }),
+        ),
+    );
+    const stored = await storedItem('ANNOTATION', id);
+    expect([injected, result.status, result.body.name, result.headers.get('etag'), stored.version]).toEqual([
+      1,
+      200,
+      'mine',
+      '"2"',
+      2,
+    ]);
+  });
+});
