@@ -3,8 +3,8 @@ import * as z from 'zod/mini';
 const envSchema = z.object({
   TABLE_NAME: z.string().check(z.minLength(1)),
   AWS_REGION: z._default(z.string().check(z.minLength(1)), 'us-east-1'),
-  /** Set only locally and in tests: the DynamoDB Local endpoint. */
-  DYNAMODB_ENDPOINT: z.optional(z.url()),
+  /** Set only locally and in tests: the DynamoDB Local endpoint (`z.url()` would add 1 KB to every bundle). */
+  DYNAMODB_ENDPOINT: z.optional(z.string().check(z.refine((value) => URL.canParse(value)))),
 });
 
 export type Config = z.infer<typeof envSchema>;

@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import type { FieldGroupEntity } from '../core/field-groups';
+import { issueDetail } from './schemas/issue-detail';
 
 /** Money and prices: integers in minor units (cents), at most 1e12 either way. */
 export const money = z.int().check(z.minimum(-1_000_000_000_000), z.maximum(1_000_000_000_000));
@@ -68,7 +69,7 @@ const checkFieldValues = (
     // Own fields only: a body may name `toString` or `__proto__` too.
     const schema = Object.hasOwn(fields, field) ? fields[field] : undefined;
     if (!schema || entity.readOnly.includes(field) || value === null) continue;
-    const result = schema.safeParse(value);
+    const result = schema.safeParse(value, { error: issueDetail });
     if (!result.success) {
       for (const issue of result.error.issues) {
         ctx.addIssue({ code: 'custom', path: [field, ...issue.path], message: issue.message });

@@ -1,10 +1,7 @@
-import { en } from 'zod/locales';
 import * as z from 'zod/mini';
 import { version } from '../domain/schemas/common';
+import { issueDetail } from '../domain/schemas/issue-detail';
 import { type FieldError, MalformedRequestError, ValidationError } from '../errors';
-
-// zod/mini (a fraction of the classic API's bundle) loads no locale: these are the messages.
-z.config(en());
 
 /** RFC 6901 JSON Pointer for a path of keys. */
 export const jsonPointer = (path: readonly PropertyKey[]): string =>
@@ -19,7 +16,7 @@ const fieldErrors = (error: z.core.$ZodError): FieldError[] =>
 
 /** Validates a request body; a mismatch is a 422 whose errors point into the body. */
 export const parseBody = <S extends z.ZodMiniType>(schema: S, body: unknown): z.infer<S> => {
-  const result = schema.safeParse(body);
+  const result = schema.safeParse(body, { error: issueDetail });
   if (!result.success) throw new ValidationError(fieldErrors(result.error));
   return result.data;
 };
@@ -44,9 +41,15 @@ export const parseQuery = <S extends z.ZodMiniType>(
   return result.data;
 };
 
-/** `?limit=1..100&cursor=` of every listing. */
+/**
+ * `?limit=1..100&cursor=` of every listing. The number is read with `Number`, as
+ * `z.coerce` would; coerce is not used because it brings zod's bigint and date types along.
+ */
 export const pageQuerySchema = z.strictObject({
-  limit: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(100)), 20),
+  limit: z._default(
+    z.pipe(z.pipe(z.string(), z.transform(Number)), z.int().check(z.minimum(1), z.maximum(100))),
+    20,
+  ),
   cursor: z.optional(z.string()),
 });
 

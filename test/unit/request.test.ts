@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
+// Classic zod installs its English messages globally when loaded (the contract and the local
+// server load it): the API's own messages must hold all the same.
+import 'zod';
+import * as z from 'zod/mini';
+import type { ValidationError } from '../../lib/errors';
 import { type ApiEvent, type ApiRequest, preconditionOf, principalOf } from '../../lib/http/request';
+import { pageQuerySchema, parseBody } from '../../lib/http/validation';
 import { routes } from '../../lib/routes';
 
 const eventWith = (headers: Record<string, string>, claims?: Record<string, unknown>): ApiEvent =>
@@ -93,5 +99,54 @@ describe('the caller from JWT claims', () => {
     expect(() => principalOf(eventWith({}))).toThrow(
       expect.objectContaining({ code: 'UNAUTHENTICATED', status: 401 }),
     );
+  });
+});
+
+describe('validation messages', () => {
+  const schema = z.strictObject({
+    name: z.string().check(z.minLength(2)),
+    count: z.int().check(z.minimum(1), z.maximum(9)),
+    kind: z.enum(['a', 'b']),
+    tags: z.array(z.string()).check(z.maxLength(1)),
+  });
+  const errorsOf = (body: unknown) => {
+    try {
+      parseBody(schema, body);
+    } catch (error) {
+      return (error as ValidationError).errors;
+    }
+    throw new Error('expected a ValidationError');
+  };
+
+  it('each kind of issue has its own detail, pointing at its field', () => {
+    expect(errorsOf({ name: 'x', count: 10, kind: 'c', tags: ['p', 'q'], extra: 1 })).toEqual([
+      { pointer: '/name', detail: 'Must be at least 2 characters.' },
+      { pointer: '/count', detail: 'Must be at most 9.' },
+      { pointer: '/kind', detail: 'Expected "a" or "b".' },
+      { pointer: '/tags', detail: 'Must be at most 1 items.' },
+      { pointer: '/extra', detail: 'Unknown field.' },
+    ]);
+    expect(errorsOf({ count: 0.5, kind: 'a', tags: [3] })).toEqual([
+      { pointer: '/name', detail: 'Required: string.' },
+      { pointer: '/count', detail: 'Expected integer, received number.' },
+      { pointer: '/tags/0', detail: 'Expected string, received number.' },
+    ]);
+  });
+
+  it('the page size is an integer 1..100 read from its text, 20 when not given', () => {
+    const limitOf = (query: Record<string, string>) => pageQuerySchema.safeParse(query).data?.limit;
+    expect([
+      limitOf({}),
+      limitOf({ limit: '1' }),
+      limitOf({ limit: '100' }),
+      limitOf({ limit: ' 7' }),
+    ]).toEqual([20, 1, 100, 7]);
+    expect(['0', '101', '5.5', 'x', ''].map((limit) => limitOf({ limit }))).toEqual([
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+    ]);
   });
 });

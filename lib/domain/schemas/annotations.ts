@@ -17,7 +17,10 @@ export const annotationFieldsSchema = z.strictObject({
 export type AnnotationFields = z.infer<typeof annotationFieldsSchema>;
 
 /** `PUT`: the full set of fields, plus the precondition as `version` if not in If-Match. */
-export const replaceAnnotationSchema = z.extend(annotationFieldsSchema, { version: z.optional(version) });
+export const replaceAnnotationSchema = z.strictObject({
+  ...annotationFieldsSchema.shape,
+  version: z.optional(version),
+});
 
 /** `PATCH`: JSON Merge Patch; `null` removes an optional field; `name` cannot be removed. */
 export const patchAnnotationSchema = z

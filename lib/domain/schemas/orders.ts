@@ -59,7 +59,7 @@ export const patchOrderSchema = z
   })
   .check(z.refine(nonEmpty, { message: 'The patch changes no field.' }));
 
-export const addLineSchema = z.extend(newLineSchema, { version: z.optional(version) });
+export const addLineSchema = z.strictObject({ ...newLineSchema.shape, version: z.optional(version) });
 
 export const patchLineSchema = z
   .strictObject({
