@@ -76,59 +76,60 @@ export interface RouteSpec {
   readonly access: 'public' | 'any' | readonly Role[];
 }
 
+/** One row of the route table: `route('PUT /annotations/{id}', 'annotations', 'any')`. */
+const route = (key: `${HttpMethod} /${string}`, fn: FunctionName, access: RouteSpec['access']): RouteSpec => {
+  const [method, path] = key.split(' ') as [HttpMethod, string];
+  return { method, path, fn, access };
+};
+
 /**
  * The route table: the one place a route is declared. The CDK HttpApi, the local server,
  * the Lambda dispatchers and the tests are all derived from it.
  */
 export const routes: readonly RouteSpec[] = [
-  { method: 'GET', path: '/health', fn: 'health', access: 'public' },
-  { method: 'GET', path: '/openapi.json', fn: 'health', access: 'public' },
+  route('GET /health', 'health', 'public'),
+  route('GET /openapi.json', 'health', 'public'),
 
-  { method: 'POST', path: '/annotations', fn: 'annotations', access: 'any' },
-  { method: 'GET', path: '/annotations', fn: 'annotations', access: 'any' },
-  { method: 'POST', path: '/annotations/batch', fn: 'annotations', access: 'any' },
-  { method: 'GET', path: '/annotations/{id}', fn: 'annotations', access: 'any' },
-  { method: 'PUT', path: '/annotations/{id}', fn: 'annotations', access: 'any' },
-  { method: 'PATCH', path: '/annotations/{id}', fn: 'annotations', access: 'any' },
-  { method: 'DELETE', path: '/annotations/{id}', fn: 'annotations', access: 'any' },
-  { method: 'POST', path: '/annotations/{id}/lock', fn: 'annotations', access: 'any' },
-  { method: 'PUT', path: '/annotations/{id}/lock', fn: 'annotations', access: 'any' },
-  { method: 'DELETE', path: '/annotations/{id}/lock', fn: 'annotations', access: 'any' },
+  route('POST /annotations', 'annotations', 'any'),
+  route('GET /annotations', 'annotations', 'any'),
+  route('POST /annotations/batch', 'annotations', 'any'),
+  route('GET /annotations/{id}', 'annotations', 'any'),
+  route('PUT /annotations/{id}', 'annotations', 'any'),
+  route('PATCH /annotations/{id}', 'annotations', 'any'),
+  route('DELETE /annotations/{id}', 'annotations', 'any'),
+  route('POST /annotations/{id}/lock', 'annotations', 'any'),
+  route('PUT /annotations/{id}/lock', 'annotations', 'any'),
+  route('DELETE /annotations/{id}/lock', 'annotations', 'any'),
 
-  { method: 'POST', path: '/orders', fn: 'orders', access: ['sales'] },
-  { method: 'GET', path: '/orders', fn: 'orders', access: 'any' },
-  { method: 'GET', path: '/orders/{id}', fn: 'orders', access: 'any' },
-  { method: 'PUT', path: '/orders/{id}', fn: 'orders', access: ['sales'] },
-  { method: 'PATCH', path: '/orders/{id}', fn: 'orders', access: ['sales'] },
-  { method: 'POST', path: '/orders/{id}/lines', fn: 'orders', access: ['sales'] },
-  { method: 'PATCH', path: '/orders/{id}/lines/{lineId}', fn: 'orders', access: ['sales'] },
-  { method: 'DELETE', path: '/orders/{id}/lines/{lineId}', fn: 'orders', access: ['sales'] },
-  {
-    method: 'POST',
-    path: '/orders/{id}/transitions',
-    fn: 'orders',
-    access: ['sales', 'supervisor', 'warehouse'],
-  },
-  { method: 'POST', path: '/orders/{id}/lock', fn: 'orders', access: 'any' },
-  { method: 'PUT', path: '/orders/{id}/lock', fn: 'orders', access: 'any' },
-  { method: 'DELETE', path: '/orders/{id}/lock', fn: 'orders', access: 'any' },
+  route('POST /orders', 'orders', ['sales']),
+  route('GET /orders', 'orders', 'any'),
+  route('GET /orders/{id}', 'orders', 'any'),
+  route('PUT /orders/{id}', 'orders', ['sales']),
+  route('PATCH /orders/{id}', 'orders', ['sales']),
+  route('POST /orders/{id}/lines', 'orders', ['sales']),
+  route('PATCH /orders/{id}/lines/{lineId}', 'orders', ['sales']),
+  route('DELETE /orders/{id}/lines/{lineId}', 'orders', ['sales']),
+  route('POST /orders/{id}/transitions', 'orders', ['sales', 'supervisor', 'warehouse']),
+  route('POST /orders/{id}/lock', 'orders', 'any'),
+  route('PUT /orders/{id}/lock', 'orders', 'any'),
+  route('DELETE /orders/{id}/lock', 'orders', 'any'),
 
-  { method: 'POST', path: '/debtors', fn: 'debtors', access: ['customer-relations'] },
-  { method: 'GET', path: '/debtors/{id}', fn: 'debtors', access: 'any' },
-  { method: 'PATCH', path: '/debtors/{id}', fn: 'debtors', access: 'any' },
-  { method: 'POST', path: '/debtors/{id}/postings', fn: 'debtors', access: ['finance'] },
+  route('POST /debtors', 'debtors', ['customer-relations']),
+  route('GET /debtors/{id}', 'debtors', 'any'),
+  route('PATCH /debtors/{id}', 'debtors', 'any'),
+  route('POST /debtors/{id}/postings', 'debtors', ['finance']),
 
-  { method: 'POST', path: '/articles', fn: 'articles', access: ['purchasing'] },
-  { method: 'GET', path: '/articles/{id}', fn: 'articles', access: 'any' },
-  { method: 'PATCH', path: '/articles/{id}', fn: 'articles', access: 'any' },
-  { method: 'POST', path: '/articles/{id}/stock-movements', fn: 'articles', access: ['warehouse'] },
+  route('POST /articles', 'articles', ['purchasing']),
+  route('GET /articles/{id}', 'articles', 'any'),
+  route('PATCH /articles/{id}', 'articles', 'any'),
+  route('POST /articles/{id}/stock-movements', 'articles', ['warehouse']),
 
-  { method: 'POST', path: '/accounts', fn: 'accounts', access: ['finance'] },
-  { method: 'GET', path: '/accounts/{id}', fn: 'accounts', access: ['finance', 'supervisor'] },
-  { method: 'POST', path: '/accounts/{id}/deposits', fn: 'accounts', access: ['finance'] },
-  { method: 'POST', path: '/accounts/{id}/withdrawals', fn: 'accounts', access: ['finance'] },
-  { method: 'GET', path: '/accounts/{id}/entries', fn: 'accounts', access: ['finance', 'supervisor'] },
-  { method: 'POST', path: '/transfers', fn: 'accounts', access: ['finance'] },
+  route('POST /accounts', 'accounts', ['finance']),
+  route('GET /accounts/{id}', 'accounts', ['finance', 'supervisor']),
+  route('POST /accounts/{id}/deposits', 'accounts', ['finance']),
+  route('POST /accounts/{id}/withdrawals', 'accounts', ['finance']),
+  route('GET /accounts/{id}/entries', 'accounts', ['finance', 'supervisor']),
+  route('POST /transfers', 'accounts', ['finance']),
 ];
 
 /** API Gateway's route key, e.g. `PUT /annotations/{id}`; also what the dispatchers switch on. */
