@@ -1,7 +1,13 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { now as clockNow } from '../clock';
 import { db, tableName } from '../db/client';
-import { AlreadyExistsError, NotFoundError, TooManyChangesError, ValidationError } from '../errors';
+import {
+  AlreadyExistsError,
+  InvalidStateError,
+  NotFoundError,
+  TooManyChangesError,
+  ValidationError,
+} from '../errors';
 import { newAttemptId } from './attempts';
 import { type Committed, commitOnce, type Plan, planAndCommit } from './commit';
 import { allOf, ExpressionBuilder, updateExpression } from './expression';
@@ -126,11 +132,22 @@ const tooManyChildren = (spec: AggregateSpec) =>
     { pointer: spec.childrenPointer, detail: `At most ${spec.maxChildren} ${spec.childName}s.` },
   ]);
 
-/** The aggregate stays within its size limit after the children a write adds. */
+/**
+ * The aggregate stays within its size limit after the children a write adds. A full one is
+ * refused for its state (409 INVALID_STATE, its count field (`lineCount`) saying how many it has), not as a bad
+ * body: the body that adds a child is valid and names no list of children to point at, and
+ * the same request succeeds once a child is removed.
+ */
 const roomFor = (spec: AggregateSpec, delta: number): Rule => ({
   clause: (x) => `${x.name(spec.countField)} <= ${x.value(spec.maxChildren - delta)}`,
-  broken: (item) =>
-    item && Number(item[spec.countField]) + delta > spec.maxChildren ? tooManyChildren(spec) : undefined,
+  broken: (item) => {
+    const count = Number(item?.[spec.countField]);
+    if (!item || count + delta <= spec.maxChildren) return undefined;
+    return new InvalidStateError(
+      `The ${spec.type.toLowerCase()} has ${count} ${spec.childName}s, the most it may have is ${spec.maxChildren}.`,
+      { [spec.countField]: count },
+    );
+  },
 });
 
 /** The header's rules beyond a record's own: its state, and room for what the write adds. */

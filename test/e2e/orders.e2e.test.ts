@@ -80,6 +80,69 @@ describe('orders: one versioned aggregate', () => {
     expect(stored).toEqual(loser?.body.current);
   });
 
+  it('an order of 500 lines takes no 501st: a PUT with 501 is 422 at /lines, adding one is 409 INVALID_STATE, nothing written', async () => {
+    let order = await createOrder(Array.from({ length: 99 }, (_, n) => line(`L${n}`)));
+    // Each PUT keeps the lines there and adds 99 (99 new items and the header: 100 writes).
+    for (let round = 1; round <= 4; round++) {
+      const kept = order.lines.map(({ lineId, sku, quantity, unitPrice }: Record<string, unknown>) => ({
+        lineId,
+        sku,
+        quantity,
+        unitPrice,
+      }));
+      const added = Array.from({ length: 99 }, (_, n) => line(`R${round}-${n}`));
+      const put = await api.call('PUT', `/orders/${order.id}`, {
+        token: sales,
+        headers: { 'if-match': `"${order.version}"` },
+        body: { customer: 'ACME', lines: [...kept, ...added] },
+      });
+      expect(put.status).toBe(200);
+      order = put.body;
+    }
+    for (let n = 0; n < 5; n++) {
+      const added = await api.call('POST', `/orders/${order.id}/lines`, {
+        token: sales,
+        headers: { 'if-match': `"${order.version + n}"` },
+        body: line(`P${n}`),
+      });
+      expect(added.status).toBe(201);
+    }
+    const full = (await api.call('GET', `/orders/${order.id}`, { token: sales })).body;
+    expect([full.lines.length, full.version]).toEqual([500, 10]);
+    const before = await tableSnapshot();
+
+    const oneMore = await api.call('POST', `/orders/${order.id}/lines`, {
+      token: sales,
+      headers: { 'if-match': '"10"' },
+      body: line('TOO-MANY'),
+    });
+    expect([oneMore.status, oneMore.body.code, oneMore.body.lineCount]).toEqual([409, 'INVALID_STATE', 500]);
+    expect(oneMore.body.detail).toBe('The order has 500 lines, the most it may have is 500.');
+
+    const tooLong = await api.call('PUT', `/orders/${order.id}`, {
+      token: sales,
+      headers: { 'if-match': '"10"' },
+      body: {
+        customer: 'ACME',
+        lines: [
+          ...full.lines.map(({ lineId, sku, quantity, unitPrice }: Record<string, unknown>) => ({
+            lineId,
+            sku,
+            quantity,
+            unitPrice,
+          })),
+          line('TOO-MANY'),
+        ],
+      },
+    });
+    expect([tooLong.status, tooLong.body.code, tooLong.body.errors]).toEqual([
+      422,
+      'VALIDATION_FAILED',
+      [{ pointer: '/lines', detail: 'Must be at most 500 items.' }],
+    ]);
+    expect(await tableSnapshot()).toEqual(before);
+  });
+
   it('30 concurrent line additions at the same version: exactly 1 succeeds', async () => {
     const order = await createOrder([]);
     const answers = await Promise.all(
