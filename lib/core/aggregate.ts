@@ -134,9 +134,9 @@ const tooManyChildren = (spec: AggregateSpec) =>
 
 /**
  * The aggregate stays within its size limit after the children a write adds. A full one is
- * refused for its state (409 INVALID_STATE, its count field (`lineCount`) saying how many it has), not as a bad
- * body: the body that adds a child is valid and names no list of children to point at, and
- * the same request succeeds once a child is removed.
+ * refused for its state: 409 INVALID_STATE, with the count (`lineCount` for an order). It is
+ * not a bad body: the body that adds a child is valid and names no list of children to point
+ * at, and the same request succeeds once a child is removed.
  */
 const roomFor = (spec: AggregateSpec, delta: number): Rule => ({
   clause: (x) => `${x.name(spec.countField)} <= ${x.value(spec.maxChildren - delta)}`,
