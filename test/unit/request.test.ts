@@ -123,7 +123,7 @@ describe('validation messages', () => {
       { pointer: '/name', detail: 'Must be at least 2 characters.' },
       { pointer: '/count', detail: 'Must be at most 9.' },
       { pointer: '/kind', detail: 'Expected "a" or "b".' },
-      { pointer: '/tags', detail: 'Must be at most 1 items.' },
+      { pointer: '/tags', detail: 'Must be at most 1 item.' },
       { pointer: '/extra', detail: 'Unknown field.' },
     ]);
     expect(errorsOf({ count: 0.5, kind: 'a', tags: [3] })).toEqual([

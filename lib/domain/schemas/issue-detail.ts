@@ -7,7 +7,13 @@ const kindOf = (value: unknown): string => {
   return Array.isArray(value) ? 'array' : typeof value;
 };
 
-const units: Record<string, string> = { string: ' characters', array: ' items' };
+const units: Record<string, string> = { string: 'character', array: 'item' };
+
+/** A bound as a message says it: `2 characters`, `1 item`, or the bare number. */
+const bound = (value: unknown, origin: string | undefined): string => {
+  const unit = units[origin ?? ''];
+  return unit ? `${String(value)} ${unit}${Number(value) === 1 ? '' : 's'}` : String(value);
+};
 
 /**
  * The `detail` of a body field's error. zod/mini (a fraction of the classic API's bundle)
@@ -29,9 +35,9 @@ export const issueDetail = (issue: z.core.$ZodRawIssue): string => {
     case 'invalid_value':
       return `Expected ${issue.values.map(json).join(' or ')}.`;
     case 'too_small':
-      return `Must be ${issue.inclusive === false ? 'more than' : 'at least'} ${String(issue.minimum)}${units[issue.origin ?? ''] ?? ''}.`;
+      return `Must be ${issue.inclusive === false ? 'more than' : 'at least'} ${bound(issue.minimum, issue.origin)}.`;
     case 'too_big':
-      return `Must be ${issue.inclusive === false ? 'less than' : 'at most'} ${String(issue.maximum)}${units[issue.origin ?? ''] ?? ''}.`;
+      return `Must be ${issue.inclusive === false ? 'less than' : 'at most'} ${bound(issue.maximum, issue.origin)}.`;
     case 'invalid_format':
       return issue.format === 'regex'
         ? `Must match ${String(issue.pattern)}.`
