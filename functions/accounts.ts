@@ -5,6 +5,7 @@ import { type Action, createHandler } from '../lib/http/handler';
 import { pathParameter, queryParameters, requiredIdempotencyOf, writeContextOf } from '../lib/http/request';
 import { json, replayHeaders } from '../lib/http/response';
 import { pageQuerySchema, parseBody, parseQuery } from '../lib/http/validation';
+import { accountRoutes } from '../lib/routes';
 
 const movement =
   (kind: 'deposit' | 'withdrawal'): Action =>
@@ -20,7 +21,7 @@ const movement =
     return json(201, body, replayHeaders(replayed));
   };
 
-export const handler = createHandler('accounts', {
+export const handler = createHandler(accountRoutes, {
   'POST /accounts': createAction('accounts', createAccountSchema, createAccount),
 
   'GET /accounts/{id}': getAction(getAccount),

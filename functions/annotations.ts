@@ -20,8 +20,9 @@ import { lockActions } from '../lib/http/lock-actions';
 import { pathParameter, preconditionOf, writeContextOf } from '../lib/http/request';
 import { json, noContent, recordResult, replayHeaders } from '../lib/http/response';
 import { deleteBodySchema, parseBody } from '../lib/http/validation';
+import { annotationRoutes } from '../lib/routes';
 
-export const handler = createHandler('annotations', {
+export const handler = createHandler(annotationRoutes, {
   ...lockActions(annotationEntity, 'annotations'),
 
   'POST /annotations': createAction('annotations', annotationFieldsSchema, createAnnotation),

@@ -5,8 +5,9 @@ import { createHandler } from '../lib/http/handler';
 import { pathParameter, requiredIdempotencyOf, writeContextOf } from '../lib/http/request';
 import { json, replayHeaders } from '../lib/http/response';
 import { parseBody } from '../lib/http/validation';
+import { articleRoutes } from '../lib/routes';
 
-export const handler = createHandler('articles', {
+export const handler = createHandler(articleRoutes, {
   'POST /articles': createAction('articles', createArticleSchema, createArticle),
 
   'GET /articles/{id}': getAction(getArticle),

@@ -5,8 +5,9 @@ import { createHandler } from '../lib/http/handler';
 import { pathParameter, requiredIdempotencyOf, writeContextOf } from '../lib/http/request';
 import { json, replayHeaders } from '../lib/http/response';
 import { parseBody } from '../lib/http/validation';
+import { debtorRoutes } from '../lib/routes';
 
-export const handler = createHandler('debtors', {
+export const handler = createHandler(debtorRoutes, {
   'POST /debtors': createAction('debtors', createDebtorSchema, createDebtor),
 
   'GET /debtors/{id}': getAction(getDebtor),

@@ -24,8 +24,9 @@ import { lockActions } from '../lib/http/lock-actions';
 import { pathParameter, preconditionOf, writeContextOf } from '../lib/http/request';
 import { recordResult } from '../lib/http/response';
 import { deleteBodySchema, parseBody } from '../lib/http/validation';
+import { orderRoutes } from '../lib/routes';
 
-export const handler = createHandler('orders', {
+export const handler = createHandler(orderRoutes, {
   ...lockActions(orderEntity, 'orders'),
 
   'POST /orders': async (request) => {

@@ -67,6 +67,8 @@ export const functionTableAccess: Readonly<Record<FunctionName, TableAccess | un
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
+export type RouteKey = `${HttpMethod} /${string}`;
+
 export interface RouteSpec {
   readonly method: HttpMethod;
   /** API Gateway path template, e.g. `/annotations/{id}`. */
@@ -76,61 +78,110 @@ export interface RouteSpec {
   readonly access: 'public' | 'any' | readonly Role[];
 }
 
-/** One row of the route table: `route('PUT /annotations/{id}', 'annotations', 'any')`. */
-const route = (key: `${HttpMethod} /${string}`, fn: FunctionName, access: RouteSpec['access']): RouteSpec => {
-  const [method, path] = key.split(' ') as [HttpMethod, string];
-  return { method, path, fn, access };
-};
+/**
+ * One function's part of the route table: each route key, as API Gateway writes it, with
+ * who may call it. Each is its own constant, so a function's bundle holds its own routes
+ * only (`createHandler(orderRoutes, …)`), not the whole table.
+ */
+export interface RouteGroup {
+  readonly fn: FunctionName;
+  readonly access: Readonly<Record<RouteKey, RouteSpec['access']>>;
+}
+
+export const healthRoutes = {
+  fn: 'health',
+  access: {
+    'GET /health': 'public',
+    'GET /openapi.json': 'public',
+  },
+} as const satisfies RouteGroup;
+
+export const annotationRoutes = {
+  fn: 'annotations',
+  access: {
+    'POST /annotations': 'any',
+    'GET /annotations': 'any',
+    'POST /annotations/batch': 'any',
+    'GET /annotations/{id}': 'any',
+    'PUT /annotations/{id}': 'any',
+    'PATCH /annotations/{id}': 'any',
+    'DELETE /annotations/{id}': 'any',
+    'POST /annotations/{id}/lock': 'any',
+    'PUT /annotations/{id}/lock': 'any',
+    'DELETE /annotations/{id}/lock': 'any',
+  },
+} as const satisfies RouteGroup;
+
+export const orderRoutes = {
+  fn: 'orders',
+  access: {
+    'POST /orders': ['sales'],
+    'GET /orders': 'any',
+    'GET /orders/{id}': 'any',
+    'PUT /orders/{id}': ['sales'],
+    'PATCH /orders/{id}': ['sales'],
+    'POST /orders/{id}/lines': ['sales'],
+    'PATCH /orders/{id}/lines/{lineId}': ['sales'],
+    'DELETE /orders/{id}/lines/{lineId}': ['sales'],
+    'POST /orders/{id}/transitions': ['sales', 'supervisor', 'warehouse'],
+    'POST /orders/{id}/lock': 'any',
+    'PUT /orders/{id}/lock': 'any',
+    'DELETE /orders/{id}/lock': 'any',
+  },
+} as const satisfies RouteGroup;
+
+export const debtorRoutes = {
+  fn: 'debtors',
+  access: {
+    'POST /debtors': ['customer-relations'],
+    'GET /debtors/{id}': 'any',
+    'PATCH /debtors/{id}': 'any',
+    'POST /debtors/{id}/postings': ['finance'],
+  },
+} as const satisfies RouteGroup;
+
+export const articleRoutes = {
+  fn: 'articles',
+  access: {
+    'POST /articles': ['purchasing'],
+    'GET /articles/{id}': 'any',
+    'PATCH /articles/{id}': 'any',
+    'POST /articles/{id}/stock-movements': ['warehouse'],
+  },
+} as const satisfies RouteGroup;
+
+export const accountRoutes = {
+  fn: 'accounts',
+  access: {
+    'POST /accounts': ['finance'],
+    'GET /accounts/{id}': ['finance', 'supervisor'],
+    'POST /accounts/{id}/deposits': ['finance'],
+    'POST /accounts/{id}/withdrawals': ['finance'],
+    'GET /accounts/{id}/entries': ['finance', 'supervisor'],
+    'POST /transfers': ['finance'],
+  },
+} as const satisfies RouteGroup;
+
+/** A group's rows, in the order it declares them. */
+export const routesOf = (group: RouteGroup): RouteSpec[] =>
+  Object.entries(group.access).map(([key, access]) => {
+    const [method, path] = key.split(' ') as [HttpMethod, string];
+    return { method, path, fn: group.fn, access };
+  });
 
 /**
- * The route table: the one place a route is declared. The CDK HttpApi, the local server,
- * the Lambda dispatchers and the tests are all derived from it.
+ * The route table: the one place a route is declared, every function's group in turn. The
+ * CDK HttpApi, the local server, the Lambda dispatchers and the tests are all derived from it.
+ * Pure, so a bundle that does not read the whole table leaves it out.
  */
-export const routes: readonly RouteSpec[] = [
-  route('GET /health', 'health', 'public'),
-  route('GET /openapi.json', 'health', 'public'),
-
-  route('POST /annotations', 'annotations', 'any'),
-  route('GET /annotations', 'annotations', 'any'),
-  route('POST /annotations/batch', 'annotations', 'any'),
-  route('GET /annotations/{id}', 'annotations', 'any'),
-  route('PUT /annotations/{id}', 'annotations', 'any'),
-  route('PATCH /annotations/{id}', 'annotations', 'any'),
-  route('DELETE /annotations/{id}', 'annotations', 'any'),
-  route('POST /annotations/{id}/lock', 'annotations', 'any'),
-  route('PUT /annotations/{id}/lock', 'annotations', 'any'),
-  route('DELETE /annotations/{id}/lock', 'annotations', 'any'),
-
-  route('POST /orders', 'orders', ['sales']),
-  route('GET /orders', 'orders', 'any'),
-  route('GET /orders/{id}', 'orders', 'any'),
-  route('PUT /orders/{id}', 'orders', ['sales']),
-  route('PATCH /orders/{id}', 'orders', ['sales']),
-  route('POST /orders/{id}/lines', 'orders', ['sales']),
-  route('PATCH /orders/{id}/lines/{lineId}', 'orders', ['sales']),
-  route('DELETE /orders/{id}/lines/{lineId}', 'orders', ['sales']),
-  route('POST /orders/{id}/transitions', 'orders', ['sales', 'supervisor', 'warehouse']),
-  route('POST /orders/{id}/lock', 'orders', 'any'),
-  route('PUT /orders/{id}/lock', 'orders', 'any'),
-  route('DELETE /orders/{id}/lock', 'orders', 'any'),
-
-  route('POST /debtors', 'debtors', ['customer-relations']),
-  route('GET /debtors/{id}', 'debtors', 'any'),
-  route('PATCH /debtors/{id}', 'debtors', 'any'),
-  route('POST /debtors/{id}/postings', 'debtors', ['finance']),
-
-  route('POST /articles', 'articles', ['purchasing']),
-  route('GET /articles/{id}', 'articles', 'any'),
-  route('PATCH /articles/{id}', 'articles', 'any'),
-  route('POST /articles/{id}/stock-movements', 'articles', ['warehouse']),
-
-  route('POST /accounts', 'accounts', ['finance']),
-  route('GET /accounts/{id}', 'accounts', ['finance', 'supervisor']),
-  route('POST /accounts/{id}/deposits', 'accounts', ['finance']),
-  route('POST /accounts/{id}/withdrawals', 'accounts', ['finance']),
-  route('GET /accounts/{id}/entries', 'accounts', ['finance', 'supervisor']),
-  route('POST /transfers', 'accounts', ['finance']),
-];
+export const routes: readonly RouteSpec[] = /* @__PURE__ */ [
+  healthRoutes,
+  annotationRoutes,
+  orderRoutes,
+  debtorRoutes,
+  articleRoutes,
+  accountRoutes,
+].flatMap(routesOf);
 
 /** API Gateway's route key, e.g. `PUT /annotations/{id}`; also what the dispatchers switch on. */
 export const routeKeyOf = (route: Pick<RouteSpec, 'method' | 'path'>): string =>

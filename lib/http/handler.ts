@@ -3,7 +3,7 @@ import type { Context } from 'aws-lambda';
 import { now } from '../clock';
 import { noteCause, withRequestStats } from '../db/request-stats';
 import { AppError, NotFoundError } from '../errors';
-import { type FunctionName, routeKeyOf, routes } from '../routes';
+import { type RouteGroup, type RouteSpec, routeKeyOf, routesOf } from '../routes';
 import { observeRequest } from './observability';
 import { problemResult } from './problem';
 import { type ApiEvent, type ApiRequest, authorize, parseJsonBody, principalOf } from './request';
@@ -28,7 +28,7 @@ const requestIdOf = (event: ApiEvent): string => event.requestContext?.requestId
  * the request's state lives on `request.internal` and the handler below is never reached.
  */
 const prepareRequest = (
-  table: Map<string, (typeof routes)[number]>,
+  table: Map<string, RouteSpec>,
   dispatch: (request: ApiRequest) => Promise<ApiResult>,
 ): MiddlewareObj<ApiEvent, ApiResult, Error, Context, Internal> => ({
   before: (request: MiddyRequest) => {
@@ -64,17 +64,17 @@ const problemResponses = (): MiddlewareObj<ApiEvent, ApiResult, Error, Context, 
 });
 
 /**
- * The Lambda handler of one function: dispatches the routes of the route table that belong
- * to it, and writes one structured log line and the metrics of each request. Fails at cold
- * start if the actions and the table disagree, so neither can drift.
+ * The Lambda handler of one function: dispatches its group of the route table, and writes
+ * one structured log line and the metrics of each request. Fails at cold start if the
+ * actions and the group disagree, so neither can drift.
  */
-export const createHandler = (fn: FunctionName, actions: Record<string, Action>) => {
-  const table = new Map(routes.filter((route) => route.fn === fn).map((route) => [routeKeyOf(route), route]));
+export const createHandler = (group: RouteGroup, actions: Record<string, Action>) => {
+  const table = new Map(routesOf(group).map((route) => [routeKeyOf(route), route]));
   const missing = [...table.keys()].filter((key) => !actions[key]);
   const extra = Object.keys(actions).filter((key) => !table.has(key));
   if (missing.length > 0 || extra.length > 0) {
     throw new Error(
-      `Routes of ${fn} do not match the route table: missing ${missing.join(', ')}; extra ${extra.join(', ')}`,
+      `Routes of ${group.fn} do not match the route table: missing ${missing.join(', ')}; extra ${extra.join(', ')}`,
     );
   }
   const dispatch = (request: ApiRequest): Promise<ApiResult> => {

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { createHandler } from '../../lib/http/handler';
-import { functionNames, routeKeyOf, routes } from '../../lib/routes';
+import { annotationRoutes, functionNames, routeKeyOf, routes } from '../../lib/routes';
 
 describe('route table', () => {
   it('names a handler file for every function', () => {
@@ -18,7 +18,7 @@ describe('route table', () => {
 
   it('refuses a handler whose actions do not match the table', () => {
     expect(() =>
-      createHandler('annotations', { 'GET /annotations': async () => ({ statusCode: 200, headers: {} }) }),
+      createHandler(annotationRoutes, { 'GET /annotations': async () => ({ statusCode: 200, headers: {} }) }),
     ).toThrow(/missing POST \/annotations/);
   });
 
