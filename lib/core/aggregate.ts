@@ -8,8 +8,7 @@ import {
   TooManyChangesError,
   ValidationError,
 } from '../errors';
-import { newAttemptId } from './attempts';
-import { type Committed, commitOnce, type Plan, planAndCommit } from './commit';
+import { type Committed, commitOnce, type Plan, updateItemOnce } from './commit';
 import { allOf, ExpressionBuilder, updateExpression } from './expression';
 import { type EntitySpec, keyOf, newId, PK, SK } from './keys';
 import { pinnedTo, readItem } from './record-store';
@@ -17,7 +16,7 @@ import { appliedChange, type Change, newRecordItem, type Precondition, type Writ
 import { changeRequest, createRequest } from './requests';
 import { firstBroken, goneOrNotFound, inState, type Rule } from './rules';
 import { type StoredItem, translateSdkError } from './sdk-errors';
-import { asAction, MAX_TRANSACTION_ITEMS, transact, updateItem, type WriteAction } from './writes';
+import { asAction, MAX_TRANSACTION_ITEMS, transact, type WriteAction } from './writes';
 
 /**
  * The aggregate writer: the only code that writes an aggregate's children (an order's
@@ -189,56 +188,34 @@ export const childAction = (spec: AggregateSpec, id: string, write: ChildWrite):
     [spec.childIdField]: write.childId,
     ...fields,
   });
-  const put = (rule: Rule, fields: Record<string, unknown>): WriteAction => ({
-    request: {
-      Put: {
+  // Each child write is conditioned on its one rule; the clause is built after the
+  // request's own names and values, so they share one ExpressionBuilder.
+  const conditioned = (kind: 'Put' | 'Delete' | 'Update', rule: Rule, input: object): WriteAction =>
+    asAction(kind, {
+      input: {
         TableName: tableName(),
-        Item: item(fields),
+        ...input,
         ConditionExpression: allOf([rule.clause(x)]),
         ...x.attributes(),
       },
-    },
-    rules: [rule],
-  });
+      rules: [rule],
+    });
   switch (write.kind) {
     case 'add':
-      return put(childFree(spec), write.fields);
+      return conditioned('Put', childFree(spec), { Item: item(write.fields) });
     case 'replace':
-      return put(childExists(spec), write.fields);
-    case 'remove': {
-      const rule = childExists(spec);
-      return {
-        request: {
-          Delete: {
-            TableName: tableName(),
-            Key: key,
-            ConditionExpression: allOf([rule.clause(x)]),
-            ...x.attributes(),
-          },
-        },
-        rules: [rule],
-      };
-    }
+      return conditioned('Put', childExists(spec), { Item: item(write.fields) });
+    case 'remove':
+      return conditioned('Delete', childExists(spec), { Key: key });
     case 'update': {
-      const rule = childExists(spec);
       const set = Object.entries(write.change.set).map(
         ([field, value]) => `${x.name(field)} = ${x.value(value)}`,
       );
-      return {
-        request: {
-          Update: {
-            TableName: tableName(),
-            Key: key,
-            UpdateExpression: updateExpression(
-              set,
-              write.change.remove.map((field) => x.name(field)),
-            ),
-            ConditionExpression: allOf([rule.clause(x)]),
-            ...x.attributes(),
-          },
-        },
-        rules: [rule],
-      };
+      const remove = write.change.remove.map((field) => x.name(field));
+      return conditioned('Update', childExists(spec), {
+        Key: key,
+        UpdateExpression: updateExpression(set, remove),
+      });
     }
   }
 };
@@ -310,15 +287,12 @@ export const writeHeader = async <R>(
   response: (header: StoredItem) => R,
 ): Promise<Committed<R>> => {
   const options = { rules: headerRules(spec, write) };
-  if (!context.idempotency) {
-    const attemptId = newAttemptId();
-    const { item } = await updateItem({
-      ...changeRequest(spec, id, write.precondition, write.header, context, { ...options, attemptId }),
-      attemptId,
-    });
-    return { response: response(item), replayed: false };
-  }
-  return planAndCommit(
+  return updateItemOnce(
+    {
+      build: (attemptId) =>
+        changeRequest(spec, id, write.precondition, write.header, context, { ...options, attemptId }),
+      answer: response,
+    },
     {
       read: () => readHeader(spec, id),
       plan: (item): Plan<R> => {

@@ -12,6 +12,7 @@ import {
 } from './idempotency';
 import type { Built } from './requests';
 import { MovedError } from './rules';
+import type { StoredItem } from './sdk-errors';
 import { asAction, transact, updateItem, type WriteAction } from './writes';
 
 export interface Committed<R> {
@@ -41,6 +42,23 @@ export const commitOnce = async <R>(
 };
 
 /**
+ * A change to one item, made once, answered from that item. Without a key: one UpdateItem
+ * carrying its attempt id (`build`), so the SDK's retry of this very attempt is recognised
+ * as applied, answered from the item as written. With one: `keyed` reads, plans the change
+ * pinned to what it read, and commits it with the key's record (planAndCommit).
+ */
+export const updateItemOnce = async <S, R>(
+  keyless: { build: (attemptId: string) => Built<UpdateCommandInput>; answer: (written: StoredItem) => R },
+  keyed: { read: () => Promise<S>; plan: (state: S) => Plan<R> },
+  context: { idempotency?: Idempotency | undefined; now: Date },
+): Promise<Committed<R>> => {
+  if (context.idempotency) return planAndCommit(keyed, context);
+  const attemptId = newAttemptId();
+  const { item } = await updateItem({ ...keyless.build(attemptId), attemptId });
+  return { response: keyless.answer(item), replayed: false };
+};
+
+/**
  * A single-item write whose answer needs nothing read (a delete, a lock release), made once:
  * without a key, one UpdateItem carrying its attempt id; with one, that update and the key's
  * record in one transaction. `build` makes the request, with the attempt id when given.
@@ -49,12 +67,11 @@ export const updateOnce = async (
   build: (attemptId?: string) => Built<UpdateCommandInput>,
   context: { idempotency?: Idempotency | undefined; now: Date },
 ): Promise<{ replayed: boolean }> => {
-  if (!context.idempotency) {
-    const attemptId = newAttemptId();
-    await updateItem({ ...build(attemptId), attemptId });
-    return { replayed: false };
-  }
-  const { replayed } = await commitOnce(context.idempotency, [asAction('Update', build())], {}, context.now);
+  const { replayed } = await updateItemOnce(
+    { build, answer: () => ({}) },
+    { read: async () => undefined, plan: () => ({ actions: [asAction('Update', build())], response: {} }) },
+    context,
+  );
   return { replayed };
 };
 

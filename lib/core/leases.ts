@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import type { UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import { tableName } from '../db/client';
 import { LockLostError } from '../errors';
-import { attemptNotApplied, newAttemptId, recordAttempt } from './attempts';
-import { planAndCommit, updateOnce } from './commit';
+import { attemptNotApplied, recordAttempt } from './attempts';
+import { updateItemOnce, updateOnce } from './commit';
 import { ExpressionBuilder, updateExpression } from './expression';
 import { type EntitySpec, keyOf } from './keys';
 import { heldBy, isHeldBy, LOCK_SKEW_MARGIN_MS, lockedOut, type StoredLock } from './locks';
@@ -12,7 +12,7 @@ import type { WriteContext } from './records';
 import type { Built } from './requests';
 import { conditionOf, MovedError, type Rule, recordExists, recordLive } from './rules';
 import type { StoredItem } from './sdk-errors';
-import { asAction, updateItem } from './writes';
+import { asAction } from './writes';
 
 export interface Lease {
   token: string;
@@ -161,16 +161,12 @@ export const acquireLease = async (
   context: LeaseContext,
 ): Promise<{ lease: Lease; replayed: boolean }> => {
   const lock = newLock(context, ttlSeconds);
-  if (!context.idempotency) {
-    const attemptId = newAttemptId();
-    const { item } = await updateItem({
-      ...acquireRequest(entity, id, lock, context, { attemptId }),
-      attemptId,
-    });
-    // The fence moves only with a new token: while the token is this one, so is the fence.
-    return { lease: leaseOf(ownLockOf(item, lock.token), Number(item.lockFence)), replayed: false };
-  }
-  const { response, replayed } = await planAndCommit(
+  const { response, replayed } = await updateItemOnce(
+    {
+      build: (attemptId) => acquireRequest(entity, id, lock, context, { attemptId }),
+      // The fence moves only with a new token: while the token is this one, so is the fence.
+      answer: (written) => ({ lease: leaseOf(ownLockOf(written, lock.token), Number(written.lockFence)) }),
+    },
     {
       read: () => readItem(keyOf(entity, id)),
       plan: (item: StoredItem | undefined) => {
@@ -178,9 +174,7 @@ export const acquireLease = async (
         return planFromRead(
           item,
           [asAction('Update', acquireRequest(entity, id, lock, context, { fence }))],
-          () => ({
-            lease: leaseOf(lock, fence + 1),
-          }),
+          () => ({ lease: leaseOf(lock, fence + 1) }),
         );
       },
     },
@@ -215,12 +209,8 @@ export const renewLease = async (
       { ...ownLockOf(item, token), until, expiresAt: new Date(until).toISOString() },
       Number(item.lockFence),
     );
-  if (!context.idempotency) {
-    const attemptId = newAttemptId();
-    const { item } = await updateItem({ ...build(attemptId), attemptId });
-    return { lease: renewed(item), replayed: false };
-  }
-  const { response, replayed } = await planAndCommit(
+  const { response, replayed } = await updateItemOnce(
+    { build, answer: (written) => ({ lease: renewed(written) }) },
     {
       read: () => readItem(keyOf(entity, id)),
       plan: (item: StoredItem | undefined) =>

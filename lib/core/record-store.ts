@@ -3,7 +3,7 @@ import { now as clockNow } from '../clock';
 import { db, tableName } from '../db/client';
 import { NotFoundError } from '../errors';
 import { newAttemptId } from './attempts';
-import { commitOnce, type Plan, planAndCommit, updateOnce } from './commit';
+import { commitOnce, type Plan, updateItemOnce, updateOnce } from './commit';
 import { decodeCursor, encodeCursor } from './cursor';
 import { ExpressionBuilder } from './expression';
 import { type EntitySpec, keyOf, listingIndex, newId, PK, RECORD_SK, SK } from './keys';
@@ -19,7 +19,7 @@ import {
 import { changeRequest, createRequest, deleteRequest } from './requests';
 import { firstBroken, goneOrNotFound } from './rules';
 import { type StoredItem, translateSdkError } from './sdk-errors';
-import { asAction, putItem, updateItem, type WriteAction } from './writes';
+import { asAction, putItem, type WriteAction } from './writes';
 
 export interface WriteResult {
   record: PublicRecord;
@@ -102,15 +102,11 @@ export const changeRecord = async (
   change: Change,
   context: WriteContext,
 ): Promise<WriteResult> => {
-  if (!context.idempotency) {
-    const attemptId = newAttemptId();
-    const { item } = await updateItem({
-      ...changeRequest(entity, id, precondition, change, context, { attemptId }),
-      attemptId,
-    });
-    return { record: toPublicRecord(item, context.now), replayed: false };
-  }
-  const { response, replayed } = await planAndCommit(
+  const { response, replayed } = await updateItemOnce(
+    {
+      build: (attemptId) => changeRequest(entity, id, precondition, change, context, { attemptId }),
+      answer: (written) => ({ record: toPublicRecord(written, context.now) }),
+    },
     {
       read: () => readItem(keyOf(entity, id)),
       plan: (item) =>

@@ -136,7 +136,7 @@ export interface WriteAction {
 
 /** A built request as one action of a transaction. */
 export const asAction = (
-  kind: 'Put' | 'Update',
+  kind: 'Put' | 'Delete' | 'Update',
   built: { input: object; rules: readonly Rule[] },
 ): WriteAction => ({
   request: { [kind]: built.input } as WriteAction['request'],

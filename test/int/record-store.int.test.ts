@@ -1,8 +1,11 @@
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
+import { encodeAnswer, keyRecordKey } from '../../lib/core/idempotency';
 import type { EntitySpec } from '../../lib/core/keys';
 import { acquireLease } from '../../lib/core/leases';
 import { changeRecord, createRecord, deleteRecord, getRecord } from '../../lib/core/record-store';
 import { mergePatch, TOMBSTONE_RETENTION_MS } from '../../lib/core/records';
+import { db, tableName } from '../../lib/db/client';
 import { lostAnswerRetriedBySdk, recordRequests, throttled, withFault } from '../support/sdk';
 
 const entity: EntitySpec = { type: 'THING', fields: ['name', 'note'] };
@@ -139,5 +142,43 @@ describe('versioned store (DynamoDB Local)', () => {
       ).catch((error: unknown) => error),
     );
     expect(commands).toEqual(['UpdateItemCommand']);
+  });
+
+  it('replays the answers kept under a key in the shapes they are stored in: {record} for a change, {lease} for a lock', async () => {
+    // Key records outlive a deploy by their 24 h window: the shape of a kept answer is
+    // stored data, so a release must replay what the one before it kept.
+    const now = new Date('2026-01-01T00:00:05Z');
+    const { record } = await createRecord(entity, { name: 'a' }, at('2026-01-01T00:00:00Z'));
+    const keep = async (keyHash: string, response: unknown) => {
+      await db().send(
+        new PutCommand({
+          TableName: tableName(),
+          Item: { ...keyRecordKey(keyHash), h: 'rh', response: encodeAnswer(response), at: now.getTime() },
+        }),
+      );
+      return { keyHash, requestHash: 'rh' };
+    };
+    const keptRecord = { ...record, name: 'kept', version: 2 };
+    const keptLease = {
+      token: 't0',
+      owner: 'tester',
+      acquiredAt: now.toISOString(),
+      expiresAt: '2026-01-01T00:02:05.000Z',
+      fence: 1,
+    };
+    const change = await changeRecord(
+      entity,
+      record.id,
+      { kind: 'version', version: 1 },
+      { set: { name: 'b' }, remove: [] },
+      { ...at(now.toISOString()), idempotency: await keep(`change-${record.id}`, { record: keptRecord }) },
+    );
+    const lease = await acquireLease(entity, record.id, 120, {
+      ...at(now.toISOString()),
+      idempotency: await keep(`lock-${record.id}`, { lease: keptLease }),
+    });
+    expect(change).toEqual({ record: keptRecord, replayed: true });
+    expect(lease).toEqual({ lease: keptLease, replayed: true });
+    expect(await getRecord(entity, record.id, now)).toMatchObject({ name: 'a', version: 1 });
   });
 });
