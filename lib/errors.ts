@@ -3,6 +3,7 @@
  * into problem+json. Each carries its stable code and HTTP status, and only the extension
  * members the contract names.
  */
+import { etagOf } from './http/response';
 
 export type ErrorCode =
   | 'MALFORMED_REQUEST'
@@ -29,6 +30,12 @@ export type ErrorCode =
   | 'PRECONDITION_REQUIRED'
   | 'THROTTLED'
   | 'INTERNAL';
+
+/** The header that tells a client when to try again, in whole seconds. */
+const retryAfter = (seconds: number) => ({ 'Retry-After': String(seconds) });
+
+/** An answer that carries a record carries its ETag. */
+const etagHeader = (record: Record<string, unknown>) => ({ ETag: etagOf(Number(record.version)) });
 
 export interface FieldError {
   /** JSON Pointer (RFC 6901) into the request body. */
@@ -136,7 +143,7 @@ export class StaleDataError extends AppError {
         : 'The record was changed by someone else. Review the current version and try again.',
       {
         extensions: { current, ...(changeAlreadyPresent ? { changeAlreadyPresent: true } : {}) },
-        headers: { ETag: `"${current.version}"` },
+        headers: etagHeader(current),
       },
     );
     this.changeAlreadyPresent = changeAlreadyPresent;
@@ -167,9 +174,7 @@ export class WriteContentionError extends AppError {
       409,
       'Write contention',
       'Concurrent writes kept colliding. Try again shortly.',
-      {
-        headers: { 'Retry-After': String(retryAfterSeconds) },
-      },
+      { headers: retryAfter(retryAfterSeconds) },
     );
   }
 }
@@ -177,7 +182,7 @@ export class WriteContentionError extends AppError {
 export class ThrottledError extends AppError {
   constructor(retryAfterSeconds = 1) {
     super('THROTTLED', 503, 'Throttled', 'The database is busy. Try again shortly.', {
-      headers: { 'Retry-After': String(retryAfterSeconds) },
+      headers: retryAfter(retryAfterSeconds),
     });
   }
 }
@@ -238,9 +243,7 @@ export class IdempotencyInProgressError extends AppError {
       409,
       'Request in progress',
       'A request with this Idempotency-Key is still running.',
-      {
-        headers: { 'Retry-After': '1' },
-      },
+      { headers: retryAfter(1) },
     );
   }
 }
@@ -270,7 +273,7 @@ export class LockedError extends AppError {
   constructor(lock: { owner: string; expiresAt: string }, retryAfterSeconds: number) {
     super('LOCKED', 423, 'Locked', `${lock.owner} holds the lock on this record until ${lock.expiresAt}.`, {
       extensions: { lock },
-      headers: { 'Retry-After': String(Math.max(1, retryAfterSeconds)) },
+      headers: retryAfter(Math.max(1, retryAfterSeconds)),
     });
   }
 }
@@ -287,8 +290,7 @@ export class InsufficientFundsError extends AppError {
   constructor(current: Record<string, unknown>) {
     super('INSUFFICIENT_FUNDS', 409, 'Insufficient funds', 'The balance does not cover this amount.', {
       extensions: { current },
-      // An answer that carries a record carries its ETag.
-      headers: { ETag: `"${current.version}"` },
+      headers: etagHeader(current),
     });
   }
 }
@@ -298,7 +300,7 @@ export class InsufficientStockError extends AppError {
   constructor(current: Record<string, unknown>) {
     super('INSUFFICIENT_STOCK', 409, 'Insufficient stock', 'The stock does not cover this movement.', {
       extensions: { current },
-      headers: { ETag: `"${current.version}"` },
+      headers: etagHeader(current),
     });
   }
 }
@@ -313,7 +315,7 @@ export class PartialConflictError extends AppError {
       'Some field groups were changed by someone else; the others were applied.',
       {
         extensions: { groups, record },
-        headers: { ETag: `"${record.version}"` },
+        headers: etagHeader(record),
       },
     );
   }

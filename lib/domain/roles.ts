@@ -1,5 +1,3 @@
-import * as z from 'zod/mini';
-
 /** Every role a caller's `groups` claim may carry. */
 export const roles = [
   'sales',
@@ -10,5 +8,4 @@ export const roles = [
   'supervisor',
 ] as const;
 
-export const roleSchema = z.enum(roles);
-export type Role = z.infer<typeof roleSchema>;
+export type Role = (typeof roles)[number];
