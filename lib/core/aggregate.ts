@@ -11,12 +11,12 @@ import {
 import { type Committed, commitOnce, type Plan, updateItemOnce } from './commit';
 import { allOf, ExpressionBuilder, updateExpression } from './expression';
 import { type EntitySpec, keyOf, newId, PK, SK } from './keys';
-import { pinnedTo, readItem } from './record-store';
+import { pinnedTo } from './record-store';
 import { appliedChange, type Change, newRecordItem, type Precondition, type WriteContext } from './records';
 import { changeRequest, createRequest } from './requests';
 import { firstBroken, goneOrNotFound, inState, type Rule } from './rules';
 import { type StoredItem, translateSdkError } from './sdk-errors';
-import { asAction, MAX_TRANSACTION_ITEMS, transact, type WriteAction } from './writes';
+import { asAction, MAX_TRANSACTION_ITEMS, readItem, transact, type WriteAction } from './writes';
 
 /**
  * The aggregate writer: the only code that writes an aggregate's children (an order's

@@ -4,11 +4,11 @@ import { commitOnce } from './commit';
 import { ExpressionBuilder } from './expression';
 import { completeKeyRecord, type Idempotency } from './idempotency';
 import { type EntitySpec, keyOf } from './keys';
-import { readItem } from './record-store';
+
 import { type PublicRecord, toPublicRecord } from './records';
 import { conditionOf, type Rule, recordExists, recordLive } from './rules';
 import type { StoredItem } from './sdk-errors';
-import type { WriteAction } from './writes';
+import { readItem, type WriteAction } from './writes';
 
 /**
  * The most a counter (balance, stock) may hold either way. Far inside 2^53, so a counter

@@ -1,13 +1,13 @@
 import { createHash } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { db, tableName } from '../db/client';
 import { IdempotencyInProgressError, IdempotencyKeyReusedError, TooManyChangesError } from '../errors';
 import { ExpressionBuilder } from './expression';
 import { epochSeconds, PK, SK, TTL } from './keys';
 import { conditionOf, type Rule } from './rules';
 import { conditionFailure, type StoredItem, translateSdkError } from './sdk-errors';
-import { sendWrite, type WriteAction } from './writes';
+import { asAction, readItem, sendWrite, type WriteAction } from './writes';
 
 /** How long an Idempotency-Key is remembered. */
 export const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
@@ -139,23 +139,21 @@ const keyUnused = (idempotency: Idempotency, now: Date): Rule => ({
 export const keyRecordAction = (idempotency: Idempotency, response: unknown, now: Date): WriteAction => {
   const x = new ExpressionBuilder();
   const rules = [keyUnused(idempotency, now)];
-  return {
-    request: {
-      Put: {
-        TableName: tableName(),
-        Item: {
-          ...keyRecordKey(idempotency.keyHash),
-          h: idempotency.requestHash,
-          response: encodeAnswer(response),
-          at: now.getTime(),
-          [TTL]: epochSeconds(now) + RECORD_TTL_SECONDS,
-        },
-        ConditionExpression: conditionOf(x, rules),
-        ...x.attributes(),
+  return asAction('Put', {
+    input: {
+      TableName: tableName(),
+      Item: {
+        ...keyRecordKey(idempotency.keyHash),
+        h: idempotency.requestHash,
+        response: encodeAnswer(response),
+        at: now.getTime(),
+        [TTL]: epochSeconds(now) + RECORD_TTL_SECONDS,
       },
+      ConditionExpression: conditionOf(x, rules),
+      ...x.attributes(),
     },
     rules,
-  };
+  });
 };
 
 /** The key's record, read consistently: a replay, a reuse, or undefined. */
@@ -163,16 +161,7 @@ export const lookUpKey = async (
   idempotency: Idempotency,
   now: Date,
 ): Promise<Replay | IdempotencyKeyReusedError | IdempotencyInProgressError | undefined> => {
-  const { Item } = await db()
-    .send(
-      new GetCommand({
-        TableName: tableName(),
-        Key: keyRecordKey(idempotency.keyHash),
-        ConsistentRead: true,
-      }),
-    )
-    .catch(translateSdkError);
-  return readKeyRecordItem(Item, idempotency, now);
+  return readKeyRecordItem(await readItem(keyRecordKey(idempotency.keyHash)), idempotency, now);
 };
 
 /**

@@ -7,12 +7,12 @@ import { updateItemOnce, updateOnce } from './commit';
 import { ExpressionBuilder, updateExpression } from './expression';
 import { type EntitySpec, keyOf } from './keys';
 import { heldBy, isHeldBy, LOCK_SKEW_MARGIN_MS, lockedOut, type StoredLock } from './locks';
-import { planFromRead, readItem } from './record-store';
+import { planFromRead } from './record-store';
 import type { WriteContext } from './records';
 import type { Built } from './requests';
 import { conditionOf, MovedError, type Rule, recordExists, recordLive } from './rules';
 import type { StoredItem } from './sdk-errors';
-import { asAction } from './writes';
+import { asAction, readItem } from './writes';
 
 export interface Lease {
   token: string;

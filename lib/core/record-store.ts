@@ -1,4 +1,4 @@
-import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { now as clockNow } from '../clock';
 import { db, tableName } from '../db/client';
 import { NotFoundError } from '../errors';
@@ -19,7 +19,7 @@ import {
 import { changeRequest, createRequest, deleteRequest } from './requests';
 import { firstBroken, goneOrNotFound } from './rules';
 import { type StoredItem, translateSdkError } from './sdk-errors';
-import { asAction, putItem, type WriteAction } from './writes';
+import { asAction, putItem, readItem, type WriteAction } from './writes';
 
 export interface WriteResult {
   record: PublicRecord;
@@ -39,14 +39,6 @@ export const planFromRead = <R>(
   const refused = firstBroken(actions[0]?.rules ?? [], item);
   if (refused) throw refused;
   return { actions, response: response(item as StoredItem) };
-};
-
-/** Reads one item, strongly consistent, as stored (tombstones and bookkeeping included). */
-export const readItem = async (key: Record<string, string>): Promise<StoredItem | undefined> => {
-  const { Item } = await db()
-    .send(new GetCommand({ TableName: tableName(), Key: key, ConsistentRead: true }))
-    .catch(translateSdkError);
-  return Item;
 };
 
 /**

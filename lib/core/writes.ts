@@ -68,6 +68,14 @@ export interface ItemWritten {
   ownRetry: boolean;
 }
 
+/** Reads one item, strongly consistent, as stored (tombstones and bookkeeping included). */
+export const readItem = async (key: Record<string, unknown>): Promise<StoredItem | undefined> => {
+  const { Item } = await db()
+    .send(new GetCommand({ TableName: tableName(), Key: key, ConsistentRead: true }))
+    .catch(translateSdkError);
+  return Item;
+};
+
 /**
  * Throttling that outlasted the SDK's retries says nothing of an earlier attempt of this
  * write whose response was lost: it may have landed. Before the answer is 503, one
@@ -79,10 +87,7 @@ const onThrottling = async (
   write: ItemWrite<unknown>,
   key: Record<string, unknown>,
 ): Promise<ItemWritten> => {
-  const item = await db()
-    .send(new GetCommand({ TableName: tableName(), Key: key, ConsistentRead: true }))
-    .then((read) => read.Item)
-    .catch(() => undefined);
+  const item = await readItem(key).catch(() => undefined);
   if (item && isOwnAttempt(item, write.attemptId)) return { item, ownRetry: true };
   return translateSdkError(error);
 };
