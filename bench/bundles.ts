@@ -6,7 +6,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { type BuildOptions, build } from 'esbuild';
 import { functionNames } from '../lib/routes';
-import { type BenchTable, median, ratio } from './measure';
+import { type BenchTable, median } from './measure';
 import type { BenchSize } from './run';
 
 /**
@@ -69,12 +69,31 @@ interface Bundle {
   control?: boolean;
 }
 
+export interface BundleMeasure {
+  name: string;
+  control: boolean;
+  raw: number;
+  gzip: number;
+  /** Exact ratios to the baseline (raw and gzip size, median cold import). */
+  rawRatio: number;
+  gzipRatio: number;
+  importRatio: number;
+}
+
+export interface BundleMeasures {
+  bundles: BundleMeasure[];
+  /** The baseline's median cold import, in ms. */
+  baseImport: number;
+  coldImports: number;
+  sourceMaps: boolean;
+}
+
 /**
- * 5. Each function's bundle, built as the stack builds it: raw and gzip size, and the cold
- * import time (median of fresh processes, the bundles alternating), as ratios to a baseline
- * bundle that only does one GetCommand.
+ * Each function's bundle, built as the stack builds it: raw and gzip size, and the cold
+ * import time (median of fresh processes, the bundles alternating), as exact ratios to a
+ * baseline bundle that only does one GetCommand.
  */
-export const bundlesTable = async (size: BenchSize): Promise<BenchTable> => {
+export const measureBundles = async (coldImports: number): Promise<BundleMeasures> => {
   const root = fileURLToPath(new URL('..', import.meta.url));
   const bundles: Bundle[] = [
     { name: 'baseline (one `GetCommand`)', entry: join(root, 'bench/entries/baseline.ts') },
@@ -108,34 +127,57 @@ export const bundlesTable = async (size: BenchSize): Promise<BenchTable> => {
         imports: [] as number[],
       };
     });
-    for (let round = 0; round < size.coldImports; round++)
+    for (let round = 0; round < coldImports; round++)
       for (let offset = 0; offset < built.length; offset++) {
         const entry = built[(round + offset) % built.length] as (typeof built)[number];
         entry.imports.push(coldImport(entry.outfile, settings.sourceMaps));
       }
     const [base] = built as [(typeof built)[number]];
     const baseImport = median(base.imports);
-    const kb = (bytes: number) => `${(bytes / 1024).toFixed(0)} KB`;
     return {
-      id: 'bundles',
-      title: '5. Lambda artifacts: bundle size and cold import vs a one-`GetCommand` baseline',
-      headers: ['bundle', 'raw', 'gzip', 'raw vs baseline', 'gzip vs baseline', 'cold import vs baseline'],
-      rows: built.map((entry) => ({
-        cells: [
-          entry.bundle.name,
-          kb(entry.raw),
-          kb(entry.gzip),
-          ratio(entry.raw, base.raw),
-          ratio(entry.gzip, base.gzip),
-          ratio(median(entry.imports), baseImport),
-        ],
-        ...(entry.bundle.control ? { control: true } : {}),
+      bundles: built.map((entry) => ({
+        name: entry.bundle.name,
+        control: entry.bundle.control ?? false,
+        raw: entry.raw,
+        gzip: entry.gzip,
+        rawRatio: entry.raw / base.raw,
+        gzipRatio: entry.gzip / base.gzip,
+        importRatio: median(entry.imports) / baseImport,
       })),
-      notes: [
-        `Baseline cold import: ${baseImport.toFixed(0)} ms (median of ${size.coldImports} fresh node processes, the bundles alternating). Built with the stack's \`bundlingOptions\` (cdk/stack.ts)${settings.sourceMaps ? '; sizes without the source map' : ''}.`,
-      ],
+      baseImport,
+      coldImports,
+      sourceMaps: settings.sourceMaps,
     };
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
 };
+
+/** 5. The bundle measures as the bench prints them. */
+export const bundlesTableOf = (measures: BundleMeasures): BenchTable => {
+  const kb = (bytes: number) => `${(bytes / 1024).toFixed(0)} KB`;
+  const times = (value: number, digits: number) => `${value.toFixed(digits)}×`;
+  return {
+    id: 'bundles',
+    title: '5. Lambda artifacts: bundle size and cold import vs a one-`GetCommand` baseline',
+    headers: ['bundle', 'raw', 'gzip', 'raw vs baseline', 'gzip vs baseline', 'cold import vs baseline'],
+    rows: measures.bundles.map((entry) => ({
+      // Sizes are exact, so three digits; a median of times says no more than two.
+      cells: [
+        entry.name,
+        kb(entry.raw),
+        kb(entry.gzip),
+        times(entry.rawRatio, 3),
+        times(entry.gzipRatio, 3),
+        times(entry.importRatio, 2),
+      ],
+      ...(entry.control ? { control: true } : {}),
+    })),
+    notes: [
+      `Baseline cold import: ${measures.baseImport.toFixed(0)} ms (median of ${measures.coldImports} fresh node processes, the bundles alternating). Built with the stack's \`bundlingOptions\` (cdk/stack.ts)${measures.sourceMaps ? '; sizes without the source map' : ''}.`,
+    ],
+  };
+};
+
+export const bundlesTable = async (size: BenchSize): Promise<BenchTable> =>
+  bundlesTableOf(await measureBundles(size.coldImports));
