@@ -3,7 +3,6 @@
  * into problem+json. Each carries its stable code and HTTP status, and only the extension
  * members the contract names.
  */
-import { etagOf } from './http/response';
 
 export type ErrorCode =
   | 'MALFORMED_REQUEST'
@@ -33,6 +32,9 @@ export type ErrorCode =
 
 /** The header that tells a client when to try again, in whole seconds. */
 const retryAfter = (seconds: number) => ({ 'Retry-After': String(seconds) });
+
+/** A version as its ETag: `"3"`. */
+export const etagOf = (version: number): string => `"${version}"`;
 
 /** An answer that carries a record carries its ETag. */
 const etagHeader = (record: Record<string, unknown>) => ({ ETag: etagOf(Number(record.version)) });

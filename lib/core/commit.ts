@@ -44,8 +44,9 @@ export const commitOnce = async <R>(
 /**
  * A change to one item, made once, answered from that item. Without a key: one UpdateItem
  * carrying its attempt id (`build`), so the SDK's retry of this very attempt is recognised
- * as applied, answered from the item as written. With one: `keyed` reads, plans the change
- * pinned to what it read, and commits it with the key's record (planAndCommit).
+ * as applied, answered from the item as written. With one: `keyed` reads what its answer
+ * needs (nothing, for updateOnce), plans the change and commits it with the key's record
+ * (planAndCommit).
  */
 export const updateItemOnce = async <S, R>(
   keyless: { build: (attemptId: string) => Built<UpdateCommandInput>; answer: (written: StoredItem) => R },

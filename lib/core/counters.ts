@@ -4,7 +4,6 @@ import { commitOnce } from './commit';
 import { ExpressionBuilder } from './expression';
 import { completeKeyRecord, type Idempotency } from './idempotency';
 import { type EntitySpec, keyOf } from './keys';
-
 import { type PublicRecord, toPublicRecord } from './records';
 import { conditionOf, type Rule, recordExists, recordLive } from './rules';
 import type { StoredItem } from './sdk-errors';

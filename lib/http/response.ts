@@ -1,11 +1,11 @@
+import { etagOf } from '../errors';
+
 /** What a handler returns: API Gateway v2's result shape, with string header values. */
 export interface ApiResult {
   statusCode: number;
   headers: Record<string, string>;
   body?: string;
 }
-
-export const etagOf = (version: number): string => `"${version}"`;
 
 export const json = (statusCode: number, body: unknown, headers: Record<string, string> = {}): ApiResult => ({
   statusCode,

@@ -2,7 +2,7 @@ import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { encodeAnswer, keyRecordKey } from '../../lib/core/idempotency';
 import type { EntitySpec } from '../../lib/core/keys';
-import { acquireLease } from '../../lib/core/leases';
+import { acquireLease, releaseLease, renewLease } from '../../lib/core/leases';
 import { changeRecord, createRecord, deleteRecord, getRecord } from '../../lib/core/record-store';
 import { mergePatch, TOMBSTONE_RETENTION_MS } from '../../lib/core/records';
 import { db, tableName } from '../../lib/db/client';
@@ -144,7 +144,7 @@ describe('versioned store (DynamoDB Local)', () => {
     expect(commands).toEqual(['UpdateItemCommand']);
   });
 
-  it('replays the answers kept under a key in the shapes they are stored in: {record} for a change, {lease} for a lock', async () => {
+  it('replays the answers kept under a key in the shapes they are stored in: {record}, {lease}, {} for a release', async () => {
     // Key records outlive a deploy by their 24 h window: the shape of a kept answer is
     // stored data, so a release must replay what the one before it kept.
     const now = new Date('2026-01-01T00:00:05Z');
@@ -177,8 +177,18 @@ describe('versioned store (DynamoDB Local)', () => {
       ...at(now.toISOString()),
       idempotency: await keep(`lock-${record.id}`, { lease: keptLease }),
     });
+    const renewed = await renewLease(entity, record.id, 't0', 120, {
+      ...at(now.toISOString()),
+      idempotency: await keep(`renew-${record.id}`, { lease: keptLease }),
+    });
+    const released = await releaseLease(entity, record.id, 't0', {
+      ...at(now.toISOString()),
+      idempotency: await keep(`release-${record.id}`, {}),
+    });
     expect(change).toEqual({ record: keptRecord, replayed: true });
     expect(lease).toEqual({ lease: keptLease, replayed: true });
+    expect(renewed).toEqual({ lease: keptLease, replayed: true });
+    expect(released).toEqual({ replayed: true });
     expect(await getRecord(entity, record.id, now)).toMatchObject({ name: 'a', version: 1 });
   });
 });
