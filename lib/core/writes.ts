@@ -170,18 +170,30 @@ const withAllOld = (request: TransactItem): TransactItem => {
 export const transactAll = async (actions: readonly WriteAction[]): Promise<void> => {
   const TransactItems = actions.map((action) => withAllOld(action.request));
   let token = randomUUID();
-  try {
-    await sendWrite(async () => {
+  const send = () =>
+    sendWrite(async () => {
       try {
         return await db().send(new TransactWriteCommand({ TransactItems, ClientRequestToken: token }));
       } catch (error) {
-        // One still in progress under this token may yet commit: its retry must carry the
-        // same token, so DynamoDB answers it as that one. A cancelled one was not applied:
-        // its retry is a new request.
-        if (!(error instanceof Error && error.name === 'TransactionInProgressException'))
+        // One still in progress under this token may yet commit, and throttling may follow an
+        // attempt that did: what is sent next must carry the same token, so DynamoDB answers
+        // it as that one. A cancelled one was not applied: its retry is a new request.
+        if (
+          !isThrottling(error) &&
+          !(error instanceof Error && error.name === 'TransactionInProgressException')
+        )
           token = randomUUID();
         throw error;
       }
+    });
+  try {
+    await send().catch((error: unknown) => {
+      // Throttling that outlasted the SDK's retries says nothing of an earlier attempt whose
+      // response was lost: it may have committed. Sent once more under the same token, one
+      // that committed is answered as the success it was, without writing again; one that
+      // did not is this request's next attempt. (Throttled again: 503.)
+      if (isThrottling(error)) return send();
+      throw error;
     });
   } catch (error) {
     const reasons = transactionCancellation(error);

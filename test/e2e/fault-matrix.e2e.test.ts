@@ -707,6 +707,26 @@ describe.each(cases)('fault matrix: $route', (routeCase) => {
         expect((await target.measure()) - before).toBe(0);
       });
 
+      it('applied, then throttled past the SDK retries: applied once, answered as the first attempt', async () => {
+        // The write reached the database, and what came back was throttling that outlasted
+        // the SDK's retries (its first attempt landed, its response lost, every retry
+        // throttled): the request must find its own write rather than answer 503.
+        const target = await routeCase.prepare(variant);
+        const before = await target.measure();
+        const fault: Fault = {
+          when: (name) => name === command,
+          at: 'after',
+          error: throttled,
+          layer: 'outside-retries',
+          times: 1,
+        };
+        const { result, injected } = await withFault(fault, () => target.send(keyHeaders(variant)));
+        expect(injected).toBe(1);
+        ok(result, routeCase.status);
+        expect(result.headers.get('idempotent-replayed')).toBeNull();
+        expect((await target.measure()) - before).toBe(applied);
+      });
+
       it('throttling that outlasts the SDK retries: 503 THROTTLED with Retry-After, nothing applied', async () => {
         const target = await routeCase.prepare(variant);
         const before = await target.measure();
