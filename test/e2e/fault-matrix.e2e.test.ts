@@ -639,43 +639,42 @@ describe.each(cases)('fault matrix: $route', (routeCase) => {
         expect(JSON.stringify(result.body)).not.toContain('Exception');
       };
 
-      it('the SDK retries a lost response: applied once, answered as the first attempt', async () => {
+      /**
+       * The change sent once under `fault` (injected exactly once, after the write reached the
+       * database): answered as the first attempt, no `Idempotent-Replayed`, and `measure`
+       * moved by the change once plus `otherWrites`.
+       */
+      const appliedOnceUnder = async (
+        fault: (target: Prepared) => Omit<Fault, 'when' | 'at' | 'times'>,
+        otherWrites = 0,
+      ) => {
         const target = await routeCase.prepare(variant);
         const before = await target.measure();
-        const fault: Fault = {
-          when: (name) => name === command,
-          at: 'after',
-          error: networkTimeout,
-          layer: 'inside-retries',
-          times: 1,
-        };
-        const { result, injected } = await withFault(fault, () => target.send(keyHeaders(variant)));
+        const { result, injected } = await withFault(
+          { when: (name) => name === command, at: 'after', times: 1, ...fault(target) },
+          () => target.send(keyHeaders(variant)),
+        );
         expect(injected).toBe(1);
         ok(result, routeCase.status);
         expect(result.headers.get('idempotent-replayed')).toBeNull();
-        expect((await target.measure()) - before).toBe(applied);
-      });
+        expect((await target.measure()) - before).toBe(applied + otherWrites);
+      };
+
+      it('the SDK retries a lost response: applied once, answered as the first attempt', () =>
+        appliedOnceUnder(() => ({ error: networkTimeout, layer: 'inside-retries' })));
 
       const others = routeCase.others ?? MANY;
       // Where nobody else may write (a deleted or locked record), there is no one to land between.
       if (others > 0)
-        it('another user writes between the lost response and the SDK retry: both applied, each once', async () => {
-          const target = await routeCase.prepare(variant);
-          const before = await target.measure();
-          const fault: Fault = {
-            when: (name) => name === command,
-            at: 'after',
-            error: networkTimeout,
-            layer: 'inside-retries',
-            times: 1,
-            interlude: () => target.interfere?.() as Promise<void>,
-          };
-          const { result, injected } = await withFault(fault, () => target.send(keyHeaders(variant)));
-          expect(injected).toBe(1);
-          ok(result, routeCase.status);
-          expect(result.headers.get('idempotent-replayed')).toBeNull();
-          expect((await target.measure()) - before).toBe(applied + 1);
-        });
+        it('another user writes between the lost response and the SDK retry: both applied, each once', () =>
+          appliedOnceUnder(
+            (target) => ({
+              error: networkTimeout,
+              layer: 'inside-retries',
+              interlude: () => target.interfere?.() as Promise<void>,
+            }),
+            1,
+          ));
 
       it('a collision with a transaction is retried: applied once', async () => {
         const target = await routeCase.prepare(variant);
@@ -707,25 +706,11 @@ describe.each(cases)('fault matrix: $route', (routeCase) => {
         expect((await target.measure()) - before).toBe(0);
       });
 
-      it('applied, then throttled past the SDK retries: applied once, answered as the first attempt', async () => {
-        // The write reached the database, and what came back was throttling that outlasted
-        // the SDK's retries (its first attempt landed, its response lost, every retry
-        // throttled): the request must find its own write rather than answer 503.
-        const target = await routeCase.prepare(variant);
-        const before = await target.measure();
-        const fault: Fault = {
-          when: (name) => name === command,
-          at: 'after',
-          error: throttled,
-          layer: 'outside-retries',
-          times: 1,
-        };
-        const { result, injected } = await withFault(fault, () => target.send(keyHeaders(variant)));
-        expect(injected).toBe(1);
-        ok(result, routeCase.status);
-        expect(result.headers.get('idempotent-replayed')).toBeNull();
-        expect((await target.measure()) - before).toBe(applied);
-      });
+      // The write reached the database, and what came back was throttling that outlasted the
+      // SDK's retries (its first attempt landed, its response lost, every retry throttled):
+      // the request must find its own write rather than answer 503.
+      it('applied, then throttled past the SDK retries: applied once, answered as the first attempt', () =>
+        appliedOnceUnder(() => ({ error: throttled, layer: 'outside-retries' })));
 
       it('throttling that outlasts the SDK retries: 503 THROTTLED with Retry-After, nothing applied', async () => {
         const target = await routeCase.prepare(variant);
