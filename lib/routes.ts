@@ -67,7 +67,8 @@ export const functionTableAccess: Readonly<Record<FunctionName, TableAccess | un
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
-export type RouteKey = `${HttpMethod} /${string}`;
+/** A route key as API Gateway writes it, `PUT /annotations/{id}` (the contract's `RouteKey` is the exact set). */
+type RouteKeyShape = `${HttpMethod} /${string}`;
 
 export interface RouteSpec {
   readonly method: HttpMethod;
@@ -85,7 +86,7 @@ export interface RouteSpec {
  */
 export interface RouteGroup {
   readonly fn: FunctionName;
-  readonly access: Readonly<Record<RouteKey, RouteSpec['access']>>;
+  readonly access: Readonly<Record<RouteKeyShape, RouteSpec['access']>>;
 }
 
 export const healthRoutes = {
