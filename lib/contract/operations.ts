@@ -35,6 +35,8 @@ export interface Operation {
   body?: z.ZodType;
   /** The listing query `?limit&cursor`. */
   paged?: boolean;
+  /** A resource's list: `?q=` keeps the items whose named field holds it. */
+  search?: string;
   success: { status: number; body?: z.ZodType; etag?: boolean; location?: boolean };
   headers?: readonly HeaderUse[];
   errors: readonly ErrorCode[];
@@ -136,6 +138,7 @@ export const operations = {
   'GET /annotations': {
     summary: 'List annotations, newest first',
     paged: true,
+    search: 'name',
     success: { status: 200, body: answers.page(answers.annotationRecord) },
     errors: read,
   },
@@ -185,6 +188,7 @@ export const operations = {
   'GET /orders': {
     summary: 'List order headers, newest first',
     paged: true,
+    search: 'customer',
     success: { status: 200, body: answers.page(answers.orderHeader) },
     errors: read,
   },

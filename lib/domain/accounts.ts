@@ -9,7 +9,11 @@ import { InsufficientFundsError, NotFoundError, ValidationError } from '../error
 import type { createAccountSchema, movementSchema, transferSchema } from './schemas/accounts';
 
 /** Accounts: a balance that changes only together with a ledger entry, exactly once per key. */
-export const accountEntity: EntitySpec = { type: 'ACCOUNT', fields: ['name', 'currency'] };
+export const accountEntity: EntitySpec = {
+  type: 'ACCOUNT',
+  fields: ['name', 'currency'],
+  search: { field: 'name' },
+};
 
 /**
  * An account's id starts with its currency (`EUR-…`): currency never changes, so a transfer

@@ -95,6 +95,7 @@ const scenarios: Record<Exclude<FunctionName, 'health'>, (call: Call) => Promise
     });
     await call(201, 'alice', 'POST', '/annotations', { body: { name: 'b' }, ...create.again });
     await call(200, 'alice', 'GET', '/annotations?limit=2');
+    await call(200, 'alice', 'GET', '/annotations?q=b');
     await call(200, 'alice', 'GET', `/annotations/${id}`);
     await call(200, 'alice', 'PUT', `/annotations/${id}`, {
       headers: { 'if-match': '"1"' },
@@ -177,6 +178,7 @@ const scenarios: Record<Exclude<FunctionName, 'health'>, (call: Call) => Promise
     const id = order.id;
     const lineId = order.lines[0].lineId;
     await call(200, 'alice', 'GET', '/orders?limit=2');
+    await call(200, 'alice', 'GET', '/orders?q=k');
     await call(200, 'alice', 'GET', `/orders/${id}`);
     await call(200, 'alice', 'PUT', `/orders/${id}`, {
       headers: { 'if-match': '"1"' },
