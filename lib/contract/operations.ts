@@ -249,6 +249,13 @@ export const operations = {
     headers: ['idempotency-key'],
     errors: [...create(), ...roles],
   },
+  'GET /debtors': {
+    summary: 'List debtors, newest first',
+    paged: true,
+    search: 'name',
+    success: { status: 200, body: answers.page(answers.debtor) },
+    errors: read,
+  },
   'GET /debtors/{id}': {
     summary: 'Read a debtor',
     success: record(answers.debtor),
@@ -277,6 +284,13 @@ export const operations = {
     headers: ['idempotency-key'],
     errors: [...create('ALREADY_EXISTS'), ...roles],
   },
+  'GET /articles': {
+    summary: 'List articles, newest first',
+    paged: true,
+    search: 'SKU or description',
+    success: { status: 200, body: answers.page(answers.article) },
+    errors: read,
+  },
   'GET /articles/{id}': {
     summary: 'Read an article',
     success: record(answers.article),
@@ -304,6 +318,13 @@ export const operations = {
     success: { ...record(answers.account, 201), location: true },
     headers: ['idempotency-key'],
     errors: [...create(), ...roles],
+  },
+  'GET /accounts': {
+    summary: 'List accounts, newest first',
+    paged: true,
+    search: 'name',
+    success: { status: 200, body: answers.page(answers.account) },
+    errors: [...read, ...roles],
   },
   'GET /accounts/{id}': {
     summary: 'Read an account',

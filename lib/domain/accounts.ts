@@ -3,7 +3,7 @@ import { type CounterMovement, moveCounters } from '../core/counters';
 import type { Idempotency } from '../core/idempotency';
 import { type EntitySpec, newId } from '../core/keys';
 import { entryPut, type LedgerEntry, listEntries, newEntry } from '../core/ledger';
-import { createRecord, getRecord, type WriteResult } from '../core/record-store';
+import { createRecord, getRecord, listOf, type WriteResult } from '../core/record-store';
 import type { PublicRecord, WriteContext } from '../core/records';
 import { InsufficientFundsError, NotFoundError, ValidationError } from '../errors';
 import type { createAccountSchema, movementSchema, transferSchema } from './schemas/accounts';
@@ -35,6 +35,8 @@ export const getAccount = (id: string, now: Date): Promise<PublicRecord> => {
   currencyOf(id);
   return getRecord(accountEntity, id, now);
 };
+
+export const listAccounts = listOf(accountEntity);
 
 /**
  * A balance movement: never below zero (409 INSUFFICIENT_FUNDS), never above COUNTER_LIMIT
