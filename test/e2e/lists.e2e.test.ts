@@ -223,6 +223,21 @@ describe('what q matches', () => {
     expect(ids(await listed(relations, 'q=acme'))).toEqual([wide.id]);
   });
 
+  it('reads a control character in q as a space, as it reads one in a name', async () => {
+    const spaced = await listed(cases[0] as ListCase, 'q=%20&limit=100');
+    expect(spaced.items.length).toBeGreaterThan(1);
+    expect(await listed(cases[0] as ListCase, 'q=%00&limit=100')).toEqual(spaced);
+  });
+
+  it.each([
+    ['bytes that are no UTF-8', '%FF%FE'],
+    ['an encoded lone surrogate', '%ED%A0%80'],
+    ['expression syntax', encodeURIComponent(') OR attribute_exists(#n0')],
+    ['a comma from a repeated q', 'a&q=b'],
+  ])('a q with %s is searched for as it is: 200 with no items, never a 5xx', async (_name, q) => {
+    expect(await listed(cases[0] as ListCase, `q=${q}`)).toEqual({ items: [] });
+  });
+
   it('an article by its SKU as well as its description, never by a term across the two', async () => {
     const articles = cases[3] as ListCase;
     const sku = `SKU-${uniqueWord().toUpperCase()}`;
