@@ -22,8 +22,8 @@ import {
 import { Entity as ElectroEntity } from 'electrodb';
 import { listingIndex, newId } from '../lib/core/keys';
 import { changeRecord, createRecord } from '../lib/core/record-store';
-import type { StoredItem } from '../lib/core/sdk-errors';
 import { db, tableName } from '../lib/db/client';
+import type { StoredItem } from '../lib/db/sdk-errors';
 import { StaleDataError } from '../lib/errors';
 
 export const benchEntity = { type: 'BENCH', fields: ['name'] };

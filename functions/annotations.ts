@@ -34,25 +34,25 @@ export const handler = createHandler(annotationRoutes, {
   'PUT /annotations/{id}': async (request) => {
     const { version, ...fields } = parseBody(replaceAnnotationSchema, request.body);
     const precondition = preconditionOf(request, version);
-    const { record, replayed } = await replaceAnnotation(
+    const { record, ...outcome } = await replaceAnnotation(
       pathParameter(request, 'id'),
       precondition,
       fields,
       writeContextOf(request),
     );
-    return recordResult(200, record, { replayed });
+    return recordResult(200, record, outcome);
   },
 
   'PATCH /annotations/{id}': async (request) => {
     const { version, ...patch } = parseBody(patchAnnotationSchema, request.body);
     const precondition = preconditionOf(request, version);
-    const { record, replayed } = await patchAnnotation(
+    const { record, ...outcome } = await patchAnnotation(
       pathParameter(request, 'id'),
       precondition,
       patch,
       writeContextOf(request),
     );
-    return recordResult(200, record, { replayed });
+    return recordResult(200, record, outcome);
   },
 
   'DELETE /annotations/{id}': async (request) => {

@@ -54,13 +54,13 @@ export const handler = createHandler(orderRoutes, {
   'PATCH /orders/{id}': async (request) => {
     const { version, ...patch } = parseBody(patchOrderSchema, request.body);
     const precondition = preconditionOf(request, version);
-    const { header, replayed } = await patchOrder(
+    const { header, ...outcome } = await patchOrder(
       pathParameter(request, 'id'),
       precondition,
       patch,
       writeContextOf(request),
     );
-    return recordResult(200, header, { replayed });
+    return recordResult(200, header, outcome);
   },
 
   'POST /orders/{id}/lines': async (request) => {
@@ -102,13 +102,13 @@ export const handler = createHandler(orderRoutes, {
   'POST /orders/{id}/transitions': async (request) => {
     const { version, to } = parseBody(transitionSchema, request.body);
     const precondition = preconditionOf(request, version);
-    const { header, replayed } = await transitionOrder(
+    const { header, ...outcome } = await transitionOrder(
       pathParameter(request, 'id'),
       precondition,
       to,
       request.principal.roles,
       writeContextOf(request),
     );
-    return recordResult(200, header, { replayed });
+    return recordResult(200, header, outcome);
   },
 });

@@ -4,31 +4,51 @@
  * members the contract names.
  */
 
-export type ErrorCode =
-  | 'MALFORMED_REQUEST'
-  | 'IDEMPOTENCY_KEY_REQUIRED'
-  | 'UNAUTHENTICATED'
-  | 'FORBIDDEN'
-  | 'NOT_FOUND'
-  | 'STALE_DATA'
-  | 'ALREADY_EXISTS'
-  | 'INVALID_STATE'
-  | 'INSUFFICIENT_FUNDS'
-  | 'INSUFFICIENT_STOCK'
-  | 'PARTIAL_CONFLICT'
-  | 'WRITE_CONTENTION'
-  | 'LOCK_LOST'
-  | 'IDEMPOTENCY_IN_PROGRESS'
-  | 'GONE'
-  | 'PAYLOAD_TOO_LARGE'
-  | 'UNSUPPORTED_MEDIA_TYPE'
-  | 'VALIDATION_FAILED'
-  | 'TOO_MANY_CHANGES'
-  | 'IDEMPOTENCY_KEY_REUSED'
-  | 'LOCKED'
-  | 'PRECONDITION_REQUIRED'
-  | 'THROTTLED'
-  | 'INTERNAL';
+/**
+ * Every problem the API answers: its code, HTTP status and title, in one table that the
+ * error classes below, the problem+json writer and the OpenAPI document all read.
+ * STALE_DATA is 412 for a stale `If-Match` and 409 for a stale body version: the
+ * precondition that was stale says which (`StaleDataError`).
+ */
+export const problemCatalog = {
+  MALFORMED_REQUEST: { statuses: [400], title: 'Malformed request' },
+  IDEMPOTENCY_KEY_REQUIRED: { statuses: [400], title: 'Idempotency-Key required' },
+  UNAUTHENTICATED: { statuses: [401], title: 'Unauthenticated' },
+  FORBIDDEN: { statuses: [403], title: 'Forbidden' },
+  NOT_FOUND: { statuses: [404], title: 'Not found' },
+  METHOD_NOT_ALLOWED: { statuses: [405], title: 'Method not allowed' },
+  STALE_DATA: { statuses: [409, 412], title: 'Stale data' },
+  ALREADY_EXISTS: { statuses: [409], title: 'Already exists' },
+  INVALID_STATE: { statuses: [409], title: 'Invalid state' },
+  INSUFFICIENT_FUNDS: { statuses: [409], title: 'Insufficient funds' },
+  INSUFFICIENT_STOCK: { statuses: [409], title: 'Insufficient stock' },
+  PARTIAL_CONFLICT: { statuses: [409], title: 'Partial conflict' },
+  WRITE_CONTENTION: { statuses: [409], title: 'Write contention' },
+  LOCK_LOST: { statuses: [409], title: 'Lock lost' },
+  IDEMPOTENCY_IN_PROGRESS: { statuses: [409], title: 'Request in progress' },
+  GONE: { statuses: [410], title: 'Gone' },
+  PAYLOAD_TOO_LARGE: { statuses: [413], title: 'Payload too large' },
+  UNSUPPORTED_MEDIA_TYPE: { statuses: [415], title: 'Unsupported media type' },
+  VALIDATION_FAILED: { statuses: [422], title: 'Validation failed' },
+  TOO_MANY_CHANGES: { statuses: [422], title: 'Too many changes' },
+  IDEMPOTENCY_KEY_REUSED: { statuses: [422], title: 'Idempotency-Key reused' },
+  LOCKED: { statuses: [423], title: 'Locked' },
+  PRECONDITION_REQUIRED: { statuses: [428], title: 'Precondition required' },
+  THROTTLED: { statuses: [503], title: 'Throttled' },
+  OUTCOME_UNKNOWN: { statuses: [503], title: 'Outcome unknown' },
+  INTERNAL: { statuses: [500], title: 'Internal error' },
+} as const satisfies Record<string, { statuses: readonly number[]; title: string }>;
+
+export type ErrorCode = keyof typeof problemCatalog;
+
+/** The codes whose answers say when to try again (`Retry-After`). */
+export const retryAfterCodes: readonly ErrorCode[] = [
+  'WRITE_CONTENTION',
+  'IDEMPOTENCY_IN_PROGRESS',
+  'LOCKED',
+  'THROTTLED',
+  'OUTCOME_UNKNOWN',
+];
 
 /** The header that tells a client when to try again, in whole seconds. */
 const retryAfter = (seconds: number) => ({ 'Retry-After': String(seconds) });
@@ -51,15 +71,24 @@ export class AppError extends Error {
   /** Response headers the answer must carry (`Retry-After`, `ETag`). */
   readonly headers: Record<string, string>;
 
+  readonly status: number;
+  readonly title: string;
+
   constructor(
     readonly code: ErrorCode,
-    readonly status: number,
-    readonly title: string,
     detail: string,
-    options: { extensions?: Record<string, unknown>; headers?: Record<string, string>; cause?: unknown } = {},
+    options: {
+      extensions?: Record<string, unknown>;
+      headers?: Record<string, string>;
+      cause?: unknown;
+      /** For a code with more than one status (STALE_DATA), which one. */
+      status?: number;
+    } = {},
   ) {
     super(detail, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
+    this.status = options.status ?? problemCatalog[code].statuses[0];
+    this.title = problemCatalog[code].title;
     this.extensions = options.extensions ?? {};
     this.headers = options.headers ?? {};
   }
@@ -73,42 +102,37 @@ export class AppError extends Error {
 /** Anything that is not an AppError, as the answer shows it: nothing of what failed. */
 export class InternalError extends AppError {
   constructor() {
-    super('INTERNAL', 500, 'Internal error', 'Something went wrong on our side.');
+    super('INTERNAL', 'Something went wrong on our side.');
   }
 }
 
 export class MalformedRequestError extends AppError {
   constructor(detail: string) {
-    super('MALFORMED_REQUEST', 400, 'Malformed request', detail);
+    super('MALFORMED_REQUEST', detail);
   }
 }
 
 export class IdempotencyKeyRequiredError extends AppError {
   constructor() {
-    super(
-      'IDEMPOTENCY_KEY_REQUIRED',
-      400,
-      'Idempotency-Key required',
-      'This route moves money or stock and needs an Idempotency-Key header.',
-    );
+    super('IDEMPOTENCY_KEY_REQUIRED', 'This route moves money or stock and needs an Idempotency-Key header.');
   }
 }
 
 export class UnauthenticatedError extends AppError {
   constructor(detail = 'A valid bearer token is required.') {
-    super('UNAUTHENTICATED', 401, 'Unauthenticated', detail, { headers: { 'WWW-Authenticate': 'Bearer' } });
+    super('UNAUTHENTICATED', detail, { headers: { 'WWW-Authenticate': 'Bearer' } });
   }
 }
 
 export class ForbiddenError extends AppError {
   constructor(detail = 'Your roles do not allow this.') {
-    super('FORBIDDEN', 403, 'Forbidden', detail);
+    super('FORBIDDEN', detail);
   }
 }
 
 export class NotFoundError extends AppError {
   constructor(detail = 'No such record.') {
-    super('NOT_FOUND', 404, 'Not found', detail);
+    super('NOT_FOUND', detail);
   }
 }
 
@@ -117,7 +141,7 @@ export class GoneError extends AppError {
     readonly deletedAt: string,
     readonly deletedBy: string,
   ) {
-    super('GONE', 410, 'Gone', 'The record was deleted.', { extensions: { deletedAt, deletedBy } });
+    super('GONE', 'The record was deleted.', { extensions: { deletedAt, deletedBy } });
   }
 }
 
@@ -133,82 +157,107 @@ export class StaleDataError extends AppError {
 
   constructor(
     readonly current: { version: number } & Record<string, unknown>,
-    options: { changeAlreadyPresent?: boolean } = {},
+    options: {
+      changeAlreadyPresent?: boolean;
+      /** 412 when the stale version came in `If-Match`, 409 when in the body. */
+      status?: 409 | 412;
+    } = {},
   ) {
     const changeAlreadyPresent = options.changeAlreadyPresent ?? false;
     super(
       'STALE_DATA',
-      409,
-      'Stale data',
       changeAlreadyPresent
         ? 'The record was changed by someone else, who already stored this very change. Review the current version.'
         : 'The record was changed by someone else. Review the current version and try again.',
       {
         extensions: { current, ...(changeAlreadyPresent ? { changeAlreadyPresent: true } : {}) },
         headers: etagHeader(current),
+        status: options.status ?? 409,
       },
     );
     this.changeAlreadyPresent = changeAlreadyPresent;
   }
 
-  /** The same conflict with a fuller `current` (an order with its lines). */
-  withCurrent(current: { version: number } & Record<string, unknown>): StaleDataError {
-    return new StaleDataError(current, { changeAlreadyPresent: this.changeAlreadyPresent });
+  /** The same conflict with a fuller `current` (an order with its lines) or more it knows. */
+  withCurrent(
+    current: { version: number } & Record<string, unknown>,
+    options: { changeAlreadyPresent?: boolean } = {},
+  ): StaleDataError {
+    return new StaleDataError(current, {
+      changeAlreadyPresent: this.changeAlreadyPresent || (options.changeAlreadyPresent ?? false),
+      status: this.status as 409 | 412,
+    });
   }
 }
 
 export class AlreadyExistsError extends AppError {
   constructor(detail = 'A record with this key exists already.') {
-    super('ALREADY_EXISTS', 409, 'Already exists', detail);
+    super('ALREADY_EXISTS', detail);
   }
 }
 
 export class InvalidStateError extends AppError {
   constructor(detail: string, extensions: Record<string, unknown> = {}) {
-    super('INVALID_STATE', 409, 'Invalid state', detail, { extensions });
+    super('INVALID_STATE', detail, { extensions });
   }
 }
 
 export class WriteContentionError extends AppError {
   constructor(retryAfterSeconds = 1) {
-    super(
-      'WRITE_CONTENTION',
-      409,
-      'Write contention',
-      'Concurrent writes kept colliding. Try again shortly.',
-      { headers: retryAfter(retryAfterSeconds) },
-    );
+    super('WRITE_CONTENTION', 'Concurrent writes kept colliding. Try again shortly.', {
+      headers: retryAfter(retryAfterSeconds),
+    });
   }
 }
 
 export class ThrottledError extends AppError {
   constructor(retryAfterSeconds = 1) {
-    super('THROTTLED', 503, 'Throttled', 'The database is busy. Try again shortly.', {
+    super('THROTTLED', 'The database is busy. Try again shortly.', {
       headers: retryAfter(retryAfterSeconds),
+    });
+  }
+}
+
+/**
+ * The request may or may not have been applied: an answer was lost and the check of it failed
+ * too, a transaction of this request was still in progress past every retry, or a retry came
+ * after its own earlier attempt could no longer be recognised. Never a guess: repeating the
+ * request with the same Idempotency-Key gives its true answer; without one, read the record.
+ */
+export class OutcomeUnknownError extends AppError {
+  constructor(retryAfterSeconds = 1) {
+    super(
+      'OUTCOME_UNKNOWN',
+      'The request may or may not have been applied. Repeat it with the same Idempotency-Key to get its answer; without a key, read the record before deciding.',
+      { headers: retryAfter(retryAfterSeconds) },
+    );
+  }
+}
+
+/** A path that exists, with a method it does not take; `Allow` lists those it takes. */
+export class MethodNotAllowedError extends AppError {
+  constructor(allowed: readonly string[]) {
+    super('METHOD_NOT_ALLOWED', `This path takes ${allowed.join(', ')}.`, {
+      headers: { Allow: allowed.join(', ') },
     });
   }
 }
 
 export class PayloadTooLargeError extends AppError {
   constructor(limitBytes: number) {
-    super('PAYLOAD_TOO_LARGE', 413, 'Payload too large', `The body must not exceed ${limitBytes} bytes.`);
+    super('PAYLOAD_TOO_LARGE', `The body must not exceed ${limitBytes} bytes.`);
   }
 }
 
 export class UnsupportedMediaTypeError extends AppError {
   constructor(accepted: readonly string[]) {
-    super(
-      'UNSUPPORTED_MEDIA_TYPE',
-      415,
-      'Unsupported media type',
-      `Send the body as ${accepted.join(' or ')}.`,
-    );
+    super('UNSUPPORTED_MEDIA_TYPE', `Send the body as ${accepted.join(' or ')}.`);
   }
 }
 
 export class ValidationError extends AppError {
   constructor(readonly errors: FieldError[]) {
-    super('VALIDATION_FAILED', 422, 'Validation failed', 'The request does not match the schema.', {
+    super('VALIDATION_FAILED', 'The request does not match the schema.', {
       extensions: { errors },
     });
   }
@@ -218,8 +267,6 @@ export class TooManyChangesError extends AppError {
   constructor(...args: [count: number, limit: number] | [detail: string]) {
     super(
       'TOO_MANY_CHANGES',
-      422,
-      'Too many changes',
       args.length === 1
         ? args[0]
         : `The request would write ${args[0]} items; one atomic request writes at most ${args[1]}.`,
@@ -229,24 +276,15 @@ export class TooManyChangesError extends AppError {
 
 export class IdempotencyKeyReusedError extends AppError {
   constructor() {
-    super(
-      'IDEMPOTENCY_KEY_REUSED',
-      422,
-      'Idempotency-Key reused',
-      'This Idempotency-Key was used with another request.',
-    );
+    super('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used with another request.');
   }
 }
 
 export class IdempotencyInProgressError extends AppError {
   constructor() {
-    super(
-      'IDEMPOTENCY_IN_PROGRESS',
-      409,
-      'Request in progress',
-      'A request with this Idempotency-Key is still running.',
-      { headers: retryAfter(1) },
-    );
+    super('IDEMPOTENCY_IN_PROGRESS', 'A request with this Idempotency-Key is still running.', {
+      headers: retryAfter(1),
+    });
   }
 }
 
@@ -254,8 +292,6 @@ export class PreconditionRequiredError extends AppError {
   constructor() {
     super(
       'PRECONDITION_REQUIRED',
-      428,
-      'Precondition required',
       'Say which version the change is based on: If-Match: "<version>" or "version" in the body.',
     );
   }
@@ -264,8 +300,9 @@ export class PreconditionRequiredError extends AppError {
 /** One item of an atomic batch failed, so nothing was written; `results` names each failing id. */
 export class BatchRejectedError extends AppError {
   constructor(first: AppError, results: unknown[]) {
-    super(first.code, first.status, first.title, 'No update of the atomic batch was applied.', {
+    super(first.code, 'No update of the atomic batch was applied.', {
       extensions: { results },
+      status: first.status,
     });
   }
 }
@@ -273,7 +310,7 @@ export class BatchRejectedError extends AppError {
 /** Another user holds an unexpired lock on the record. */
 export class LockedError extends AppError {
   constructor(lock: { owner: string; expiresAt: string }, retryAfterSeconds: number) {
-    super('LOCKED', 423, 'Locked', `${lock.owner} holds the lock on this record until ${lock.expiresAt}.`, {
+    super('LOCKED', `${lock.owner} holds the lock on this record until ${lock.expiresAt}.`, {
       extensions: { lock },
       headers: retryAfter(Math.max(1, retryAfterSeconds)),
     });
@@ -283,14 +320,14 @@ export class LockedError extends AppError {
 /** The lock token is no longer the current one: it expired, was released, broken or taken over. */
 export class LockLostError extends AppError {
   constructor(detail = 'This lock token is no longer current. Acquire the lock again.') {
-    super('LOCK_LOST', 409, 'Lock lost', detail);
+    super('LOCK_LOST', detail);
   }
 }
 
 /** A withdrawal or debit would take a balance below zero; carries the record as it is now. */
 export class InsufficientFundsError extends AppError {
   constructor(current: Record<string, unknown>) {
-    super('INSUFFICIENT_FUNDS', 409, 'Insufficient funds', 'The balance does not cover this amount.', {
+    super('INSUFFICIENT_FUNDS', 'The balance does not cover this amount.', {
       extensions: { current },
       headers: etagHeader(current),
     });
@@ -300,7 +337,7 @@ export class InsufficientFundsError extends AppError {
 /** A stock movement would take the stock below zero; carries the record as it is now. */
 export class InsufficientStockError extends AppError {
   constructor(current: Record<string, unknown>) {
-    super('INSUFFICIENT_STOCK', 409, 'Insufficient stock', 'The stock does not cover this movement.', {
+    super('INSUFFICIENT_STOCK', 'The stock does not cover this movement.', {
       extensions: { current },
       headers: etagHeader(current),
     });
@@ -310,15 +347,9 @@ export class InsufficientStockError extends AppError {
 /** Some field groups of a PATCH conflicted; the others stay applied. */
 export class PartialConflictError extends AppError {
   constructor(groups: Record<string, unknown>, record: { version: number }) {
-    super(
-      'PARTIAL_CONFLICT',
-      409,
-      'Partial conflict',
-      'Some field groups were changed by someone else; the others were applied.',
-      {
-        extensions: { groups, record },
-        headers: etagHeader(record),
-      },
-    );
+    super('PARTIAL_CONFLICT', 'Some field groups were changed by someone else; the others were applied.', {
+      extensions: { groups, record },
+      headers: etagHeader(record),
+    });
   }
 }

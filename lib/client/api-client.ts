@@ -109,7 +109,11 @@ export interface NotModified {
   etag?: number;
 }
 
-/** Statuses after which a write is sent again, with the same Idempotency-Key. */
+/**
+ * Statuses after which a write is sent again, with the same Idempotency-Key: a server error,
+ * and 503 (OUTCOME_UNKNOWN: the same request with the same key gets its true answer;
+ * THROTTLED: nothing was written). Never a new key: that would be another change.
+ */
 const RESEND_STATUSES = new Set([500, 502, 503, 504]);
 
 /** Sends of one write before the client gives up on a lost or failed answer. */
@@ -200,13 +204,19 @@ export const createApiClient = (options: ClientOptions) => {
         : headers;
     let answer: Awaited<ReturnType<typeof once>> | undefined;
     for (let sent = 1; ; sent += 1) {
+      let retryAfterMs = 0;
       try {
         answer = await once(method, path, body, keyed);
         if (!isWrite || !RESEND_STATUSES.has(answer.status) || sent >= WRITE_SENDS) break;
+        retryAfterMs = 1000 * Number(answer.headers.get('retry-after') ?? 0) || 0;
       } catch (error) {
         if (!isWrite || sent >= WRITE_SENDS) throw error;
       }
-      await new Promise((resolve) => setTimeout(resolve, (options.resendDelayMs ?? 100) * sent));
+      // As long as the server asked (Retry-After), unless the caller set the pace.
+      const delay = options.resendDelayMs ?? Math.max(100, retryAfterMs);
+      await new Promise((resolve) =>
+        setTimeout(resolve, delay * (options.resendDelayMs === undefined ? 1 : sent)),
+      );
     }
     const etag = etagOf(answer.headers);
     if (answer.status === 304)

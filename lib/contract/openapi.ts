@@ -1,38 +1,15 @@
 import * as z from 'zod';
 import { SEARCH_QUERIES, SEARCH_QUERY_ITEMS } from '../core/search';
-import type { ErrorCode } from '../errors';
+import { type ErrorCode, problemCatalog, retryAfterCodes } from '../errors';
 import { SEARCH_TERM_MAX } from '../http/validation';
 import { bodyMediaTypes, routeKeyOf, routes } from '../routes';
 import { type HeaderUse, type Operation, operations } from './operations';
 import { problem } from './responses';
 
-/** The status each code is answered with (STALE_DATA: 412 for If-Match, 409 for a body version). */
-export const statusesOf: Record<ErrorCode, readonly number[]> = {
-  MALFORMED_REQUEST: [400],
-  IDEMPOTENCY_KEY_REQUIRED: [400],
-  UNAUTHENTICATED: [401],
-  FORBIDDEN: [403],
-  NOT_FOUND: [404],
-  STALE_DATA: [409, 412],
-  ALREADY_EXISTS: [409],
-  INVALID_STATE: [409],
-  INSUFFICIENT_FUNDS: [409],
-  INSUFFICIENT_STOCK: [409],
-  PARTIAL_CONFLICT: [409],
-  WRITE_CONTENTION: [409],
-  LOCK_LOST: [409],
-  IDEMPOTENCY_IN_PROGRESS: [409],
-  GONE: [410],
-  PAYLOAD_TOO_LARGE: [413],
-  UNSUPPORTED_MEDIA_TYPE: [415],
-  VALIDATION_FAILED: [422],
-  TOO_MANY_CHANGES: [422],
-  IDEMPOTENCY_KEY_REUSED: [422],
-  LOCKED: [423],
-  PRECONDITION_REQUIRED: [428],
-  THROTTLED: [503],
-  INTERNAL: [500],
-};
+/** The status each code is answered with, from the one table the errors are made from. */
+export const statusesOf = Object.fromEntries(
+  Object.entries(problemCatalog).map(([code, problem]) => [code, problem.statuses]),
+) as unknown as Record<ErrorCode, readonly number[]>;
 
 const jsonSchema = (schema: z.ZodType, io: 'input' | 'output'): Record<string, unknown> => {
   const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Record<
@@ -102,6 +79,13 @@ const successResponse = (operation: Operation): Record<string, unknown> => {
   if (success.etag) headers.ETag = etag;
   if (success.location)
     headers.Location = { description: 'Where the new record is.', schema: { type: 'string' } };
+  if (success.appliedVersion) {
+    headers['Applied-Version'] = {
+      description:
+        'Only on a change recognised as applied after its first answer was lost, when the record has changed since: the version this request wrote. The body and ETag are then the record as it is now.',
+      schema: { type: 'string', pattern: '^[1-9][0-9]*$' },
+    };
+  }
   if (operation.headers?.some((use) => use.startsWith('idempotency-key'))) {
     headers['Idempotent-Replayed'] = {
       description: '`true` on an answer that repeats the first answer of this key.',
@@ -130,7 +114,7 @@ const errorResponses = (codes: readonly ErrorCode[]): Record<string, unknown> =>
         {
           description: atStatus.join(', '),
           headers: {
-            ...(atStatus.some((code) => ['WRITE_CONTENTION', 'THROTTLED', 'LOCKED'].includes(code))
+            ...(atStatus.some((code) => retryAfterCodes.includes(code))
               ? {
                   'Retry-After': {
                     description: 'Seconds to wait before trying again.',

@@ -37,7 +37,14 @@ export interface Operation {
   paged?: boolean;
   /** A resource's list: `?q=` keeps the items whose named field holds it. */
   search?: string;
-  success: { status: number; body?: z.ZodType; etag?: boolean; location?: boolean };
+  success: {
+    status: number;
+    body?: z.ZodType;
+    etag?: boolean;
+    location?: boolean;
+    /** A change answering the record it leaves: `Applied-Version` where that is the record as others left it since. */
+    appliedVersion?: boolean;
+  };
   headers?: readonly HeaderUse[];
   errors: readonly ErrorCode[];
 }
@@ -50,14 +57,22 @@ const body: ErrorCode[] = [
   'UNSUPPORTED_MEDIA_TYPE',
   'VALIDATION_FAILED',
 ];
-// A keyed request whose answer is too large to keep under its key is TOO_MANY_CHANGES.
+// Every write may find that it cannot know whether it was applied: OUTCOME_UNKNOWN.
 const keyed: ErrorCode[] = [
   'IDEMPOTENCY_KEY_REUSED',
   'WRITE_CONTENTION',
   'MALFORMED_REQUEST',
-  'TOO_MANY_CHANGES',
+  'OUTCOME_UNKNOWN',
 ];
-const versioned: ErrorCode[] = ['STALE_DATA', 'PRECONDITION_REQUIRED', 'GONE', 'LOCKED', 'MALFORMED_REQUEST'];
+// A Lock-Token that is no longer current: 423 while another user holds the lock, else LOCK_LOST.
+const versioned: ErrorCode[] = [
+  'STALE_DATA',
+  'PRECONDITION_REQUIRED',
+  'GONE',
+  'LOCKED',
+  'LOCK_LOST',
+  'MALFORMED_REQUEST',
+];
 const read: ErrorCode[] = [...auth, 'GONE', 'MALFORMED_REQUEST'];
 const change = (...more: ErrorCode[]): ErrorCode[] => [
   ...new Set([...auth, ...body, ...keyed, ...versioned, ...more]),
@@ -83,6 +98,8 @@ const asSchema = <S extends z.core.$ZodType>(schema: S) =>
   schema as unknown as z.ZodType<z.output<S>, z.input<S>>;
 
 const record = <S extends z.ZodType>(schema: S, status = 200) => ({ status, body: schema, etag: true });
+/** A change answered with the record it leaves. */
+const changed = <S extends z.ZodType>(schema: S) => ({ ...record(schema), appliedVersion: true });
 const writeHeaders: HeaderUse[] = ['if-match', 'idempotency-key', 'lock-token'];
 
 const lockOperations = <R extends string>(resource: R) => {
@@ -158,14 +175,14 @@ export const operations = {
   'PUT /annotations/{id}': {
     summary: 'Replace an annotation',
     body: asSchema(replaceAnnotationSchema),
-    success: record(answers.annotationRecord),
+    success: changed(answers.annotationRecord),
     headers: writeHeaders,
     errors: change(),
   },
   'PATCH /annotations/{id}': {
     summary: 'Change an annotation (JSON Merge Patch)',
     body: asSchema(patchAnnotationSchema),
-    success: record(answers.annotationRecord),
+    success: changed(answers.annotationRecord),
     headers: writeHeaders,
     errors: change(),
   },
@@ -208,7 +225,7 @@ export const operations = {
   'PATCH /orders/{id}': {
     summary: "Change an order's header",
     body: asSchema(patchOrderSchema),
-    success: record(answers.orderHeader),
+    success: changed(answers.orderHeader),
     headers: writeHeaders,
     errors: [...change('INVALID_STATE'), ...roles],
   },
@@ -236,7 +253,7 @@ export const operations = {
   'POST /orders/{id}/transitions': {
     summary: 'Move an order to another state',
     body: asSchema(transitionSchema),
-    success: record(answers.orderHeader),
+    success: changed(answers.orderHeader),
     headers: writeHeaders,
     errors: [...change('INVALID_STATE'), ...roles],
   },

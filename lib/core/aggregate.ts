@@ -1,6 +1,6 @@
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { now as clockNow } from '../clock';
-import { db, tableName } from '../db/client';
+import { tableName } from '../db/client';
+import type { StoredItem } from '../db/sdk-errors';
 import {
   AlreadyExistsError,
   InvalidStateError,
@@ -8,15 +8,15 @@ import {
   TooManyChangesError,
   ValidationError,
 } from '../errors';
-import { type Committed, commitOnce, type Plan, updateItemOnce } from './commit';
+import { type Committed, commit, type Plan } from './commit';
 import { allOf, ExpressionBuilder, updateExpression } from './expression';
 import { type EntitySpec, keyOf, newId, PK, SK } from './keys';
-import { pinnedTo } from './record-store';
-import { appliedChange, type Change, newRecordItem, type Precondition, type WriteContext } from './records';
+import { itemUpdate } from './record-store';
+import { type Change, newRecordItem, type WriteContext } from './records';
 import { changeRequest, createRequest } from './requests';
 import { firstBroken, goneOrNotFound, inState, type Rule } from './rules';
-import { type StoredItem, translateSdkError } from './sdk-errors';
-import { asAction, MAX_TRANSACTION_ITEMS, readItem, transact, type WriteAction } from './writes';
+import { appliedChange, appliedVersionOf, type Precondition, pinnedTo } from './version';
+import { asAction, MAX_TRANSACTION_ITEMS, queryAll, readItem, type WriteAction } from './writes';
 
 /**
  * The aggregate writer: the only code that writes an aggregate's children (an order's
@@ -83,24 +83,13 @@ export const readAggregate = async (
   id: string,
   now = clockNow(),
 ): Promise<Aggregate> => {
-  const items: StoredItem[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const x = new ExpressionBuilder();
-    const page = await db()
-      .send(
-        new QueryCommand({
-          TableName: tableName(),
-          KeyConditionExpression: `${x.name(PK)} = ${x.value(keyOf(spec, id)[PK])}`,
-          ConsistentRead: true,
-          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-          ...x.attributes(),
-        }),
-      )
-      .catch(translateSdkError);
-    items.push(...(page.Items ?? []));
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
+  const x = new ExpressionBuilder();
+  const items = await queryAll({
+    TableName: tableName(),
+    KeyConditionExpression: `${x.name(PK)} = ${x.value(keyOf(spec, id)[PK])}`,
+    ConsistentRead: true,
+    ...x.attributes(),
+  });
   const header = items.find((item) => item[SK] === keyOf(spec, id)[SK]);
   if (!header) throw new NotFoundError();
   if (header.deletedAt !== undefined) throw goneOrNotFound(header, now);
@@ -230,8 +219,8 @@ export const aggregateActions = (
   write: AggregateWrite,
   context: WriteContext,
 ): WriteAction[] => {
-  // The key's record, if any, is one more item of the same transaction.
-  const items = 1 + write.children.length + (context.idempotency ? 1 : 0);
+  // The same limit with a key and without: the key's record never takes a child's place.
+  const items = 1 + write.children.length;
   if (items > MAX_TRANSACTION_ITEMS) throw new TooManyChangesError(items, MAX_TRANSACTION_ITEMS);
   if (write.childCount && 'set' in write.childCount && write.childCount.set > spec.maxChildren) {
     throw tooManyChildren(spec);
@@ -261,7 +250,7 @@ export const createAggregate = async <R>(
   context: WriteContext,
   response: (header: StoredItem) => R,
 ): Promise<Committed<R>> => {
-  const items = children.length + 1 + (context.idempotency ? 1 : 0);
+  const items = children.length + 1;
   if (items > MAX_TRANSACTION_ITEMS) throw new TooManyChangesError(items, MAX_TRANSACTION_ITEMS);
   const header = newRecordItem(spec, newId(), { ...fields, [spec.countField]: children.length }, context);
   const id = String(header.id);
@@ -269,15 +258,17 @@ export const createAggregate = async <R>(
     asAction('Put', createRequest(header, context)),
     ...children.map((child) => childAction(spec, id, { kind: 'add', ...child })),
   ];
-  if (context.idempotency) return commitOnce(context.idempotency, actions, response(header), context.now);
-  await transact(actions);
-  return { response: response(header), replayed: false };
+  return commit(
+    { read: async () => undefined, plan: () => ({ actions, response: response(header) }) },
+    context,
+  );
 };
 
 /**
  * Changes only the header (no children), conditioned like every aggregate write. Without a
- * key: one UpdateItem that returns the header as written (its own retry recognised by its
- * attempt id). With a key: a read, then the change and the key's record in one transaction.
+ * key: one UpdateItem that returns the header as written (an earlier attempt of it
+ * recognised by its attempt). With a key: a read, then the change and the key's record in
+ * one transaction.
  */
 export const writeHeader = async <R>(
   spec: AggregateSpec,
@@ -287,13 +278,17 @@ export const writeHeader = async <R>(
   response: (header: StoredItem) => R,
 ): Promise<Committed<R>> => {
   const options = { rules: headerRules(spec, write) };
-  return updateItemOnce(
+  return commit(
     {
-      build: (attemptId) =>
-        changeRequest(spec, id, write.precondition, write.header, context, { ...options, attemptId }),
-      answer: response,
-    },
-    {
+      item: itemUpdate(
+        write.precondition,
+        (attempt) =>
+          changeRequest(spec, id, write.precondition, write.header, context, { ...options, attempt }),
+        (written) => ({
+          response: response(written.item),
+          ...appliedVersionOf({ version: Number(written.item.version) }, written.recognised),
+        }),
+      ),
       read: () => readHeader(spec, id),
       plan: (item): Plan<R> => {
         const actions = [

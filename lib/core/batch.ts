@@ -1,13 +1,14 @@
 import { AppError, BatchRejectedError, StaleDataError, TooManyChangesError } from '../errors';
 import { commitOnce, onceInParts } from './commit';
-import { forPart, keyRecordAction, Replay } from './idempotency';
+import { commitWithKeyRecord, Replay } from './idempotency';
+import { forPart } from './key-record';
 import type { EntitySpec } from './keys';
 import { changeRecord } from './record-store';
 import type { PublicRecord, WriteContext } from './records';
 import { changeRequest } from './requests';
 import { mapWithConcurrency } from './retry';
 import { partFailure } from './sdk-errors';
-import { asAction, MAX_TRANSACTION_ITEMS, TransactionRefused, transactAll } from './writes';
+import { asAction, MAX_TRANSACTION_ITEMS, TransactionRefused, transactAll, type WriteAction } from './writes';
 
 /** Upper bound on conditional writes one batch keeps in flight. */
 export const BATCH_CONCURRENCY = 10;
@@ -73,7 +74,7 @@ export const changeEach = async (
           const { record } = await changeRecord(
             entity,
             update.id,
-            { kind: 'version', version: update.version },
+            { kind: 'version', version: update.version, source: 'body' },
             { set: update.set, remove: [] },
             context,
           );
@@ -88,21 +89,28 @@ export const changeEach = async (
         wrote?.();
         return response;
       } catch (error) {
+        // An item whose outcome is unknown may have been written: its repeat runs again.
+        if (AppError.is(error, 'OUTCOME_UNKNOWN')) wrote?.();
         // An item fails by itself, whatever failed it: the others stand as written.
         return failedItem(update.id, partFailure(error));
       }
     });
   if (!idempotency) return { results: await each(), replayed: false };
-  const { response, replayed } = await onceInParts(idempotency, now, async (wrote) => ({
-    results: await each(wrote),
-  }));
+  const { response, replayed } = await onceInParts(idempotency, now, async (wrote) => {
+    const results = await each(wrote);
+    // An answer that says an item's outcome is unknown is not kept: its repeat learns it.
+    return {
+      answer: { results },
+      keep: results.every((result) => result.status !== 503 || result.code !== 'OUTCOME_UNKNOWN'),
+    };
+  });
   return { ...response, replayed };
 };
 
 /**
  * Applies all updates in one transaction, in one moment, or none: any item that fails its
  * rules rejects the whole batch, naming every failing id. With a key, the key's record is
- * in the same transaction.
+ * kept with it.
  */
 export const changeAll = async (
   entity: EntitySpec,
@@ -111,21 +119,20 @@ export const changeAll = async (
 ): Promise<BatchResult> => {
   const { idempotency, now } = context;
   const results = updates.map(applied);
-  const keyActions = idempotency ? [keyRecordAction(idempotency, { results }, now)] : [];
-  const items = updates.length + keyActions.length;
-  if (items > MAX_TRANSACTION_ITEMS) throw new TooManyChangesError(items, MAX_TRANSACTION_ITEMS);
+  if (updates.length > MAX_TRANSACTION_ITEMS)
+    throw new TooManyChangesError(updates.length, MAX_TRANSACTION_ITEMS);
+  const actions: WriteAction[] = updates.map((update) => updateAction(entity, update, context));
   try {
-    await transactAll([...keyActions, ...updates.map((update) => updateAction(entity, update, context))]);
+    if (idempotency) await commitWithKeyRecord(idempotency, actions, { results }, now);
+    else await transactAll(actions);
     return { results, replayed: false };
   } catch (error) {
-    if (!(error instanceof TransactionRefused)) throw error;
-    const [first] = error.refusals;
-    if (first?.error instanceof Replay) {
-      return { ...(first.error.response as { results: BatchItemResult[] }), replayed: true };
+    if (error instanceof Replay) {
+      return { ...((await error.answer()) as { results: BatchItemResult[] }), replayed: true };
     }
-    if (keyActions.length > 0 && first?.index === 0) throw first.error;
+    if (!(error instanceof TransactionRefused)) throw error;
     const failures = error.refusals.map(({ index, error: refusal }) => {
-      const update = updates[index - keyActions.length] as BatchUpdate;
+      const update = updates[index] as BatchUpdate;
       if (!(refusal instanceof AppError)) throw refusal;
       return failedItem(update.id, refusal);
     });

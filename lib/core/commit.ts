@@ -1,138 +1,110 @@
-import type { UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
-import { AppError, WriteContentionError } from '../errors';
-import { newAttemptId } from './attempts';
+import type { PutCommandInput, UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
+import { AppError, OutcomeUnknownError, WriteContentionError } from '../errors';
+import type { AttemptTag } from './attempts';
 import {
   claimKey,
+  commitWithKeyRecord,
   type Idempotency,
   keepClaimedAnswer,
-  keyRecordAction,
   lookUpKey,
   Replay,
   releaseClaim,
 } from './idempotency';
-import type { Built } from './requests';
 import { MovedError } from './rules';
-import type { StoredItem } from './sdk-errors';
-import { asAction, transact, updateItem, type WriteAction } from './writes';
+import {
+  type Built,
+  type ItemWritten,
+  putItem,
+  TransactionRefused,
+  transact,
+  updateItem,
+  type WriteAction,
+} from './writes';
+
+/**
+ * Where a change is made once: the one place that chooses between the keyless form (one
+ * single-item write recognising its own attempt, or a transaction recognised by its token)
+ * and the keyed form (the change and its key's record in one transaction). The features
+ * (records, aggregates, field groups, leases, counters) only describe their change: they
+ * return requests and plans, never send.
+ */
 
 export interface Committed<R> {
   response: R;
   /** True when this answers a repeat of a request already applied under the same key. */
   replayed: boolean;
+  /**
+   * The version this request wrote, when it was recognised as applied after its answer was
+   * lost and the answer is the record as it is now, changed by others since.
+   */
+  appliedVersion?: number;
 }
 
-/**
- * Commits `actions` with the key's record in one TransactWriteItems (the record first, so
- * its reading decides before any other): the change happens once per key, and a repeat,
- * however the record changed since, gets `response`, the first answer, from the key's record.
- */
-export const commitOnce = async <R>(
-  idempotency: Idempotency,
-  actions: readonly WriteAction[],
-  response: R,
-  now: Date,
-): Promise<Committed<R>> => {
-  try {
-    await transact([keyRecordAction(idempotency, response, now), ...actions]);
-    return { response, replayed: false };
-  } catch (error) {
-    if (error instanceof Replay) return { response: error.response as R, replayed: true };
-    throw error;
-  }
-};
-
-/**
- * A change to one item, made once, answered from that item. Without a key: one UpdateItem
- * carrying its attempt id (`build`), so the SDK's retry of this very attempt is recognised
- * as applied, answered from the item as written. With one: `keyed` reads what its answer
- * needs (nothing, for updateOnce), plans the change and commits it with the key's record
- * (planAndCommit).
- */
-export const updateItemOnce = async <S, R>(
-  keyless: { build: (attemptId: string) => Built<UpdateCommandInput>; answer: (written: StoredItem) => R },
-  keyed: { read: () => Promise<S>; plan: (state: S) => Plan<R> },
-  context: { idempotency?: Idempotency | undefined; now: Date },
-): Promise<Committed<R>> => {
-  if (context.idempotency) return planAndCommit(keyed, context);
-  const attemptId = newAttemptId();
-  const { item } = await updateItem({ ...keyless.build(attemptId), attemptId });
-  return { response: keyless.answer(item), replayed: false };
-};
-
-/**
- * A single-item write whose answer needs nothing read (a delete, a lock release), made once:
- * without a key, one UpdateItem carrying its attempt id; with one, that update and the key's
- * record in one transaction. `build` makes the request, with the attempt id when given.
- */
-export const updateOnce = async (
-  build: (attemptId?: string) => Built<UpdateCommandInput>,
-  context: { idempotency?: Idempotency | undefined; now: Date },
-): Promise<{ replayed: boolean }> => {
-  const { replayed } = await updateItemOnce(
-    { build, answer: () => ({}) },
-    { read: async () => undefined, plan: () => ({ actions: [asAction('Update', build())], response: {} }) },
-    context,
-  );
-  return { replayed };
-};
-
-/**
- * A request made of parts (batch items, field groups), each written once with its own key
- * record, made once as a whole under its key: the key is claimed before any part is
- * written (so a twin is 409 in progress and another request under the key 422, before
- * either writes), `run` does the parts and gives the answer, and the answer is kept, once,
- * before it is given. A request that ends without a kept answer (a 4xx, a 5xx, a failure to
- * keep it) gives up its claim: its repeat runs again, and every part it had written is
- * recognised by its own record. `run` calls `wrote` once a part is written.
- */
-export const onceInParts = async <R>(
-  idempotency: Idempotency,
-  now: Date,
-  run: (wrote: () => void) => Promise<R>,
-): Promise<Committed<R>> => {
-  const claim = newAttemptId();
-  const stored = await claimKey(idempotency, claim, now);
-  if (stored) return { response: stored.response as R, replayed: true };
-  let wroteParts = false;
-  try {
-    const answer = await run(() => {
-      wroteParts = true;
-    });
-    return await keepClaimedAnswer(idempotency, claim, answer, now);
-  } catch (error) {
-    await releaseClaim(idempotency, claim, wroteParts);
-    throw error;
-  }
-};
-
-/** Reads of a pinned write whose item keeps moving before it answers WRITE_CONTENTION. */
-export const PIN_ATTEMPTS = 4;
-
+/** What a change plans from what it read: the actions of one transaction and its answer. */
 export interface Plan<R> {
   actions: readonly WriteAction[];
   response: R;
 }
 
+/** The answer a single-item write gives from the item it leaves (or finds, recognised). */
+export interface ItemAnswer<R> {
+  response: R;
+  appliedVersion?: number | undefined;
+}
+
+/** A keyless change as one single-item write: its request per attempt and its answer. */
+export interface ItemChange<R> {
+  kind: 'Put' | 'Update';
+  tag: AttemptTag;
+  /** The request; `again` when an earlier attempt may have landed. */
+  build: (again: boolean) => Built<PutCommandInput | UpdateCommandInput>;
+  answer: (written: ItemWritten) => ItemAnswer<R>;
+}
+
 /**
- * A transactional change whose answer needs the state it changes: read, plan the actions and
- * the answer from what was read (a refusal found in the read writes nothing), commit. With a
- * key the key's record goes into the same transaction; a refusal found in the read is first
- * checked against the key's record, since it may be this very request's repeat, which moved
- * the record on. A pinned write whose item moved since the read (MovedError) reads again.
+ * A change made once. `read` and `plan` describe it as one transaction (with a key, its
+ * key's record joins it); `item`, where given, is its keyless form as one single-item write.
  */
-export const planAndCommit = async <S, R>(
-  steps: { read: () => Promise<S>; plan: (state: S) => Plan<R> },
-  context: { idempotency?: Idempotency | undefined; now: Date },
+export interface OnceChange<S, R> {
+  item?: () => ItemChange<R>;
+  read: () => Promise<S>;
+  plan: (state: S) => Plan<R>;
+}
+
+export interface CommitContext {
+  idempotency?: Idempotency | undefined;
+  now: Date;
+}
+
+/** Reads of a pinned write whose item keeps moving before it answers WRITE_CONTENTION. */
+export const PIN_ATTEMPTS = 4;
+
+/**
+ * Makes `change` once: keyless with a single-item form, that one write; otherwise read, plan
+ * and commit, with the key's record when there is a key. A refusal found in the read writes
+ * nothing; with a key it is first checked against the key's record, since it may be this
+ * very request's repeat, which moved the record on. A pinned write whose item moved since
+ * the read (MovedError) reads again.
+ */
+export const commit = async <S, R>(
+  change: OnceChange<S, R>,
+  context: CommitContext,
 ): Promise<Committed<R>> => {
   const { idempotency, now } = context;
+  if (change.item && !idempotency) {
+    const item = change.item();
+    const written = item.kind === 'Put' ? await putItem(item as never) : await updateItem(item as never);
+    const { response, appliedVersion } = item.answer(written);
+    return { response, replayed: false, ...(appliedVersion === undefined ? {} : { appliedVersion }) };
+  }
   for (let attempt = 1; attempt <= PIN_ATTEMPTS; attempt += 1) {
     let plan: Plan<R>;
     try {
-      plan = steps.plan(await steps.read());
+      plan = change.plan(await change.read());
     } catch (error) {
       if (idempotency && error instanceof AppError) {
         const stored = await lookUpKey(idempotency, now);
-        if (stored instanceof Replay) return { response: stored.response as R, replayed: true };
+        if (stored instanceof Replay) return { response: (await stored.answer()) as R, replayed: true };
         if (stored) throw stored;
       }
       throw error;
@@ -146,4 +118,75 @@ export const planAndCommit = async <S, R>(
     }
   }
   throw new WriteContentionError(1);
+};
+
+/**
+ * Commits `actions` with the key's record, once: the change happens once per key, and a
+ * repeat, however the record changed since, gets `response`, the first answer, from the
+ * key's record.
+ */
+export const commitOnce = async <R>(
+  idempotency: Idempotency,
+  actions: readonly WriteAction[],
+  response: R,
+  now: Date,
+): Promise<Committed<R>> => {
+  try {
+    await commitWithKeyRecord(idempotency, actions, response, now);
+    return { response, replayed: false };
+  } catch (error) {
+    if (error instanceof Replay) return { response: (await error.answer()) as R, replayed: true };
+    // Like `transact`: the refusal of the first action that failed.
+    if (error instanceof TransactionRefused && error.refusals[0]) throw error.refusals[0].error;
+    throw error;
+  }
+};
+
+/** The answer of a request made of parts: whether it may be kept under the key for its repeats. */
+export interface PartsAnswer<R> {
+  answer: R;
+  /** False when a part's outcome is unknown: its repeat must run again to learn it. */
+  keep: boolean;
+}
+
+/**
+ * A request made of parts (batch items, field groups), each written once with its own key
+ * record, made once as a whole under its key: the key is claimed before any part is written
+ * (so a twin is 409 in progress and another request under the key 422, before either
+ * writes), `run` does the parts and gives the answer, and the answer is kept, once, before it
+ * is given. A request that ends without a kept answer (a 4xx, a 5xx, a part whose outcome is
+ * unknown, a failure to keep it) gives up its claim: its repeat runs again, and every part
+ * it had written is recognised by its own record. `run` calls `wrote` once a part is (or may
+ * have been) written.
+ */
+export const onceInParts = async <R>(
+  idempotency: Idempotency,
+  now: Date,
+  run: (wrote: () => void) => Promise<PartsAnswer<R>>,
+): Promise<Committed<R>> => {
+  const { claim, stored } = await claimKey(idempotency, now);
+  if (stored) return { response: (await stored.answer()) as R, replayed: true };
+  let wroteParts = false;
+  const wrote = () => {
+    wroteParts = true;
+  };
+  let result: PartsAnswer<R>;
+  try {
+    result = await run(wrote);
+  } catch (error) {
+    await releaseClaim(idempotency, claim, wroteParts);
+    throw error;
+  }
+  if (!result.keep) {
+    await releaseClaim(idempotency, claim, true);
+    return { response: result.answer, replayed: false };
+  }
+  try {
+    return await keepClaimedAnswer(idempotency, claim, result.answer, now);
+  } catch (error) {
+    await releaseClaim(idempotency, claim, wroteParts);
+    // Parts were written: the answer is in doubt, and the repeat gives it. None were: the
+    // request wrote nothing, and its key is free again.
+    throw wroteParts && !AppError.is(error, 'OUTCOME_UNKNOWN') ? new OutcomeUnknownError() : error;
+  }
 };

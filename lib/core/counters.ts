@@ -1,12 +1,13 @@
 import { tableName } from '../db/client';
-import { type AppError, NotFoundError, ValidationError } from '../errors';
+import type { StoredItem } from '../db/sdk-errors';
+import { type AppError, NotFoundError, OutcomeUnknownError, ValidationError } from '../errors';
 import { commitOnce } from './commit';
 import { ExpressionBuilder } from './expression';
 import { completeKeyRecord, type Idempotency } from './idempotency';
 import { type EntitySpec, keyOf } from './keys';
 import { type PublicRecord, toPublicRecord } from './records';
+import { auditSets } from './requests';
 import { conditionOf, type Rule, recordExists, recordLive } from './rules';
-import type { StoredItem } from './sdk-errors';
 import { readItem, type WriteAction } from './writes';
 
 /**
@@ -85,7 +86,7 @@ export const counterChange = (
       Update: {
         TableName: tableName(),
         Key: keyOf(movement.entity, movement.id),
-        UpdateExpression: `ADD ${x.name(movement.attribute)} ${x.value(movement.delta)}, ${x.name('version')} ${x.value(1)} SET ${x.name('updatedAt')} = ${x.value(context.now.toISOString())}, ${x.name('updatedBy')} = ${x.value(context.actor)}`,
+        UpdateExpression: `ADD ${x.name(movement.attribute)} ${x.value(movement.delta)} SET ${auditSets(x, context).join(', ')}`,
         ConditionExpression: conditionOf(x, rules),
         ...x.attributes(),
       },
@@ -126,14 +127,21 @@ export const moveCounters = async <R extends Record<string, unknown>>(
   );
   const stored = committed.response as R & { answer?: Record<string, unknown> };
   if (stored.answer) return { body: stored.answer, replayed: committed.replayed };
-  const items = await Promise.all(movements.map((movement) => readCurrent(movement.entity, movement.id)));
-  const values = Object.fromEntries(
-    movements.map((movement, index) => [movement.id, Number(items[index]?.[movement.attribute])]),
-  );
-  const kept = await completeKeyRecord(
-    idempotency,
-    { ...committed.response, answer: answer(committed.response, values) },
-    context.now,
-  );
+  // The movement is committed: an answer that cannot be completed now (the read or the
+  // completion failing) is completed by the repeat with the same key, which OUTCOME_UNKNOWN
+  // asks for; never an answer that says nothing was written.
+  const kept = await (async () => {
+    const items = await Promise.all(movements.map((movement) => readCurrent(movement.entity, movement.id)));
+    const values = Object.fromEntries(
+      movements.map((movement, index) => [movement.id, Number(items[index]?.[movement.attribute])]),
+    );
+    return completeKeyRecord(
+      idempotency,
+      { ...committed.response, answer: answer(committed.response, values) },
+      context.now,
+    );
+  })().catch(() => {
+    throw new OutcomeUnknownError();
+  });
   return { body: kept.answer, replayed: committed.replayed };
 };

@@ -1,28 +1,28 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import { tableName } from '../db/client';
+import type { StoredItem } from '../db/sdk-errors';
 import {
   AppError,
   type FieldError,
   ForbiddenError,
   IdempotencyKeyReusedError,
+  OutcomeUnknownError,
   PartialConflictError,
-  ThrottledError,
   ValidationError,
-  WriteContentionError,
 } from '../errors';
-import { attemptNotApplied, newAttemptId, recordAttempt } from './attempts';
-import { commitOnce, onceInParts } from './commit';
+import { newAttempt } from './attempts';
+import { commit, onceInParts } from './commit';
 import { ExpressionBuilder, updateExpression } from './expression';
-import { forPart } from './idempotency';
+import { forPart } from './key-record';
 import { type EntitySpec, keyOf } from './keys';
 import { getRecord } from './record-store';
 import { type PublicRecord, toPublicRecord, type WriteContext } from './records';
-import type { Built } from './requests';
+import { type AttemptOptions, attemptParts, auditSets } from './requests';
 import { conditionOf, type Rule, recordExists, recordLive } from './rules';
-import { partFailure, type StoredItem } from './sdk-errors';
+import { partFailure } from './sdk-errors';
 import { searchUpdate } from './search';
-import { asAction, updateItem } from './writes';
+import { asAction, type Built } from './writes';
 
 /**
  * Field groups with owners (the "regular data" case of the seed article): one stored
@@ -171,7 +171,7 @@ export const groupRequest = (
   base: Record<string, unknown>,
   next: Record<string, unknown>,
   context: Pick<WriteContext, 'actor' | 'now'>,
-  attemptId?: string,
+  options: AttemptOptions = {},
 ): Built<UpdateCommandInput> => {
   const x = new ExpressionBuilder();
   const rules = [
@@ -182,23 +182,21 @@ export const groupRequest = (
   ];
   const remove = fields.filter((field) => !present(next[field]));
   const search = searchUpdate(x, entity, id, next, remove);
+  const attempt = attemptParts(x, options);
   const set = [
     ...fields
       .filter((field) => present(next[field]))
       .map((field) => `${x.name(field)} = ${x.value(next[field])}`),
     ...search.set,
-    `${x.name('version')} = ${x.name('version')} + ${x.value(1)}`,
-    `${x.name('updatedAt')} = ${x.value(context.now.toISOString())}`,
-    `${x.name('updatedBy')} = ${x.value(context.actor)}`,
-    ...(attemptId ? recordAttempt(x, attemptId) : []),
+    ...auditSets(x, context),
+    ...attempt.sets,
   ];
   return {
     input: {
       TableName: tableName(),
       Key: keyOf(entity, id),
       UpdateExpression: updateExpression(set, [...remove.map((field) => x.name(field)), ...search.remove]),
-      // This very attempt has not been applied already (its response lost, re-sent by the SDK).
-      ConditionExpression: conditionOf(x, rules, attemptId ? [attemptNotApplied(x, attemptId)] : []),
+      ConditionExpression: conditionOf(x, rules, attempt.clauses),
       ...x.attributes(),
     },
     rules,
@@ -212,11 +210,12 @@ type Written =
   | { unchanged: true };
 
 /**
- * One group's write. Without a key: one UpdateItem that returns the record as written.
- * With one: the group is a part of the request with its own key record, in one transaction
- * with the change, so the group is applied once however often the request is repeated and
- * whoever wrote the group in between. Throttling or contention on this group is reported
- * for this group alone.
+ * One group's write, made once (commit): without a key one UpdateItem that returns the
+ * record as written (an earlier attempt recognised in the window of writes without a
+ * version); with one, the group is a part of the request with its own key record, in one
+ * transaction with the change, so it is applied once however often the request is repeated
+ * and whoever wrote the group in between. A failure of this group alone (throttling,
+ * contention, an outcome unknown) is reported for this group alone.
  */
 const writeGroup = async (
   entity: FieldGroupEntity,
@@ -228,31 +227,38 @@ const writeGroup = async (
   wrote?: () => void,
 ): Promise<Written> => {
   const fields = entity.groups[group]?.fields ?? [];
+  const request = (options?: AttemptOptions) =>
+    groupRequest(entity, id, fields, base, next, context, options);
+  const part = context.idempotency ? forPart(context.idempotency, `group:${group}`) : undefined;
   try {
-    if (context.idempotency) {
-      await commitOnce(
-        forPart(context.idempotency, `group:${group}`),
-        [asAction('Update', groupRequest(entity, id, fields, base, next, context))],
-        { status: 'applied' },
-        context.now,
-      );
-      wrote?.();
-      return { applied: undefined };
-    }
-    const attemptId = newAttemptId();
-    const { item } = await updateItem({
-      ...groupRequest(entity, id, fields, base, next, context, attemptId),
-      attemptId,
-    });
-    return { applied: item };
+    // Keyed, the part's record keeps `{status: 'applied'}`; keyless, the record as written comes too.
+    const { response } = await commit<undefined, { status: 'applied'; item?: StoredItem }>(
+      {
+        item: () => {
+          const tag = newAttempt('unversioned');
+          return {
+            kind: 'Update',
+            tag,
+            build: (again) => request({ attempt: { tag, again } }),
+            answer: (written) => ({ response: { status: 'applied', item: written.item } }),
+          };
+        },
+        read: async () => undefined,
+        plan: () => ({ actions: [asAction('Update', request())], response: { status: 'applied' } }),
+      },
+      { idempotency: part, now: context.now },
+    );
+    wrote?.();
+    return { applied: response.item };
   } catch (error) {
     if (error instanceof GroupConflict) return { conflict: error.item };
     if (error instanceof GroupAlreadyNew) return { unchanged: true };
+    // A group whose outcome is unknown may have been written: its repeat must run again.
+    if (AppError.is(error, 'OUTCOME_UNKNOWN')) wrote?.();
     // This group alone failed: the others stand as written. (A key reused with another patch
     // meets this group's own record from the first request.)
     if (
-      error instanceof ThrottledError ||
-      error instanceof WriteContentionError ||
+      AppError.is(error, 'THROTTLED', 'WRITE_CONTENTION', 'OUTCOME_UNKNOWN') ||
       error instanceof IdempotencyKeyReusedError ||
       !(error instanceof AppError)
     ) {
@@ -311,11 +317,20 @@ export const patchGroups = async (
       } else if ('failed' in outcome) groups[outcome.name] = { status: 'failed', code: outcome.failed.code };
       else groups[outcome.name] = { status: 'unchanged' };
     }
-    const failures = outcomes.flatMap((outcome) => ('failed' in outcome ? [outcome.failed] : []));
+    const failures = outcomes
+      .flatMap((outcome) => ('failed' in outcome ? [outcome.failed] : []))
+      // An outcome unknown first: the whole answer must never say that nothing was written.
+      .sort((a, b) => Number(b.code === 'OUTCOME_UNKNOWN') - Number(a.code === 'OUTCOME_UNKNOWN'));
     const written = outcomes.some((outcome) => 'applied' in outcome || 'conflict' in outcome);
     // Nothing was written and nothing conflicted: the failure is the whole request's answer.
     if (failures[0] && !written) throw failures[0];
-    const record = newest && !idempotency ? toPublicRecord(newest, now) : await getRecord(entity, id, now);
+    // Groups are written: a record that cannot be read now is read by the keyed repeat.
+    const record =
+      newest && !idempotency
+        ? toPublicRecord(newest, now)
+        : await getRecord(entity, id, now).catch(() => {
+            throw new OutcomeUnknownError();
+          });
     if (
       Object.values(groups).some((outcome) => outcome.status === 'conflict' || outcome.status === 'failed')
     ) {
@@ -330,6 +345,9 @@ export const patchGroups = async (
     return answer;
   };
   if (!idempotency) return { ...(await apply()), replayed: false };
-  const { response, replayed } = await onceInParts(idempotency, now, apply);
+  const { response, replayed } = await onceInParts(idempotency, now, async (wrote) => ({
+    answer: await apply(wrote),
+    keep: true,
+  }));
   return { ...response, replayed };
 };

@@ -1,18 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import type { UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import { tableName } from '../db/client';
+import type { StoredItem } from '../db/sdk-errors';
 import { LockLostError } from '../errors';
-import { attemptNotApplied, recordAttempt } from './attempts';
-import { updateItemOnce, updateOnce } from './commit';
+import { type AttemptTag, attemptClauses, newAttempt, type RegisterValues, recordAttempt } from './attempts';
+import { commit, type ItemChange } from './commit';
 import { ExpressionBuilder, updateExpression } from './expression';
 import { type EntitySpec, keyOf } from './keys';
 import { heldBy, isHeldBy, LOCK_SKEW_MARGIN_MS, lockedOut, type StoredLock } from './locks';
 import { planFromRead } from './record-store';
 import type { WriteContext } from './records';
-import type { Built } from './requests';
 import { conditionOf, MovedError, type Rule, recordExists, recordLive } from './rules';
-import type { StoredItem } from './sdk-errors';
-import { asAction, readItem } from './writes';
+import { asAction, type Built, type ItemWritten, readItem } from './writes';
 
 export interface Lease {
   token: string;
@@ -24,20 +23,6 @@ export interface Lease {
 }
 
 export type LeaseContext = Pick<WriteContext, 'actor' | 'now' | 'idempotency'>;
-
-/**
- * A lock write recognised as already applied (its response lost, re-sent by the SDK) finds
- * the item as it is now: if the lock it wrote has since been broken or taken over, the
- * lease it made is gone, and the lock stored now is someone else's. Never hand that one out.
- */
-const ownLockOf = (item: StoredItem, token: string): StoredLock => {
-  const lock = item.lock as StoredLock | undefined;
-  if (lock?.token !== token)
-    throw new LockLostError(
-      'This lock was taken, then broken or taken over before the answer arrived. Acquire the lock again.',
-    );
-  return lock;
-};
 
 const leaseOf = (lock: StoredLock, fence: number): Lease => ({
   token: lock.token,
@@ -96,16 +81,20 @@ const tokenCurrent = (token: string, context: LeaseContext): Rule => ({
   },
 });
 
+/** An attempt of a keyless lock operation: its tag, and `again` when an earlier one may have landed. */
+type LockAttempt = { tag: AttemptTag; again: boolean } | undefined;
+
 const lockRequest = (
   entity: EntitySpec,
   id: string,
   rules: Rule[],
   set: (x: ExpressionBuilder) => string[],
   remove: readonly string[],
-  attemptId?: string,
+  attempt: LockAttempt,
+  values?: RegisterValues,
 ): Built<UpdateCommandInput> => {
   const x = new ExpressionBuilder();
-  const sets = [...set(x), ...(attemptId ? recordAttempt(x, attemptId) : [])];
+  const sets = [...set(x), ...(attempt ? recordAttempt(x, attempt.tag, values) : [])];
   return {
     input: {
       TableName: tableName(),
@@ -114,13 +103,24 @@ const lockRequest = (
         sets,
         remove.map((name) => x.name(name)),
       ),
-      // This very attempt has not been applied already (its response lost, re-sent by the SDK).
-      ConditionExpression: conditionOf(x, rules, attemptId ? [attemptNotApplied(x, attemptId)] : []),
+      ConditionExpression: conditionOf(
+        x,
+        rules,
+        attempt ? attemptClauses(x, attempt.tag, attempt.again) : [],
+      ),
       ...x.attributes(),
     },
     rules,
   };
 };
+
+/** The keyless form of a lock operation: one UpdateItem carrying its attempt, in the locks' own window. */
+const lockUpdate =
+  <R>(build: (attempt: LockAttempt) => Built<UpdateCommandInput>, answer: ItemChange<R>['answer']) =>
+  (): ItemChange<R> => {
+    const tag = newAttempt('lock');
+    return { kind: 'Update', tag, build: (again) => build({ tag, again }), answer };
+  };
 
 /** The request of an acquisition (pure); `fence` pins it to the fence read. */
 export const acquireRequest = (
@@ -128,7 +128,7 @@ export const acquireRequest = (
   id: string,
   lock: StoredLock,
   context: LeaseContext,
-  options: { attemptId?: string; fence?: number } = {},
+  options: { attempt?: LockAttempt; fence?: number } = {},
 ): Built<UpdateCommandInput> =>
   lockRequest(
     entity,
@@ -139,19 +139,22 @@ export const acquireRequest = (
       lockTakeable(context),
       ...(options.fence === undefined ? [] : [fenceIs(options.fence)]),
     ],
-    (x) => [
-      `${x.name('lock')} = ${x.value(lock)}`,
-      `${x.name('lockFence')} = if_not_exists(${x.name('lockFence')}, ${x.value(0)}) + ${x.value(1)}`,
-    ],
+    (x) => [`${x.name('lock')} = ${x.value(lock)}`, `${x.name('lockFence')} = ${nextFence(x)}`],
     [],
-    options.attemptId,
+    options.attempt,
+    // What the lease in the answer needs: the fence this acquisition makes, and its time.
+    (x) => [nextFence(x), x.value(lock.acquiredAt)],
   );
+
+const nextFence = (x: ExpressionBuilder) =>
+  `if_not_exists(${x.name('lockFence')}, ${x.value(0)}) + ${x.value(1)}`;
 
 /**
  * Acquires the record's lock for `ttlSeconds`: free, expired past the skew margin, or
  * already the caller's (who gets a fresh token; the old one stops working). Locking does
- * not change the record's version. Without a key: one UpdateItem (the SDK's retry of this
- * attempt gets this lease back). With one: a read for the fence, then the lock and the
+ * not change the record's version. Without a key: one UpdateItem; an earlier attempt of it
+ * recognised as applied gets this lease back, with the fence it made, even when the lock has
+ * been broken or taken over since. With one: a read for the fence, then the lock and the
  * key's record in one transaction pinned to that fence, so a repeat gets the first lease.
  */
 export const acquireLease = async (
@@ -161,13 +164,14 @@ export const acquireLease = async (
   context: LeaseContext,
 ): Promise<{ lease: Lease; replayed: boolean }> => {
   const lock = newLock(context, ttlSeconds);
-  const { response, replayed } = await updateItemOnce(
+  const { response, replayed } = await commit(
     {
-      build: (attemptId) => acquireRequest(entity, id, lock, context, { attemptId }),
-      // The fence moves only with a new token: while the token is this one, so is the fence.
-      answer: (written) => ({ lease: leaseOf(ownLockOf(written, lock.token), Number(written.lockFence)) }),
-    },
-    {
+      item: lockUpdate(
+        (attempt) => acquireRequest(entity, id, lock, context, { attempt }),
+        (written: ItemWritten) => ({
+          response: { lease: leaseOf(lock, written.recognised?.fence ?? Number(written.item.lockFence)) },
+        }),
+      ),
       read: () => readItem(keyOf(entity, id)),
       plan: (item: StoredItem | undefined) => {
         const fence = Number(item?.lockFence ?? 0);
@@ -183,7 +187,10 @@ export const acquireLease = async (
   return { lease: response.lease, replayed };
 };
 
-/** Extends the caller's unexpired lock; a token that is no longer current is LOCK_LOST. */
+/**
+ * Extends the caller's unexpired lock; a token that is no longer current is LOCK_LOST. An
+ * earlier attempt recognised as applied gets this renewal's lease back, as it made it.
+ */
 export const renewLease = async (
   entity: EntitySpec,
   id: string,
@@ -192,26 +199,42 @@ export const renewLease = async (
   context: LeaseContext,
 ): Promise<{ lease: Lease; replayed: boolean }> => {
   const until = context.now.getTime() + ttlSeconds * 1000;
-  const build = (attemptId?: string) =>
+  const expiresAt = new Date(until).toISOString();
+  const build = (attempt?: LockAttempt) =>
     lockRequest(
       entity,
       id,
       [recordExists(), recordLive(context.now), tokenCurrent(token, context)],
       (x) => [
         `${x.name('lock.until')} = ${x.value(until)}`,
-        `${x.name('lock.expiresAt')} = ${x.value(new Date(until).toISOString())}`,
+        `${x.name('lock.expiresAt')} = ${x.value(expiresAt)}`,
       ],
       [],
-      attemptId,
+      attempt,
+      // What the lease in the answer needs: the lock's fence and acquisition time, as they were.
+      (x) => [
+        `if_not_exists(${x.name('lockFence')}, ${x.value(0)})`,
+        `if_not_exists(${x.name('lock.acquiredAt')}, ${x.value('')})`,
+      ],
     );
-  const renewed = (item: StoredItem): Lease =>
-    leaseOf(
-      { ...ownLockOf(item, token), until, expiresAt: new Date(until).toISOString() },
-      Number(item.lockFence),
-    );
-  const { response, replayed } = await updateItemOnce(
-    { build, answer: (written) => ({ lease: renewed(written) }) },
+  const renewed = (item: StoredItem): Lease => {
+    const lock = item.lock as StoredLock;
+    return leaseOf({ ...lock, until, expiresAt }, Number(item.lockFence));
+  };
+  const { response, replayed } = await commit(
     {
+      item: lockUpdate(build, (written: ItemWritten) => {
+        const recognised = written.recognised;
+        if (!recognised) return { response: { lease: renewed(written.item) } };
+        const lease = {
+          token,
+          owner: context.actor,
+          acquiredAt: recognised.acquiredAt ?? '',
+          expiresAt,
+          fence: recognised.fence ?? 0,
+        };
+        return { response: { lease } };
+      }),
       read: () => readItem(keyOf(entity, id)),
       plan: (item: StoredItem | undefined) =>
         planFromRead(item, [asAction('Update', build())], (read) => ({ lease: renewed(read) })),
@@ -241,14 +264,22 @@ export const releaseLease = async (
         : undefined;
     },
   });
-  const build = (attemptId?: string) =>
+  const build = (attempt?: LockAttempt) =>
     lockRequest(
       entity,
       id,
       [recordExists(), recordLive(context.now), ...(token === undefined ? [] : [tokenRule(token)])],
       () => [],
       ['lock'],
-      attemptId,
+      attempt,
     );
-  return updateOnce(build, context);
+  const { replayed } = await commit(
+    {
+      item: lockUpdate(build, () => ({ response: {} })),
+      read: async () => undefined,
+      plan: () => ({ actions: [asAction('Update', build())], response: {} }),
+    },
+    context,
+  );
+  return { replayed };
 };

@@ -1,6 +1,6 @@
-import { LockedError } from '../errors';
+import type { StoredItem } from '../db/sdk-errors';
+import { LockedError, LockLostError } from '../errors';
 import type { ExpressionBuilder } from './expression';
-import type { StoredItem } from './sdk-errors';
 
 /**
  * A lease lock as stored on the record's own item, so that every write to the record
@@ -37,18 +37,17 @@ export interface LockContext {
 }
 
 /**
- * The clause that keeps writers out while someone else holds an unexpired lock. A token is
- * its holder's: the writer must present it and be the lock's owner (a token that reached
- * another user unlocks nothing).
+ * The clause that keeps writers out while someone else holds an unexpired lock. A writer
+ * that presents a token believes it holds the lock: it writes only while that token is the
+ * current one, its own and unexpired (a token that reached another user unlocks nothing; one
+ * broken, taken over, released or expired since writes nothing, even when no lock is held).
  */
 export const lockFreeClause = (x: ExpressionBuilder, context: LockContext) => {
-  // Nobody holds an unexpired lock on the record, or its owner writes with its token.
-  const clauses = [
-    `attribute_not_exists(${x.name('lock')})`,
-    `${x.name('lock.until')} <= ${x.value(context.now.getTime())}`,
-  ];
-  if (context.lockToken) clauses.push(`(${heldBy(x, context.lockToken, context.actor)})`);
-  return clauses.join(' OR ');
+  if (context.lockToken) {
+    return `${heldBy(x, context.lockToken, context.actor)} AND ${x.name('lock.until')} > ${x.value(context.now.getTime())}`;
+  }
+  // Nobody holds an unexpired lock on the record.
+  return `attribute_not_exists(${x.name('lock')}) OR ${x.name('lock.until')} <= ${x.value(context.now.getTime())}`;
 };
 
 /** The clause: the stored lock is this token's, owned by this actor. */
@@ -59,18 +58,31 @@ export const heldBy = (x: ExpressionBuilder, token: string, actor: string): stri
 export const isHeldBy = (lock: StoredLock | undefined, token: string | undefined, actor: string): boolean =>
   lock !== undefined && token !== undefined && lock.token === token && lock.owner === actor;
 
-/** 423 with the holder and `Retry-After`, or undefined when no unexpired lock keeps this writer out. */
-export const lockedOut = (item: StoredItem, context: LockContext, marginMs = 0): LockedError | undefined => {
-  const lock = item.lock as StoredLock | undefined;
-  if (
-    !lock ||
-    lock.until + marginMs <= context.now.getTime() ||
-    isHeldBy(lock, context.lockToken, context.actor)
-  ) {
-    return undefined;
-  }
-  return new LockedError(
+/** 423 with the holder and `Retry-After` (counted to `until` plus `marginMs`). */
+const lockedBy = (lock: StoredLock, now: Date, marginMs: number): LockedError =>
+  new LockedError(
     { owner: lock.owner, expiresAt: lock.expiresAt },
-    Math.ceil((lock.until + marginMs - context.now.getTime()) / 1000),
+    Math.ceil((lock.until + marginMs - now.getTime()) / 1000),
   );
+
+/**
+ * Why a write is kept out by the lock, or undefined when it is not. Without a token: 423
+ * while anyone holds an unexpired lock (`marginMs` past its expiry for one who would take it
+ * over). With one: 423 while another user holds an unexpired lock; else 409 LOCK_LOST unless
+ * the token is the current one, the writer's own and unexpired: a writer that believes it
+ * holds the lock learns that it does not before anything is written.
+ */
+export const lockedOut = (
+  item: StoredItem,
+  context: LockContext,
+  marginMs = 0,
+): LockedError | LockLostError | undefined => {
+  const lock = item.lock as StoredLock | undefined;
+  const now = context.now.getTime();
+  const unexpired = lock !== undefined && lock.until + marginMs > now;
+  if (!context.lockToken) return unexpired ? lockedBy(lock, context.now, marginMs) : undefined;
+  if (unexpired && lock.owner !== context.actor) return lockedBy(lock, context.now, marginMs);
+  return isHeldBy(lock, context.lockToken, context.actor) && (lock?.until ?? 0) > now
+    ? undefined
+    : new LockLostError();
 };

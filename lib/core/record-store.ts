@@ -1,31 +1,25 @@
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { now as clockNow } from '../clock';
-import { db, tableName } from '../db/client';
+import { tableName } from '../db/client';
+import type { StoredItem } from '../db/sdk-errors';
 import { NotFoundError } from '../errors';
-import { newAttemptId } from './attempts';
-import { commitOnce, type Plan, updateItemOnce, updateOnce } from './commit';
+import { newAttempt } from './attempts';
+import { commit, type ItemChange, type Plan } from './commit';
 import { decodeCursor, encodeCursor } from './cursor';
 import { ExpressionBuilder } from './expression';
 import { type EntitySpec, keyOf, listingIndex, newId, PK, RECORD_SK, SK } from './keys';
-import {
-  appliedChange,
-  type Change,
-  newRecordItem,
-  type Precondition,
-  type PublicRecord,
-  toPublicRecord,
-  type WriteContext,
-} from './records';
+import { type Change, newRecordItem, type PublicRecord, toPublicRecord, type WriteContext } from './records';
 import { changeRequest, createRequest, deleteRequest } from './requests';
 import { firstBroken, goneOrNotFound } from './rules';
-import { type StoredItem, translateSdkError } from './sdk-errors';
 import { listSearch, SEARCH_QUERIES, SEARCH_QUERY_ITEMS } from './search';
-import { asAction, putItem, readItem, type WriteAction } from './writes';
+import { appliedChange, appliedVersionOf, attemptUnder, type Precondition, pinnedTo } from './version';
+import { asAction, type ItemWritten, queryPage, readItem, type WriteAction } from './writes';
 
 export interface WriteResult {
   record: PublicRecord;
   /** True when this answers a repeat of a request already applied under the same key. */
   replayed: boolean;
+  /** The version this request wrote, when the record is answered as others left it since. */
+  appliedVersion?: number;
 }
 
 /**
@@ -43,8 +37,36 @@ export const planFromRead = <R>(
 };
 
 /**
- * Creates a record if its id is free: one PutItem, or, with an Idempotency-Key, one
- * transaction with the key's record, which keeps the first answer for the key's window.
+ * A single-item change of a record, answered with the record it leaves: as written, or, for
+ * an attempt recognised as applied after its answer was lost, as it is now, with the
+ * version this change wrote when others changed it since.
+ */
+export const recordAnswer =
+  <R>(now: Date, wrap: (record: PublicRecord) => R) =>
+  (written: ItemWritten) => {
+    const record = toPublicRecord(written.item, now);
+    return { response: wrap(record), ...appliedVersionOf(record, written.recognised) };
+  };
+
+/** The keyless form of a change to one item: one UpdateItem carrying its attempt. */
+export const itemUpdate =
+  <R>(
+    precondition: Precondition,
+    build: (attempt: {
+      tag: ReturnType<typeof attemptUnder>;
+      again: boolean;
+    }) => ReturnType<typeof changeRequest>,
+    answer: ItemChange<R>['answer'],
+  ): (() => ItemChange<R>) =>
+  () => {
+    const tag = attemptUnder(precondition);
+    return { kind: 'Update', tag, build: (again) => build({ tag, again }), answer };
+  };
+
+/**
+ * Creates a record if its id is free: one PutItem that keeps its attempt on the new item
+ * (recognised for good, and answered with the record as created), or, with an
+ * Idempotency-Key, one transaction with the key's record, which keeps the first answer.
  */
 export const createRecord = async (
   entity: EntitySpec,
@@ -54,18 +76,23 @@ export const createRecord = async (
 ): Promise<WriteResult> => {
   const item = newRecordItem(entity, options.id ?? newId(), fields, context);
   const record = toPublicRecord(item, context.now);
-  if (context.idempotency) {
-    const { response, replayed } = await commitOnce(
-      context.idempotency,
-      [asAction('Put', createRequest(item, context))],
-      { record },
-      context.now,
-    );
-    return { record: response.record, replayed };
-  }
-  const attemptId = newAttemptId();
-  const written = await putItem({ ...createRequest(item, context, { attemptId }), attemptId });
-  return { record: toPublicRecord(written.item, context.now), replayed: false };
+  const { response, replayed } = await commit(
+    {
+      item: () => {
+        const tag = newAttempt('create');
+        return {
+          kind: 'Put',
+          tag,
+          build: (again) => createRequest(item, context, { attempt: { tag, again } }),
+          answer: () => ({ response: { record } }),
+        };
+      },
+      read: async () => undefined,
+      plan: () => ({ actions: [asAction('Put', createRequest(item, context))], response: { record } }),
+    },
+    context,
+  );
+  return { record: response.record, replayed };
 };
 
 /** Reads one record with a strongly consistent read; 404 if it never existed, 410 if deleted. */
@@ -76,17 +103,11 @@ export const getRecord = async (entity: EntitySpec, id: string, now = clockNow()
   return toPublicRecord(item, now);
 };
 
-/** The precondition a keyed change writes under: its own version, or `*` pinned to the version read. */
-export const pinnedTo = (precondition: Precondition, item: StoredItem | undefined): Precondition => ({
-  kind: 'version',
-  version: precondition.kind === 'version' ? precondition.version : Number(item?.version ?? 0),
-});
-
 /**
  * Applies a change if the precondition holds. Without a key: one UpdateItem, whose failed
  * condition returns the stored item in the same round trip (a conflict carries `current`;
- * the SDK's retry of this very attempt is recognised as applied). With a key: a read, then
- * the change and the key's record in one transaction pinned to the version read.
+ * an earlier attempt of this very change is recognised as applied). With a key: a read,
+ * then the change and the key's record in one transaction pinned to the version read.
  */
 export const changeRecord = async (
   entity: EntitySpec,
@@ -95,12 +116,13 @@ export const changeRecord = async (
   change: Change,
   context: WriteContext,
 ): Promise<WriteResult> => {
-  const { response, replayed } = await updateItemOnce(
+  const committed = await commit(
     {
-      build: (attemptId) => changeRequest(entity, id, precondition, change, context, { attemptId }),
-      answer: (written) => ({ record: toPublicRecord(written, context.now) }),
-    },
-    {
+      item: itemUpdate(
+        precondition,
+        (attempt) => changeRequest(entity, id, precondition, change, context, { attempt }),
+        recordAnswer(context.now, (record) => ({ record })),
+      ),
       read: () => readItem(keyOf(entity, id)),
       plan: (item) =>
         planFromRead(
@@ -118,7 +140,11 @@ export const changeRecord = async (
     },
     context,
   );
-  return { record: response.record, replayed };
+  return {
+    record: committed.response.record,
+    replayed: committed.replayed,
+    ...(committed.appliedVersion === undefined ? {} : { appliedVersion: committed.appliedVersion }),
+  };
 };
 
 /**
@@ -130,11 +156,24 @@ export const deleteRecord = async (
   id: string,
   precondition: Precondition,
   context: WriteContext,
-): Promise<{ replayed: boolean }> =>
-  updateOnce(
-    (attemptId) => deleteRequest(entity, id, precondition, context, attemptId ? { attemptId } : {}),
+): Promise<{ replayed: boolean }> => {
+  const { replayed } = await commit(
+    {
+      item: itemUpdate(
+        precondition,
+        (attempt) => deleteRequest(entity, id, precondition, context, { attempt }),
+        () => ({ response: {} }),
+      ),
+      read: async () => undefined,
+      plan: () => ({
+        actions: [asAction('Update', deleteRequest(entity, id, precondition, context))],
+        response: {},
+      }),
+    },
     context,
   );
+  return { replayed };
+};
 
 export interface Page {
   items: PublicRecord[];
@@ -172,20 +211,16 @@ export const listRecords = async (entity: EntitySpec, options: ListOptions): Pro
   for (let queries = 1; ; queries += 1) {
     const x = new ExpressionBuilder();
     const filter = search?.filter(x);
-    const { Items = [], LastEvaluatedKey } = await db()
-      .send(
-        new QueryCommand({
-          TableName: tableName(),
-          IndexName: listingIndex.name,
-          KeyConditionExpression: `${x.name(listingIndex.partitionKey)} = ${x.value(entity.type)}`,
-          ...(filter ? { FilterExpression: filter } : {}),
-          ScanIndexForward: false,
-          Limit: search ? SEARCH_QUERY_ITEMS : options.limit,
-          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-          ...x.attributes(),
-        }),
-      )
-      .catch(translateSdkError);
+    const { Items = [], LastEvaluatedKey } = await queryPage({
+      TableName: tableName(),
+      IndexName: listingIndex.name,
+      KeyConditionExpression: `${x.name(listingIndex.partitionKey)} = ${x.value(entity.type)}`,
+      ...(filter ? { FilterExpression: filter } : {}),
+      ScanIndexForward: false,
+      Limit: search ? SEARCH_QUERY_ITEMS : options.limit,
+      ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+      ...x.attributes(),
+    });
     const room = options.limit - items.length;
     items.push(...Items.slice(0, room));
     startKey = LastEvaluatedKey;

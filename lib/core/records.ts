@@ -1,9 +1,9 @@
 import { isDeepStrictEqual } from 'node:util';
+import type { StoredItem } from '../db/sdk-errors';
 import { isAttemptAttribute } from './attempts';
 import type { Idempotency } from './idempotency';
 import { type EntitySpec, keyOf, listingIndex, PK, SK, TTL } from './keys';
 import { activeLock } from './locks';
-import type { StoredItem } from './sdk-errors';
 import { SEARCH, searchAttributes } from './search';
 
 /** A record as the API shows it: its fields plus id, version and audit fields. */
@@ -17,9 +17,6 @@ export interface WriteContext {
   /** The caller's `Lock-Token`, if it sent one. */
   lockToken?: string | undefined;
 }
-
-/** The version a change is based on; `any` is `If-Match: *`, an explicit overwrite. */
-export type Precondition = { kind: 'version'; version: number } | { kind: 'any' };
 
 /** Fields to set and optional fields to remove. */
 export interface Change {
@@ -90,19 +87,6 @@ export const isLiveTombstone = (item: StoredItem, now: Date): boolean =>
 export const changeIsPresent = (item: StoredItem, change: Change): boolean =>
   Object.entries(change.set).every(([field, value]) => isDeepStrictEqual(item[field], value)) &&
   change.remove.every((field) => item[field] === undefined);
-
-/** The item a change makes of `item`: what a transaction, which returns nothing, wrote. */
-export const appliedChange = (item: StoredItem, change: Change, context: WriteContext): StoredItem => {
-  const next: StoredItem = {
-    ...item,
-    ...change.set,
-    version: Number(item.version) + 1,
-    updatedAt: context.now.toISOString(),
-    updatedBy: context.actor,
-  };
-  for (const field of change.remove) delete next[field];
-  return next;
-};
 
 /** A new record's item at version 1, listed in the type's index, with its search copy. */
 export const newRecordItem = (

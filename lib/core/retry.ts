@@ -68,17 +68,38 @@ export const isRetryableConflict = (error: unknown): boolean =>
 /**
  * Read-modify-write for automated writers (the retry decorator of the seed article, done
  * right): reads the current state, applies the caller's change to it and writes with the
- * version it read; on STALE_DATA or WRITE_CONTENTION it waits (full jitter) and starts again
- * from a fresh read. Any other error ends it at once. Works in-process (domain errors) and
- * over HTTP (the API client's errors), as both carry `code`.
+ * version it read; on STALE_DATA or WRITE_CONTENTION, answers that say nothing was written,
+ * it waits (full jitter) and starts again from a fresh read, as a new change. Any other error
+ * ends it at once. Works in-process (domain errors) and over HTTP (the API client's errors),
+ * as both carry `code`.
+ *
+ * OUTCOME_UNKNOWN (the change may or may not have been applied) is never answered with a new
+ * change made from a new read, which could apply this one twice. The typed client has
+ * already sent the same request again with the same Idempotency-Key; when that could not tell
+ * either, `decide` (if given) reads the state again and says whether the change is in it
+ * (its result) or not (undefined: a new attempt from that state); without `decide`, the
+ * OUTCOME_UNKNOWN goes to the caller.
  */
 export const updateWithRetry = async <S, R>(
-  steps: { read: () => Promise<S>; write: (state: S) => Promise<R> },
+  steps: {
+    read: () => Promise<S>;
+    write: (state: S) => Promise<R>;
+    decide?: (state: S) => R | undefined;
+  },
   options: Partial<BackoffOptions> = {},
 ): Promise<R> =>
-  retryWithBackoff(async () => steps.write(await steps.read()), isRetryableConflict, {
-    attempts: 10,
-    baseMs: 10,
-    capMs: 1000,
-    ...options,
-  });
+  retryWithBackoff(
+    async () => {
+      try {
+        return await steps.write(await steps.read());
+      } catch (error) {
+        if ((error as { code?: unknown } | null)?.code !== 'OUTCOME_UNKNOWN' || !steps.decide) throw error;
+        const applied = steps.decide(await steps.read());
+        if (applied !== undefined) return applied;
+        // Not in the state read after it: not applied, a conflict like any other.
+        throw Object.assign(new Error('The change was not applied.'), { code: 'STALE_DATA' });
+      }
+    },
+    isRetryableConflict,
+    { attempts: 10, baseMs: 10, capMs: 1000, ...options },
+  );

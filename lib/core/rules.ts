@@ -1,10 +1,16 @@
-import { AlreadyExistsError, GoneError, InvalidStateError, NotFoundError, StaleDataError } from '../errors';
-import { isOwnAttempt } from './attempts';
+import type { StoredItem } from '../db/sdk-errors';
+import {
+  AlreadyExistsError,
+  GoneError,
+  InvalidStateError,
+  NotFoundError,
+  OutcomeUnknownError,
+} from '../errors';
+import { type AttemptTag, type Recognised, recognise } from './attempts';
 import type { ExpressionBuilder } from './expression';
 import { epochSeconds, PK, TTL } from './keys';
 import { type LockContext, lockedOut, lockFreeClause } from './locks';
-import { type Change, changeIsPresent, isLiveTombstone, toPublicRecord } from './records';
-import type { StoredItem } from './sdk-errors';
+import { isLiveTombstone } from './records';
 
 /**
  * One rule that keeps data safe, in one place: the condition clause that enforces it and the
@@ -63,29 +69,6 @@ export const lockFree = (context: LockContext): Rule => ({
   broken: (item) => (item ? lockedOut(item, context) : undefined),
 });
 
-/**
- * The caller's copy is current: nobody changed the record since the version it read. A
- * stale request whose change is stored already, written by someone else, is still stale,
- * marked `changeAlreadyPresent`. A pinned write (`If-Match: *` pinned to what it read) that
- * finds the version moved reads again instead.
- */
-export const atVersion = (
-  version: number,
-  options: { change?: Change; now: Date; pinned?: boolean },
-): Rule => ({
-  clause: (x) => `${x.name('version')} = ${x.value(version)}`,
-  broken: (item) => {
-    if (!item || Number(item.version) === version) return undefined;
-    if (options.pinned) return new MovedError();
-    return new StaleDataError(toPublicRecord(item, options.now), {
-      changeAlreadyPresent: isSomeChange(options.change) && changeIsPresent(item, options.change),
-    });
-  },
-});
-
-const isSomeChange = (change: Change | undefined): change is Change =>
-  change !== undefined && (Object.keys(change.set).length > 0 || change.remove.length > 0);
-
 /** The record is in a state that allows this change (e.g. an order's lines only while draft). */
 export const inState = (field: string, allowed: readonly string[], what: string): Rule => ({
   clause: (x) => `${x.name(field)} IN (${allowed.map((state) => x.value(state)).join(', ')})`,
@@ -109,20 +92,25 @@ export const firstBroken = (rules: readonly Rule[], item: StoredItem | undefined
   return undefined;
 };
 
-export type FailedWrite = { applied: StoredItem } | { refused: Error };
+export type FailedWrite = { applied: StoredItem; recognised: Recognised } | { refused: Error };
 
 /**
- * What a failed write means, decided from the item as stored when it failed: this very
- * attempt already applied (the SDK re-sent it after a lost response: success, whatever was
- * written since), or the first rule it breaks, in the order given (404, 410, 423, 412 …).
- * A failure that breaks no rule is a bug, and says so.
+ * What a failed write means, decided from the item as stored when it failed. When an earlier
+ * attempt of this very write may have landed (`again`), the item is asked first: this attempt
+ * applied (success, whatever was written since), or past what the item can tell
+ * (OUTCOME_UNKNOWN). Otherwise the first rule it breaks, in the order given (404, 410, 423,
+ * 412 …). A failure that breaks no rule is a bug, and says so.
  */
 export const decideFailure = (
   item: StoredItem | undefined,
   rules: readonly Rule[],
-  attemptId?: string,
+  again?: AttemptTag,
 ): FailedWrite => {
-  if (item && isOwnAttempt(item, attemptId)) return { applied: item };
+  if (again) {
+    const recognition = recognise(item, again);
+    if (recognition === 'unknowable') return { refused: new OutcomeUnknownError() };
+    if (recognition !== 'absent') return { applied: item as StoredItem, recognised: recognition.applied };
+  }
   const refused = firstBroken(rules, item);
   if (refused) return { refused };
   throw new Error('A conditional write failed although every one of its rules held.');

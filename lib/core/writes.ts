@@ -3,134 +3,178 @@ import {
   GetCommand,
   PutCommand,
   type PutCommandInput,
+  QueryCommand,
+  type QueryCommandInput,
+  type QueryCommandOutput,
   TransactWriteCommand,
   type TransactWriteCommandInput,
   UpdateCommand,
   type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import { db, tableName } from '../db/client';
-import { note } from '../db/request-stats';
-import { WriteContentionError } from '../errors';
-import { isOwnAttempt } from './attempts';
-import { PK, SK } from './keys';
-import { retryWithBackoff } from './retry';
-import { decideFailure, type Rule } from './rules';
+import { now as clockNow } from '../clock';
+import { tableName } from '../db/client';
+import { noteCause } from '../db/request-stats';
 import {
   conditionFailure,
-  isThrottling,
+  isTransactionInProgress,
   isWriteCollision,
   type StoredItem,
   transactionCancellation,
-  translateSdkError,
-} from './sdk-errors';
+} from '../db/sdk-errors';
+import { OutcomeUnknownError, WriteContentionError } from '../errors';
+import { type AttemptTag, type Recognised, recognise } from './attempts';
+import { PK, SK } from './keys';
+import { decideFailure, type Rule } from './rules';
+import { translateSdkError } from './sdk-errors';
+import { anyMayHaveApplied, type FailedAttempt, type Sent, sendWithRetries } from './send';
 
 export type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
 /** DynamoDB's limit on the items of one transaction. */
 export const MAX_TRANSACTION_ITEMS = 100;
 
-/** Attempts of a write that keeps colliding with transactions on its items, before WRITE_CONTENTION. */
-export const WRITE_ATTEMPTS = 4;
+/**
+ * How long DynamoDB recognises a transaction sent again under its ClientRequestToken (10
+ * minutes), less a minute for the two clocks: past it, the same token is a new request.
+ */
+export const TOKEN_WINDOW_MS = 9 * 60 * 1000;
 
 /**
- * Sends a write, retrying only collisions with transactions on the same items (the SDK
- * retries none of them: `TransactionConflictException` on a single-item write,
- * `TransactionInProgressException`, a transaction cancelled for `TransactionConflict`),
- * with full-jitter backoff; then WRITE_CONTENTION. Throttling that outlasted the SDK's own
- * retries is THROTTLED. Everything else goes to the caller as it is.
+ * The answer to a request none of whose attempts was applied, or can have been: THROTTLED
+ * when DynamoDB kept throttling, WRITE_CONTENTION when transactions kept holding the items,
+ * else the error as it is (a 500). Only ever for a request that wrote nothing.
  */
-export const sendWrite = async <T>(send: () => Promise<T>): Promise<T> => {
-  try {
-    return await retryWithBackoff(send, isWriteCollision, {
-      attempts: WRITE_ATTEMPTS,
-      baseMs: 20,
-      capMs: 400,
-      onRetry: () => note('contentionRetries'),
-    });
-  } catch (error) {
-    if (isWriteCollision(error)) throw new WriteContentionError(1);
-    throw error;
-  }
-};
-
-/** One single-item write as the pure builders make it: the input, its rules, its attempt id. */
-export interface ItemWrite<I> {
-  input: I;
-  rules: readonly Rule[];
-  /** The id this attempt leaves on the item, so its own retry is recognised. */
-  attemptId: string;
-}
-
-export interface ItemWritten {
-  /** The item as written, or, for an attempt found already applied, as it is now. */
-  item: StoredItem;
-  /** True when the SDK's retry found this very attempt applied already. */
-  ownRetry: boolean;
-}
-
-/** Reads one item, strongly consistent, as stored (tombstones and bookkeeping included). */
-export const readItem = async (key: Record<string, unknown>): Promise<StoredItem | undefined> => {
-  const { Item } = await db()
-    .send(new GetCommand({ TableName: tableName(), Key: key, ConsistentRead: true }))
-    .catch(translateSdkError);
-  return Item;
-};
-
-/**
- * Throttling that outlasted the SDK's retries says nothing of an earlier attempt of this
- * write whose response was lost: it may have landed. Before the answer is 503, one
- * consistent read asks the item whether this attempt's id is on it; if it is, the write was
- * applied, and is answered so. (That read throttled too: 503.)
- */
-const onThrottling = async (
-  error: unknown,
-  write: ItemWrite<unknown>,
-  key: Record<string, unknown>,
-): Promise<ItemWritten> => {
-  const item = await readItem(key).catch(() => undefined);
-  if (item && isOwnAttempt(item, write.attemptId)) return { item, ownRetry: true };
+const nothingWritten = (error: unknown): never => {
+  if (isWriteCollision(error)) throw new WriteContentionError(1);
   return translateSdkError(error);
 };
 
-const onConditionFailure = (error: unknown, write: ItemWrite<unknown>): ItemWritten => {
-  const failure = conditionFailure(error);
-  if (!failure) return translateSdkError(error);
-  const meaning = decideFailure(failure.item, write.rules, write.attemptId);
-  if ('refused' in meaning) throw meaning.refused;
-  return { item: meaning.applied, ownRetry: true };
+/**
+ * The answer to a write whose attempts all failed without a refusal: certainly nothing
+ * written (see nothingWritten), or, when one of them may have been applied and nothing
+ * can say, OUTCOME_UNKNOWN, never a guess.
+ */
+const failedWrite = (sent: { error: unknown; failed: readonly FailedAttempt[] }): never => {
+  if (anyMayHaveApplied(sent.failed)) throw outcomeUnknown(sent.error);
+  return nothingWritten(sent.error);
 };
 
-/** An UpdateItem: the item as written (ALL_NEW), or what its failed condition means. */
-export const updateItem = async (write: ItemWrite<UpdateCommandInput>): Promise<ItemWritten> => {
-  try {
-    const { Attributes } = await sendWrite(() =>
-      db().send(
-        new UpdateCommand({
-          ...write.input,
-          ReturnValues: 'ALL_NEW',
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
-      ),
-    );
-    return { item: Attributes ?? {}, ownRetry: false };
-  } catch (error) {
-    if (isThrottling(error)) return onThrottling(error, write, write.input.Key ?? {});
-    return onConditionFailure(error, write);
-  }
+/** OUTCOME_UNKNOWN, its cause (what the last attempt met) kept for the request's log line. */
+const outcomeUnknown = (cause: unknown): OutcomeUnknownError => {
+  noteCause(String((cause as Error | undefined)?.stack ?? cause));
+  return new OutcomeUnknownError();
 };
 
-/** A PutItem of a new item: the item, or what its failed condition means. */
-export const putItem = async (write: ItemWrite<PutCommandInput>): Promise<ItemWritten> => {
-  try {
-    await sendWrite(() =>
-      db().send(new PutCommand({ ...write.input, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' })),
-    );
-    return { item: write.input.Item ?? {}, ownRetry: false };
-  } catch (error) {
-    const item = write.input.Item ?? {};
-    if (isThrottling(error)) return onThrottling(error, write, { [PK]: item[PK], [SK]: item[SK] });
-    return onConditionFailure(error, write);
+/** The output of a read, retried like every request; THROTTLED when DynamoDB kept throttling. */
+const read = async <O>(command: GetCommand | QueryCommand): Promise<O> => {
+  const sent: Sent<O> = await sendWithRetries<O>(() => command);
+  if (sent.ok) return sent.output;
+  return translateSdkError(sent.error);
+};
+
+/** Reads one item, strongly consistent, as stored (tombstones and bookkeeping included). */
+export const readItem = async (key: Record<string, unknown>): Promise<StoredItem | undefined> => {
+  const { Item } = await read<{ Item?: StoredItem }>(
+    new GetCommand({ TableName: tableName(), Key: key, ConsistentRead: true }),
+  );
+  return Item;
+};
+
+/** One page of a Query. */
+export const queryPage = (input: QueryCommandInput): Promise<QueryCommandOutput> =>
+  read<QueryCommandOutput>(new QueryCommand(input));
+
+/** Every item a Query finds, page after page (more than one only past 1 MB). */
+export const queryAll = async (input: QueryCommandInput): Promise<StoredItem[]> => {
+  const items: StoredItem[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await queryPage({ ...input, ...(start ? { ExclusiveStartKey: start } : {}) });
+    items.push(...(page.Items ?? []));
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return items;
+};
+
+/** A built request: its input and the rules its condition is made of (which also read its failure). */
+export interface Built<I> {
+  input: I;
+  rules: readonly Rule[];
+}
+
+/**
+ * One single-item write as the pure builders make it: for its first attempt, or (`again`)
+ * for one sent after an attempt that may have landed, which carries what recognises it.
+ */
+export interface ItemWrite<I> {
+  build: (again: boolean) => Built<I>;
+  tag: AttemptTag;
+}
+
+export interface ItemWritten {
+  /** The item as written, or, for an attempt found applied already, as it is now. */
+  item: StoredItem;
+  /** What the attempt found applied already left (the version it produced); absent when written now. */
+  recognised?: Recognised;
+}
+
+/**
+ * Sends a single-item write: the item as written, or what its failure means. A failed
+ * condition is read against the rules, and, when an earlier attempt of this write may have
+ * landed, against the attempt first (applied: answered so; past what the item can tell:
+ * OUTCOME_UNKNOWN). When the attempts ran out and one may have landed, one consistent read
+ * asks the item; that failing too, OUTCOME_UNKNOWN.
+ */
+const writeItem = async <I>(
+  write: ItemWrite<I>,
+  key: Record<string, unknown>,
+  command: (input: I) => PutCommand | UpdateCommand,
+): Promise<ItemWritten> => {
+  let rules = write.build(false).rules;
+  const sent = await sendWithRetries<{ Attributes?: StoredItem }>((failed) => {
+    const built = write.build(anyMayHaveApplied(failed));
+    rules = built.rules;
+    return command(built.input);
+  });
+  if (sent.ok) return { item: sent.output.Attributes ?? {} };
+  const again = anyMayHaveApplied(sent.failed) ? write.tag : undefined;
+  const failure = conditionFailure(sent.error);
+  if (failure) {
+    const meaning = decideFailure(failure.item, rules, again);
+    if ('refused' in meaning) throw meaning.refused;
+    return { item: meaning.applied, recognised: meaning.recognised };
   }
+  if (!again) return nothingWritten(sent.error);
+  const item = await readItem(key).catch(() => {
+    throw outcomeUnknown(sent.error);
+  });
+  const recognition = recognise(item, again);
+  if (recognition === 'unknowable') throw outcomeUnknown(sent.error);
+  if (recognition === 'absent') return nothingWritten(sent.error);
+  return { item: item as StoredItem, recognised: recognition.applied };
+};
+
+/** An UpdateItem: the item as written (ALL_NEW), or what its failure means (see writeItem). */
+export const updateItem = (write: ItemWrite<UpdateCommandInput>): Promise<ItemWritten> =>
+  writeItem(
+    write,
+    write.build(false).input.Key ?? {},
+    (input) =>
+      new UpdateCommand({
+        ...input,
+        ReturnValues: 'ALL_NEW',
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      }),
+  );
+
+/** A PutItem of a new item: the item as written, or what its failure means (see writeItem). */
+export const putItem = (write: ItemWrite<PutCommandInput>): Promise<ItemWritten> => {
+  const item = write.build(false).input.Item ?? {};
+  return writeItem(
+    write,
+    { [PK]: item[PK], [SK]: item[SK] },
+    (input) => new PutCommand({ ...input, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' }),
+  ).then((written) => (written.recognised ? written : { item }));
 };
 
 /** One action of a transaction with the rules that read its cancellation reason. */
@@ -162,42 +206,42 @@ const withAllOld = (request: TransactItem): TransactItem => {
 };
 
 /**
- * Sends the actions as one TransactWriteItems with a ClientRequestToken, which the SDK
- * re-sends on its own retries, so DynamoDB itself answers a retry after a lost response as
- * the success it was, without writing again. A cancellation by conditions is
- * read action by action with each action's own rules: `TransactionRefused` names each.
+ * Whether an attempt under the token in use may have been applied: a cancelled transaction
+ * applied nothing, and the next attempt goes under a new token.
+ */
+const mayHaveAppliedUnderToken = (failed: readonly FailedAttempt[]): boolean => {
+  for (const attempt of [...failed].reverse()) {
+    if (transactionCancellation(attempt.error)) return false;
+    if (attempt.mayHaveApplied) return true;
+  }
+  return false;
+};
+
+/**
+ * Sends the actions as one TransactWriteItems under a ClientRequestToken, so DynamoDB itself
+ * answers an attempt sent again after a lost answer, or while the first is still in progress,
+ * as the one that committed, without writing again. Every attempt goes under the same token
+ * but after a cancellation (nothing under that token was applied); none goes once the token
+ * is older than DynamoDB remembers it. A cancellation by conditions is read action by
+ * action with each action's own rules (`TransactionRefused`); a transaction that may have
+ * committed and cannot be asked again is OUTCOME_UNKNOWN.
  */
 export const transactAll = async (actions: readonly WriteAction[]): Promise<void> => {
   const TransactItems = actions.map((action) => withAllOld(action.request));
   let token = randomUUID();
-  const send = () =>
-    sendWrite(async () => {
-      try {
-        return await db().send(new TransactWriteCommand({ TransactItems, ClientRequestToken: token }));
-      } catch (error) {
-        // One still in progress under this token may yet commit, and throttling may follow an
-        // attempt that did: what is sent next must carry the same token, so DynamoDB answers
-        // it as that one. A cancelled one was not applied: its retry is a new request.
-        if (
-          !isThrottling(error) &&
-          !(error instanceof Error && error.name === 'TransactionInProgressException')
-        )
-          token = randomUUID();
-        throw error;
-      }
-    });
-  try {
-    await send().catch((error: unknown) => {
-      // Throttling that outlasted the SDK's retries says nothing of an earlier attempt whose
-      // response was lost: it may have committed. Sent once more under the same token, one
-      // that committed is answered as the success it was, without writing again; one that
-      // did not is this request's next attempt. (Throttled again: 503.)
-      if (isThrottling(error)) return send();
-      throw error;
-    });
-  } catch (error) {
-    const reasons = transactionCancellation(error);
-    if (!reasons?.some((reason) => reason.code === 'ConditionalCheckFailed')) return translateSdkError(error);
+  let since = clockNow().getTime();
+  const sent = await sendWithRetries((failed) => {
+    const last = failed.at(-1);
+    if (last && transactionCancellation(last.error)) {
+      token = randomUUID();
+      since = clockNow().getTime();
+    }
+    if (mayHaveAppliedUnderToken(failed) && clockNow().getTime() - since >= TOKEN_WINDOW_MS) return undefined;
+    return new TransactWriteCommand({ TransactItems, ClientRequestToken: token });
+  });
+  if (sent.ok) return;
+  const reasons = transactionCancellation(sent.error);
+  if (reasons?.some((reason) => reason.code === 'ConditionalCheckFailed')) {
     const refusals = reasons.flatMap((reason, index) => {
       if (reason.code !== 'ConditionalCheckFailed') return [];
       const meaning = decideFailure(reason.item, actions[index]?.rules ?? []);
@@ -205,6 +249,9 @@ export const transactAll = async (actions: readonly WriteAction[]): Promise<void
     });
     throw new TransactionRefused(refusals);
   }
+  if (mayHaveAppliedUnderToken(sent.failed) || isTransactionInProgress(sent.error))
+    throw outcomeUnknown(sent.error);
+  return nothingWritten(sent.error);
 };
 
 /** `transactAll`, answering a cancellation with the refusal of the first action that failed. */
@@ -215,4 +262,19 @@ export const transact = async (actions: readonly WriteAction[]): Promise<void> =
     if (error instanceof TransactionRefused && error.refusals[0]) throw error.refusals[0].error;
     throw error;
   }
+};
+
+/**
+ * A conditional single-item write that needs no attempt id, as what its condition meets
+ * says whether it is its own (a key's record, by its claim id or kept answer): sent with
+ * retries; undefined when written, `{ item }` (ALL_OLD) when its condition failed. A failure
+ * past every retry is OUTCOME_UNKNOWN when an attempt may have been applied, else what it
+ * is (nothing written).
+ */
+export const conditionalWrite = async (
+  command: PutCommand | UpdateCommand,
+): Promise<{ item: StoredItem | undefined } | undefined> => {
+  const sent = await sendWithRetries(() => command);
+  if (sent.ok) return undefined;
+  return conditionFailure(sent.error) ?? failedWrite(sent);
 };

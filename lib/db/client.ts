@@ -1,40 +1,63 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type {
+  DeleteCommand,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { config } from '../config';
-import { isThrottling } from '../core/sdk-errors';
 import { note } from './request-stats';
+import { isThrottling } from './sdk-errors';
+
+/**
+ * How long one attempt may be on its way before it is given up. It also bounds how long a
+ * request given up on can still land: recognition windows that go by time (see
+ * lib/core/attempts.ts) count on it.
+ */
+export const ATTEMPT_TIMEOUT_MS = 5000;
+
+/**
+ * How far one attempt got, as seen right beside the wire: never sent; answered by DynamoDB
+ * with this HTTP status; or sent with no answer (a timeout, a reset connection).
+ */
+export type Reach = { sent: false } | { sent: true; status?: number };
+
+const reaches = new AsyncLocalStorage<{ reach: Reach }>();
 
 let documentClient: DynamoDBDocumentClient | undefined;
 
 /**
  * The DocumentClient, created once per cold start. Its middleware stack is the base
  * client's, which is where tests count requests and inject faults.
+ *
+ * The SDK retries nothing (`maxAttempts: 1`): every retry is the core's (lib/core/send.ts),
+ * which knows what an attempt whose answer was lost may have done, re-sends it in the form
+ * that recognises it, and never spends a shared retry quota, which the SDK's own strategy
+ * drains with every retry that ends in a failed condition and never refunds.
  */
 export const db = (): DynamoDBDocumentClient => {
   if (documentClient) return documentClient;
   const { AWS_REGION, DYNAMODB_ENDPOINT } = config;
   const base = new DynamoDBClient({
     region: AWS_REGION,
-    maxAttempts: 4,
+    maxAttempts: 1,
+    requestHandler: {
+      requestTimeout: ATTEMPT_TIMEOUT_MS,
+      connectionTimeout: 1000,
+      // Locally one process serves every request at once (a Lambda serves one), so its
+      // pool to DynamoDB Local is sized for many requests in flight.
+      ...(DYNAMODB_ENDPOINT ? { httpAgent: { keepAlive: true, maxSockets: 256 } } : {}),
+    },
     ...(DYNAMODB_ENDPOINT
-      ? {
-          endpoint: DYNAMODB_ENDPOINT,
-          credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-          // Locally one process serves every request at once (a Lambda serves one), so its
-          // pool to DynamoDB Local is sized for many requests in flight.
-          requestHandler: { httpAgent: { keepAlive: true, maxSockets: 256 } },
-        }
+      ? { endpoint: DYNAMODB_ENDPOINT, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
       : {}),
   });
-  // Counted for the request's log line: each command once (outside the SDK's retries), and
-  // each attempt DynamoDB throttled (inside them, where each attempt passes).
-  base.middlewareStack.add(
-    (next) => async (args) => {
-      note('dynamodbRequests');
-      return next(args);
-    },
-    { step: 'initialize', name: 'countRequests' },
-  );
+  // Counted for the request's log line: each attempt DynamoDB throttled (the requests
+  // themselves are counted where they are sent, once each: lib/core/send.ts).
   base.middlewareStack.add(
     (next) => async (args) => {
       try {
@@ -46,10 +69,49 @@ export const db = (): DynamoDBDocumentClient => {
     },
     { step: 'finalizeRequest', priority: 'low', name: 'countThrottledAttempts' },
   );
+  // Beside the wire, below every other middleware: whether the request left, and what
+  // DynamoDB answered, whatever happens to the answer on its way back up.
+  base.middlewareStack.add(
+    (next) => async (args) => {
+      const attempt = reaches.getStore();
+      if (attempt) attempt.reach = { sent: true };
+      const output = await next(args);
+      const status = (output.response as { statusCode?: number } | undefined)?.statusCode;
+      if (attempt && status !== undefined) attempt.reach = { sent: true, status };
+      return output;
+    },
+    { step: 'deserialize', priority: 'low', name: 'observeReach' },
+  );
   documentClient = DynamoDBDocumentClient.from(base, {
     marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
   });
   return documentClient;
+};
+
+/** The commands lib sends. */
+export type Command =
+  | GetCommand
+  | QueryCommand
+  | PutCommand
+  | UpdateCommand
+  | DeleteCommand
+  | TransactWriteCommand;
+
+/** One attempt of a command: what it answered, or its error with how far it got. */
+export type Attempted<O> = { ok: true; output: O } | { ok: false; error: unknown; reach: Reach };
+
+/**
+ * Sends `command` once (the SDK retries nothing) and says how far it got. The one place that
+ * sends to DynamoDB.
+ */
+export const sendAttempt = async <O>(command: Command): Promise<Attempted<O>> => {
+  const attempt: { reach: Reach } = { reach: { sent: false } };
+  try {
+    const output = (await reaches.run(attempt, () => db().send(command as never))) as O;
+    return { ok: true, output } as Attempted<O>;
+  } catch (error) {
+    return { ok: false, error, reach: attempt.reach } as Attempted<O>;
+  }
 };
 
 export const tableName = (): string => config.TABLE_NAME;

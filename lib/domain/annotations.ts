@@ -8,13 +8,8 @@ import {
   listOf,
   type WriteResult,
 } from '../core/record-store';
-import {
-  type Change,
-  mergePatch,
-  type Precondition,
-  type PublicRecord,
-  type WriteContext,
-} from '../core/records';
+import { type Change, mergePatch, type PublicRecord, type WriteContext } from '../core/records';
+import type { Precondition } from '../core/version';
 import type { AnnotationFields } from './schemas/annotations';
 
 /** Annotations: simple versioned records any signed-in user may edit. */

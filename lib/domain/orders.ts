@@ -14,7 +14,7 @@ import {
   toPublicChild,
   writeHeader,
 } from '../core/aggregate';
-import { planAndCommit } from '../core/commit';
+import { commit } from '../core/commit';
 import { newId } from '../core/keys';
 import { listOf } from '../core/record-store';
 import {
@@ -22,12 +22,12 @@ import {
   changeIsPresent,
   mergePatch,
   noChange,
-  type Precondition,
   type PublicRecord,
   toPublicRecord,
   type WriteContext,
 } from '../core/records';
-import type { StoredItem } from '../core/sdk-errors';
+import { type Precondition, pinnedTo } from '../core/version';
+import type { StoredItem } from '../db/sdk-errors';
 import { ForbiddenError, InvalidStateError, NotFoundError, StaleDataError, ValidationError } from '../errors';
 import { EDITABLE, type OrderStatus, orderEntity, orderStatuses, transitions } from './catalog';
 import type { Role } from './roles';
@@ -95,9 +95,7 @@ const withCurrentOrder = async <T>(
   } catch (error) {
     if (!(error instanceof StaleDataError) || 'lines' in error.current) throw error;
     const order = await readAggregate(orderEntity, id, now);
-    throw new StaleDataError(orderView(order, now), {
-      changeAlreadyPresent: error.changeAlreadyPresent || (present?.(order) ?? false),
-    });
+    throw error.withCurrent(orderView(order, now), { changeAlreadyPresent: present?.(order) ?? false });
   }
 };
 
@@ -112,17 +110,13 @@ const assertOrderAllows = (
     assertHeaderAllows(actions, order.header);
   } catch (error) {
     if (error instanceof StaleDataError) {
-      throw new StaleDataError(orderView(order, now), { changeAlreadyPresent: present });
+      throw error.withCurrent(orderView(order, now), { changeAlreadyPresent: present });
     }
     throw error;
   }
 };
 
 const lineItem = (fields: LineFields, seq: string) => ({ ...fields, seq });
-
-/** The version a line write is based on: the caller's, or `*` pinned to the header read. */
-const versionOf = (precondition: Precondition, header: StoredItem | undefined): number =>
-  precondition.kind === 'version' ? precondition.version : Number(header?.version);
 
 export const createOrder = async (
   input: z.infer<typeof createOrderSchema>,
@@ -158,16 +152,16 @@ export const patchOrder = (
   precondition: Precondition,
   patch: { customer?: string | undefined; notes?: string | null | undefined },
   context: WriteContext,
-): Promise<{ header: PublicRecord; replayed: boolean }> =>
+): Promise<{ header: PublicRecord; replayed: boolean; appliedVersion?: number }> =>
   withCurrentOrder(id, context.now, async () => {
-    const { response, replayed } = await writeHeader(
+    const { response, ...outcome } = await writeHeader(
       orderEntity,
       id,
       { precondition, header: mergePatch(patch), allowedStatuses: EDITABLE },
       context,
       (header) => toPublicRecord(header, context.now),
     );
-    return { header: response, replayed };
+    return { header: response, ...outcome };
   });
 
 /** `POST /orders/{id}/transitions`: the state machine, with the role each move needs. */
@@ -177,21 +171,21 @@ export const transitionOrder = (
   to: OrderStatus,
   roles: readonly Role[],
   context: WriteContext,
-): Promise<{ header: PublicRecord; replayed: boolean }> => {
+): Promise<{ header: PublicRecord; replayed: boolean; appliedVersion?: number }> => {
   const move = transitions[to];
   if (!move) throw new InvalidStateError(`No order moves to ${to}.`);
   if (!move.roles.some((role) => roles.includes(role))) {
     throw new ForbiddenError(`Moving an order to ${to} needs one of: ${move.roles.join(', ')}.`);
   }
   return withCurrentOrder(id, context.now, async () => {
-    const { response, replayed } = await writeHeader(
+    const { response, ...outcome } = await writeHeader(
       orderEntity,
       id,
       { precondition, header: { set: { status: to }, remove: [] }, allowedStatuses: move.from },
       context,
       (header) => toPublicRecord(header, context.now),
     );
-    return { header: response, replayed };
+    return { header: response, ...outcome };
   });
 };
 
@@ -207,15 +201,16 @@ const writeLinesBlind = <R>(
   context: WriteContext,
   response: (version: number) => R,
 ) =>
-  planAndCommit(
+  commit(
     {
       read: () => (precondition.kind === 'any' ? readHeader(orderEntity, id) : Promise.resolve(undefined)),
       plan: (header) => {
-        const version = versionOf(precondition, header);
+        const pinned = pinnedTo(precondition, header);
+        const version = pinned.version;
         const actions = aggregateActions(
           orderEntity,
           id,
-          { ...write, precondition: { kind: 'version', version }, pinned: precondition.kind === 'any' },
+          { ...write, precondition: pinned, pinned: precondition.kind === 'any' },
           context,
         );
         if (precondition.kind === 'any') assertHeaderAllows(actions, header);
@@ -270,18 +265,19 @@ export const patchLine = (
 }> => {
   const change = mergePatch(patch);
   return withCurrentOrder(id, context.now, async () => {
-    const { response, replayed } = await planAndCommit(
+    const { response, replayed } = await commit(
       {
         read: () => readAggregate(orderEntity, id, context.now),
         plan: (order) => {
-          const version = versionOf(precondition, order.header);
+          const pinned = pinnedTo(precondition, order.header);
+          const version = pinned.version;
           const before = order.children.find((child) => child.lineId === lineId);
           const children: ChildWrite[] = before ? [{ kind: 'update', childId: lineId, change }] : [];
           const actions = aggregateActions(
             orderEntity,
             id,
             {
-              precondition: { kind: 'version', version },
+              precondition: pinned,
               pinned: precondition.kind === 'any',
               header: noChange,
               children,
@@ -362,17 +358,18 @@ export const replaceOrder = (
   context: WriteContext,
 ): Promise<{ order: PublicRecord; replayed: boolean }> =>
   withCurrentOrder(id, context.now, async () => {
-    const { response, replayed } = await planAndCommit(
+    const { response, replayed } = await commit(
       {
         read: () => readAggregate(orderEntity, id, context.now),
         plan: (stored) => {
-          const version = versionOf(precondition, stored.header);
+          const pinned = pinnedTo(precondition, stored.header);
+          const version = pinned.version;
           const header: Change = {
             set: { customer: input.customer, ...(input.notes === undefined ? {} : { notes: input.notes }) },
             remove: input.notes === undefined ? ['notes'] : [],
           };
           const write = (children: ChildWrite[], count: number): AggregateWrite => ({
-            precondition: { kind: 'version', version },
+            precondition: pinned,
             pinned: precondition.kind === 'any',
             header,
             children,

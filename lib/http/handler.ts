@@ -53,13 +53,10 @@ const prepareRequest = (
 /** The one place error responses are written: problem+json for every error. */
 const problemResponses = (): MiddlewareObj<ApiEvent, ApiResult, Error, Context, Internal> => ({
   onError: (request: MiddyRequest) => {
-    const { apiRequest } = request.internal;
     const { error } = request;
     // The cause goes into the request's log line, under its request id, never into the answer.
     if (!(error instanceof AppError)) noteCause(String(error?.stack ?? error));
-    request.response = problemResult(error, requestIdOf(request.event), {
-      staleStatus: apiRequest?.preconditionSource === 'header' ? 412 : 409,
-    });
+    request.response = problemResult(error, requestIdOf(request.event));
   },
 });
 

@@ -12,17 +12,11 @@ const PROBLEM_MEMBERS = new Set(['type', 'title', 'status', 'detail', 'code', 'r
  * The problem+json answer for any error. AppErrors say what they are; anything else is
  * a 500 that shows only the request id, never a message, stack or AWS error name.
  */
-export const problemResult = (
-  error: unknown,
-  requestId: string,
-  options: { staleStatus?: 409 | 412 } = {},
-): ApiResult => {
+export const problemResult = (error: unknown, requestId: string): ApiResult => {
   if (!(error instanceof AppError)) {
     return problemResult(new InternalError(), requestId);
   }
-  // A stale If-Match header answers 412; a stale body version answers 409.
-  const status =
-    error.code === 'STALE_DATA' && error.status === 409 ? (options.staleStatus ?? 409) : error.status;
+  const { status } = error;
   return {
     statusCode: status,
     headers: { 'content-type': 'application/problem+json', ...error.headers },

@@ -1,6 +1,7 @@
 import type { APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
-import { type Idempotency, idempotencyKeyHash, requestHashOf } from '../core/idempotency';
-import type { Precondition, WriteContext } from '../core/records';
+import { type Idempotency, idempotencyKeyHash, requestHashOf } from '../core/key-record';
+import type { WriteContext } from '../core/records';
+import type { Precondition } from '../core/version';
 import { type Role, roles } from '../domain/roles';
 import {
   ForbiddenError,
@@ -35,8 +36,6 @@ export interface ApiRequest {
   body: unknown;
   now: Date;
   requestId: string;
-  /** Where the precondition came from; decides 412 (header) or 409 (body) for stale data. */
-  preconditionSource?: 'header' | 'body';
 }
 
 const header = (event: ApiEvent, name: string): string | undefined => event.headers?.[name] ?? undefined;
@@ -152,7 +151,11 @@ export const preconditionOf = (request: ApiRequest, bodyVersion: number | undefi
       const match = ETAG_VERSION.exec(ifMatch);
       if (!match?.[1] && !ENTITY_TAG.test(ifMatch))
         throw new MalformedRequestError('If-Match must be "*" or one ETag such as "3".');
-      fromHeader = { kind: 'version', version: match?.[1] ? Number(match[1]) : MATCHES_NOTHING };
+      fromHeader = {
+        kind: 'version',
+        version: match?.[1] ? Number(match[1]) : MATCHES_NOTHING,
+        source: 'header',
+      };
     }
   }
   if (fromHeader && bodyVersion !== undefined) {
@@ -160,14 +163,8 @@ export const preconditionOf = (request: ApiRequest, bodyVersion: number | undefi
       throw new MalformedRequestError('If-Match and the body version disagree.');
     }
   }
-  if (fromHeader) {
-    request.preconditionSource = 'header';
-    return fromHeader;
-  }
-  if (bodyVersion !== undefined) {
-    request.preconditionSource = 'body';
-    return { kind: 'version', version: bodyVersion };
-  }
+  if (fromHeader) return fromHeader;
+  if (bodyVersion !== undefined) return { kind: 'version', version: bodyVersion, source: 'body' };
   throw new PreconditionRequiredError();
 };
 

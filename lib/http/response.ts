@@ -23,11 +23,18 @@ export const replayHeaders = (replayed: boolean): Record<string, string> =>
 export const recordResult = (
   statusCode: number,
   record: { version: number },
-  options: { replayed?: boolean; headers?: Record<string, string>; body?: unknown } = {},
+  options: {
+    replayed?: boolean;
+    /** The version this request wrote, when the record answered is as others left it since. */
+    appliedVersion?: number | undefined;
+    headers?: Record<string, string>;
+    body?: unknown;
+  } = {},
 ): ApiResult =>
   json(statusCode, options.body ?? record, {
     ETag: etagOf(record.version),
     ...replayHeaders(options.replayed ?? false),
+    ...(options.appliedVersion === undefined ? {} : { 'Applied-Version': String(options.appliedVersion) }),
     ...options.headers,
   });
 

@@ -2,6 +2,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ApiError, createApiClient, parseJson } from '../../lib/client/api-client';
+import { SEND_ATTEMPTS } from '../../lib/core/send';
 import { useApi } from '../support/api';
 import { captureErrorLog } from '../support/logs';
 import { networkTimeout, withFault } from '../support/sdk';
@@ -82,22 +83,24 @@ describe('the typed client', () => {
     expect([order.total, order.version]).toEqual([499999500999500001n, 1]);
   });
 
-  it('a write whose answer was lost is sent again with the same key: applied once, one record', async () => {
+  it('a write answered OUTCOME_UNKNOWN is sent again with the same key: applied once, one record', async () => {
     const client = api.client(sales, { resendDelayMs: 1 });
     const name = `resent-${Date.now()}`;
     const log = captureErrorLog();
+    // Every answer of the server's attempts is lost: it answers 503 OUTCOME_UNKNOWN, and the
+    // client's repeat with the same key gets the first answer.
     const { result, injected } = await withFault(
       {
         when: (command) => command === 'TransactWriteItemsCommand',
         at: 'after',
         error: networkTimeout,
         layer: 'outside-retries',
-        times: 1,
+        times: SEND_ATTEMPTS,
       },
       () => client.send('POST', '/annotations', { body: { name } }),
     );
     expect([injected, result.status, 'replayed' in result && result.replayed, log.lines()]).toEqual([
-      1,
+      SEND_ATTEMPTS,
       201,
       true,
       [expect.objectContaining({ level: 'error' })],

@@ -1,9 +1,17 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { setClockOffset } from '../../lib/clock';
 import { keyOf } from '../../lib/core/keys';
 import { db, tableName } from '../../lib/db/client';
 import { type CallResult, useApi } from '../support/api';
-import { type Fault, networkTimeout, throttled, withFault } from '../support/sdk';
+import {
+  type Fault,
+  networkTimeout,
+  throttled,
+  transactionInProgress,
+  withAppliedThenRefused,
+  withFault,
+} from '../support/sdk';
 import { tableSnapshot } from '../support/table';
 
 /**
@@ -32,7 +40,10 @@ beforeAll(async () => {
   for (const [name, sub, ...groups] of users) tokens[name] = await api.tokenFor(sub, ...(groups as never[]));
 });
 
-afterEach(() => vi.restoreAllMocks());
+afterEach(() => {
+  setClockOffset(0);
+  vi.restoreAllMocks();
+});
 
 let unique = 0;
 const next = (prefix: string) => `${prefix}-${++unique}-${Date.now()}`;
@@ -62,13 +73,39 @@ interface Prepared {
   measure: () => Promise<number>;
   /** Another user's write, moving `measure` by one; absent where no other user can write. */
   interfere?: () => Promise<void>;
+  /**
+   * Another user's write into the window this variant's own attempt is recognised in (a
+   * versioned write for a versioned change, an `If-Match: *` or field-group write for a change
+   * without a version, a lock operation for a lock's); gets the request's input, moves
+   * `measure` by `moves`. Absent where the attempt is recognised by DynamoDB itself (a
+   * transaction's token).
+   */
+  pushOut?: { write: (input: Record<string, unknown>) => Promise<void>; moves: number };
+  /** Another user's lock operation on the record: it moves nothing a data write is recognised by. */
+  lockOp?: (input: Record<string, unknown>) => Promise<void>;
 }
 
 /** How many writes by others a prepared record takes (`interfere`): as many as a test needs, unless said. */
 const MANY = 25;
 
+/**
+ * How a keyless single-item write recognises its own earlier attempt: a create by a mark it
+ * keeps for good, a versioned change by the version it produced, a change without a version
+ * and a lock operation each in a window of their own. Keyed requests and transactions are
+ * recognised by DynamoDB itself (the transaction's token).
+ */
+type Keyless = 'create' | 'versioned' | 'unversioned' | 'lock';
+
 interface RouteCase {
   route: string;
+  /** What the route's keyless single-item write is; absent for routes that are transactions. */
+  keyless?: Keyless;
+  /** The success body is the record as it is now (so `Applied-Version` when others wrote since). */
+  answersRecord?: boolean;
+  /** False where no window can be pushed past (a deleted record, an order that moves on once). */
+  pushable?: boolean;
+  /** Others may lock the record while the change is in flight (`lockOp`). */
+  lockable?: boolean;
   status: number;
   /** The route takes `If-Match` (and so `If-Match: *`). */
   versioned: boolean;
@@ -188,11 +225,54 @@ const createArticle = async () => {
 const countNamed = async (field: string, value: string) =>
   (await tableSnapshot()).filter((item) => item[field] === value).length;
 
+/** The id of the record a keyless create puts (the input as the SDK middleware sees it). */
+const createdId = (input: Record<string, unknown>): string => {
+  const id = (input.Item as Record<string, unknown>).id as string | { S: string };
+  return typeof id === 'string' ? id : id.S;
+};
+const etagVersion = (answer: CallResult) => Number(answer.headers.get('etag')?.replaceAll('"', ''));
+
+/** Another user's versioned change (If-Match: the version there is) of a record. */
+const bump = async (path: string, field: string) => {
+  const current = await api.call('GET', path, { token: tokens.bob });
+  ok(
+    await api.call('PATCH', path, {
+      token: tokens.bob,
+      headers: { 'if-match': `"${etagVersion(current)}"` },
+      body: { [field]: next('bob') },
+    }),
+    200,
+  );
+};
+const bumpAnnotation = (id: string) => bump(`/annotations/${id}`, 'description');
+const bumpOrder = (id: string) => bump(`/orders/${id}`, 'notes');
+/** A supervisor breaking the record's lock (whether or not one is held): a lock operation. */
+const breakLock = (resource: string, id: string) => async () => {
+  ok(await api.call('DELETE', `/${resource}/${id}/lock`, { token: tokens.carol }), 204);
+};
+/** Finance changing a debtor's credit group: a field-group write of another group. */
+const raiseCredit = async (id: string) => {
+  const current = (await api.call('GET', `/debtors/${id}`, { token: tokens.finance })).body;
+  const base = {
+    creditLimit: current.creditLimit ?? null,
+    paymentTermsDays: current.paymentTermsDays ?? null,
+  };
+  ok(
+    await api.call('PATCH', `/debtors/${id}`, {
+      token: tokens.finance,
+      body: { base, set: { creditLimit: (current.creditLimit ?? 0) + 1 } },
+    }),
+    200,
+  );
+};
+
 const cases: RouteCase[] = [
   {
     route: 'POST /annotations',
     status: 201,
     versioned: false,
+    lockable: true,
+    keyless: 'create',
     command: single('PutItemCommand'),
     prepare: async () => {
       const name = next('created');
@@ -202,6 +282,8 @@ const cases: RouteCase[] = [
         interfere: async () => {
           ok(await api.call('POST', '/annotations', { token: tokens.bob, body: { name } }), 201);
         },
+        pushOut: { write: (input) => bumpAnnotation(createdId(input)), moves: 0 },
+        lockOp: (input) => breakLock('annotations', createdId(input))(),
       };
     },
   },
@@ -210,6 +292,9 @@ const cases: RouteCase[] = [
       route: `${method} /annotations/{id}`,
       status: 200,
       versioned: true,
+      lockable: true,
+      keyless: 'versioned',
+      answersRecord: true,
       command: single('UpdateItemCommand'),
       prepare: async (variant) => {
         const id = await createAnnotation();
@@ -222,6 +307,8 @@ const cases: RouteCase[] = [
             }),
           measure: () => versionOf('ANNOTATION', id),
           interfere: () => touchAnnotation(id),
+          pushOut: { write: () => (variant.star ? touchAnnotation(id) : bumpAnnotation(id)), moves: 1 },
+          lockOp: breakLock('annotations', id),
         };
       },
     }),
@@ -230,7 +317,9 @@ const cases: RouteCase[] = [
     route: 'DELETE /annotations/{id}',
     status: 204,
     versioned: true,
+    keyless: 'versioned',
     others: 0,
+    pushable: false,
     command: single('UpdateItemCommand'),
     prepare: async (variant) => {
       const id = await createAnnotation();
@@ -250,6 +339,8 @@ const cases: RouteCase[] = [
       route: `POST /annotations/batch (${atomic ? 'atomic' : 'not atomic'})`,
       status: 200,
       versioned: false,
+      lockable: true,
+      ...(atomic ? {} : { keyless: 'versioned' as const }),
       // With a key the batch first reads its key's record: throttled, that is the whole answer.
       itemByItem: (variant, fault) => !atomic && (!variant.keyed || fault === 'contention'),
       command: atomic ? transaction : single('UpdateItemCommand'),
@@ -264,6 +355,8 @@ const cases: RouteCase[] = [
             }),
           measure: () => versionOf('ANNOTATION', ids[0] as string),
           interfere: () => touchAnnotation(ids[0] as string),
+          pushOut: { write: () => bumpAnnotation(ids[0] as string), moves: 1 },
+          lockOp: breakLock('annotations', ids[0] as string),
         };
       },
     }),
@@ -273,6 +366,7 @@ const cases: RouteCase[] = [
     route: 'POST /articles',
     status: 201,
     versioned: false,
+    keyless: 'create',
     command: single('PutItemCommand'),
     prepare: async () => {
       const sku = next('NEW').toUpperCase();
@@ -293,6 +387,19 @@ const cases: RouteCase[] = [
             }),
             201,
           );
+        },
+        pushOut: {
+          write: async () => {
+            const current = (await api.call('GET', `/articles/${sku}`, { token: tokens.purchasing })).body;
+            ok(
+              await api.call('PATCH', `/articles/${sku}`, {
+                token: tokens.purchasing,
+                body: { base: { description: current.description }, set: { description: next('text') } },
+              }),
+              200,
+            );
+          },
+          moves: 1,
         },
       };
     },
@@ -344,6 +451,9 @@ const cases: RouteCase[] = [
     route: 'PATCH /orders/{id}',
     status: 200,
     versioned: true,
+    lockable: true,
+    keyless: 'versioned',
+    answersRecord: true,
     command: single('UpdateItemCommand'),
     prepare: async (variant) => {
       const order = await createOrder();
@@ -356,6 +466,8 @@ const cases: RouteCase[] = [
           }),
         measure: () => versionOf('ORDER', order.id),
         interfere: () => touchOrder(order.id),
+        pushOut: { write: () => (variant.star ? touchOrder(order.id) : bumpOrder(order.id)), moves: 1 },
+        lockOp: breakLock('orders', order.id),
       };
     },
   },
@@ -403,8 +515,12 @@ const cases: RouteCase[] = [
     route: 'POST /orders/{id}/transitions',
     status: 200,
     versioned: true,
+    lockable: true,
+    keyless: 'versioned',
+    answersRecord: true,
     // Once approved, the order takes one more move: its cancellation.
     others: 1,
+    pushable: false,
     command: single('UpdateItemCommand'),
     prepare: async (variant) => {
       const order = await createOrder();
@@ -426,6 +542,7 @@ const cases: RouteCase[] = [
             200,
           );
         },
+        lockOp: breakLock('orders', order.id),
       };
     },
   },
@@ -433,6 +550,7 @@ const cases: RouteCase[] = [
     route: 'PATCH /debtors/{id}',
     status: 200,
     versioned: false,
+    keyless: 'unversioned',
     command: single('UpdateItemCommand'),
     prepare: async () => {
       const id = await createDebtor();
@@ -448,6 +566,7 @@ const cases: RouteCase[] = [
           }),
         measure: () => versionOf('DEBTOR', id),
         interfere: () => post(id),
+        pushOut: { write: () => raiseCredit(id), moves: 1 },
       };
     },
   },
@@ -538,6 +657,7 @@ const cases: RouteCase[] = [
     route: 'POST /annotations/{id}/lock',
     status: 201,
     versioned: false,
+    keyless: 'lock',
     others: 0,
     command: single('UpdateItemCommand'),
     prepare: async () => {
@@ -550,6 +670,7 @@ const cases: RouteCase[] = [
             body: { ttlSeconds: 60 },
           }),
         measure: async () => Number((await storedItem('ANNOTATION', id)).lockFence ?? 0),
+        pushOut: { write: breakLock('annotations', id), moves: 0 },
       };
     },
   },
@@ -558,6 +679,7 @@ const cases: RouteCase[] = [
       route: `${method} /annotations/{id}/lock`,
       status: method === 'PUT' ? 200 : 204,
       versioned: false,
+      keyless: 'lock',
       applied: 0,
       others: 0,
       command: single('UpdateItemCommand'),
@@ -582,6 +704,7 @@ const cases: RouteCase[] = [
             const item = await storedItem('ANNOTATION', id);
             return Number(item.version) + Number(item.lockFence);
           },
+          pushOut: { write: breakLock('annotations', id), moves: 0 },
         };
       },
     }),
@@ -612,6 +735,18 @@ const conflictError = (command: string) => () =>
       });
 const keyHeaders = (variant: Variant): Record<string, string> =>
   variant.keyed ? { 'idempotency-key': next('matrix') } : {};
+
+/** Where this variant's own earlier attempt is recognised (see `Keyless`). */
+const recognitionOf = (routeCase: RouteCase, variant: Variant) => {
+  if (variant.keyed || !routeCase.keyless) return 'token';
+  if (routeCase.keyless === 'versioned') return variant.star ? 'unversioned' : 'versioned';
+  return routeCase.keyless;
+};
+
+/** Every recognition window holds this many attempts; one write more pushes the oldest out. */
+const WINDOW = 8;
+/** Past the ClientRequestToken's 10 minutes, by the clock every writer goes by. */
+const PAST_TOKEN_WINDOW_MS = 10 * 60 * 1000 + 1000;
 
 describe.each(cases)('fault matrix: $route', (routeCase) => {
   describe.each(variantsOf(routeCase).map((variant) => ({ variant, name: label(variant) })))(
@@ -658,7 +793,162 @@ describe.each(cases)('fault matrix: $route', (routeCase) => {
         ok(result, routeCase.status);
         expect(result.headers.get('idempotent-replayed')).toBeNull();
         expect((await target.measure()) - before).toBe(applied + otherWrites);
+        expectTrueBody(result, otherWrites);
       };
+
+      const recognition = recognitionOf(routeCase, variant);
+      const perItem = routeCase.route.includes('not atomic');
+
+      /**
+       * A success tells the truth about what it wrote: a create its record as created; a
+       * record that others changed since this request wrote it is the record as it is now,
+       * with its ETag and `Applied-Version`, the version this request wrote; every other
+       * answer is the one this request's write made, and carries no `Applied-Version`.
+       */
+      const expectTrueBody = (result: CallResult, otherWrites: number) => {
+        const changedSince =
+          otherWrites > 0 &&
+          routeCase.answersRecord === true &&
+          (recognition === 'versioned' || recognition === 'unversioned');
+        if (changedSince) {
+          expect(result.body.version).toBe(etagVersion(result));
+          expect(result.headers.get('applied-version')).toBe(String(etagVersion(result) - otherWrites));
+        } else {
+          expect(result.headers.get('applied-version')).toBeNull();
+        }
+        if (recognition === 'create') expect(result.body.version).toBe(1);
+      };
+
+      /** The answer: success (the status of the route), or 503 OUTCOME_UNKNOWN; a batch's first item's. */
+      const expectOutcome = (result: CallResult, outcome: 'success' | 'unknown') => {
+        if (perItem) {
+          expect(result.status, JSON.stringify(result.body)).toBe(200);
+          const first = result.body.results[0];
+          expect(outcome === 'success' ? [first.status] : [first.status, first.code]).toEqual(
+            outcome === 'success' ? [200] : [503, 'OUTCOME_UNKNOWN'],
+          );
+          return;
+        }
+        if (outcome === 'success') {
+          ok(result, routeCase.status);
+          expect(result.headers.get('idempotent-replayed')).toBeNull();
+          return;
+        }
+        expect([result.status, result.body.code, result.headers.get('retry-after')]).toEqual([
+          503,
+          'OUTCOME_UNKNOWN',
+          '1',
+        ]);
+        expect(JSON.stringify(result.body)).not.toContain('Exception');
+      };
+
+      /** The change sent once, its answer lost after it landed; `interlude` runs before the retry. */
+      const lostAnswer = async (
+        target: Prepared,
+        interlude: (input: Record<string, unknown>) => Promise<void>,
+      ) => {
+        const { result, injected } = await withFault(
+          {
+            when: (name) => name === command,
+            at: 'after',
+            times: 1,
+            error: networkTimeout,
+            layer: 'inside-retries',
+            interlude,
+          },
+          () => target.send(keyHeaders(variant)),
+        );
+        expect(injected).toBe(1);
+        return result;
+      };
+
+      if (routeCase.pushable !== false) {
+        // Past the window, the request cannot tell its own attempt from another: it says so,
+        // and never applies again, never answers a false conflict. A create and a transaction
+        // are recognised whatever others write.
+        const expected = recognition === 'create' || recognition === 'token' ? 'success' : 'unknown';
+        it(`past the recognition window by count (${WINDOW + 1} other writes before the retry): ${expected === 'success' ? 'recognised, applied once' : '503 OUTCOME_UNKNOWN, applied once'}`, async () => {
+          const target = await routeCase.prepare(variant);
+          const before = await target.measure();
+          const push = target.pushOut ?? { write: () => target.interfere?.() as Promise<void>, moves: 1 };
+          const result = await lostAnswer(target, async (input) => {
+            for (let write = 0; write <= WINDOW; write += 1) await push.write(input);
+          });
+          expectOutcome(result, expected);
+          expect((await target.measure()) - before).toBe(applied + (WINDOW + 1) * push.moves);
+        });
+      }
+
+      // A transaction's token is recognised by DynamoDB for 10 minutes; a retry later than
+      // that would be applied as new, so it is not sent: the outcome is unknown. Every other
+      // window is bounded by writes, not by time.
+      it(`past the recognition window by time (the clock 10 minutes on): ${recognition === 'token' ? '503 OUTCOME_UNKNOWN' : 'recognised'}, applied once`, async () => {
+        const target = await routeCase.prepare(variant);
+        const before = await target.measure();
+        const result = await lostAnswer(target, async () => setClockOffset(PAST_TOKEN_WINDOW_MS));
+        expectOutcome(result, recognition === 'token' ? 'unknown' : 'success');
+        expect((await target.measure()) - before).toBe(applied);
+      });
+
+      if (routeCase.lockable)
+        it('lock traffic by others before the retry pushes out nothing: recognised, applied once, answered as written', async () => {
+          const target = await routeCase.prepare(variant);
+          const before = await target.measure();
+          const lockOp = target.lockOp as NonNullable<Prepared['lockOp']>;
+          const result = await lostAnswer(target, async (input) => {
+            for (let operation = 0; operation <= WINDOW; operation += 1) await lockOp(input);
+          });
+          expectOutcome(result, 'success');
+          if (!perItem) expectTrueBody(result, 0);
+          expect((await target.measure()) - before).toBe(applied);
+        });
+
+      if (command === 'TransactWriteItemsCommand') {
+        it('TransactionInProgressException, then the transaction commits: re-sent under its token, applied once', async () => {
+          const target = await routeCase.prepare(variant);
+          const before = await target.measure();
+          const { result, injected } = await withFault(
+            {
+              when: (name) => name === command,
+              at: 'after',
+              times: 2,
+              error: transactionInProgress,
+              layer: 'inside-retries',
+            },
+            () => target.send(keyHeaders(variant)),
+          );
+          expect(injected).toBe(2);
+          expectOutcome(result, 'success');
+          expect((await target.measure()) - before).toBe(applied);
+        });
+
+        it('TransactionInProgressException past every retry: 503 OUTCOME_UNKNOWN, never WRITE_CONTENTION, applied once', async () => {
+          const target = await routeCase.prepare(variant);
+          const before = await target.measure();
+          const { result } = await withFault(
+            {
+              when: (name) => name === command,
+              at: 'after',
+              error: transactionInProgress,
+              layer: 'inside-retries',
+            },
+            () => target.send(keyHeaders(variant)),
+          );
+          expectOutcome(result, 'unknown');
+          expect((await target.measure()) - before).toBe(applied);
+        });
+      }
+
+      it('applied, then throttled, and every confirmation throttled too: 503 OUTCOME_UNKNOWN, never THROTTLED, applied once', async () => {
+        const target = await routeCase.prepare(variant);
+        const before = await target.measure();
+        const { result, applied: landed } = await withAppliedThenRefused(command, throttled, () =>
+          target.send(keyHeaders(variant)),
+        );
+        expect(landed).toBe(1);
+        expectOutcome(result, 'unknown');
+        expect((await target.measure()) - before).toBe(applied);
+      });
 
       it('the SDK retries a lost response: applied once, answered as the first attempt', () =>
         appliedOnceUnder(() => ({ error: networkTimeout, layer: 'inside-retries' })));
@@ -740,4 +1030,34 @@ describe.each(cases)('fault matrix: $route', (routeCase) => {
       }
     },
   );
+});
+
+describe('a warm container that has recognised many lost answers', () => {
+  // Each recognised lost answer once ended, inside the SDK, in a failed condition that spent
+  // retry tokens never refunded; after some tens of them the SDK stopped retrying timeouts.
+  it('still retries and recognises the next one: 80 lost answers, 80 changes applied once each', async () => {
+    const id = await createAnnotation();
+    const answers: number[] = [];
+    for (let change = 1; change <= 80; change += 1) {
+      const { result, injected } = await withFault(
+        {
+          when: (name) => name === 'UpdateItemCommand',
+          at: 'after',
+          times: 1,
+          error: networkTimeout,
+          layer: 'inside-retries',
+        },
+        () =>
+          api.call('PATCH', `/annotations/${id}`, {
+            token: tokens.alice,
+            headers: { 'if-match': `"${change}"` },
+            body: { description: `change ${change}` },
+          }),
+      );
+      expect(injected).toBe(1);
+      answers.push(result.status);
+    }
+    expect(answers).toEqual(Array.from({ length: 80 }, () => 200));
+    expect(await versionOf('ANNOTATION', id)).toBe(81);
+  });
 });

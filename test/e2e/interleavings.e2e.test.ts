@@ -66,7 +66,7 @@ const lostWhileRetaken = (id: string, bob: { lease?: Record<string, unknown> }):
 });
 
 describe('a lock write recognised as applied, whose lock was broken and retaken before the retry', () => {
-  it('a renewal answers 409 LOCK_LOST, never with the new holder’s token; a write with the old token is refused', async () => {
+  it('a renewal answers as it was applied, with its own lease, never the new holder’s; a write with its token is refused', async () => {
     const id = await createAnnotation();
     const alice = ok(
       await api.call('POST', `/annotations/${id}/lock`, { token: tokens.alice, body: { ttlSeconds: 60 } }),
@@ -83,9 +83,12 @@ describe('a lock write recognised as applied, whose lock was broken and retaken 
     expect(injected).toBe(1);
     expect([
       result.status,
-      result.body.code,
+      result.body.token,
+      result.body.owner,
+      result.body.acquiredAt,
+      result.body.fence,
       JSON.stringify(result.body).includes(String(bob.lease?.token)),
-    ]).toEqual([409, 'LOCK_LOST', false]);
+    ]).toEqual([200, alice.token, 'alice', alice.acquiredAt, alice.fence, false]);
     const write = await api.call('PATCH', `/annotations/${id}`, {
       token: tokens.alice,
       headers: { 'if-match': '*', 'lock-token': alice.token },
@@ -96,14 +99,20 @@ describe('a lock write recognised as applied, whose lock was broken and retaken 
     expect([stored.name, stored.lock?.owner, stored.lockFence]).toEqual(['locked', 'bob', 2]);
   });
 
-  it('an acquisition answers 409 LOCK_LOST, never a lease whose fence another one holds', async () => {
+  it('an acquisition answers as it was applied, with its own lease and fence, never one another holds', async () => {
     const id = await createAnnotation();
     const bob: { lease?: Record<string, unknown> } = {};
     const { result, injected } = await withFault(lostWhileRetaken(id, bob), () =>
       api.call('POST', `/annotations/${id}/lock`, { token: tokens.alice, body: { ttlSeconds: 60 } }),
     );
     expect(injected).toBe(1);
-    expect([result.status, result.body.code, bob.lease?.fence]).toEqual([409, 'LOCK_LOST', 2]);
+    expect([result.status, result.body.owner, result.body.fence, bob.lease?.fence]).toEqual([
+      201,
+      'alice',
+      1,
+      2,
+    ]);
+    expect(result.body.token).not.toBe(bob.lease?.token);
     const stored = await storedItem('ANNOTATION', id);
     expect([stored.lock?.owner, stored.lock?.token, stored.lockFence]).toEqual(['bob', bob.lease?.token, 2]);
   });
@@ -153,7 +162,7 @@ describe('a movement’s answer is given only once it is kept, and only one is e
     ['keeping the answer', 'UpdateItemCommand'],
     ['reading the balance for it', 'GetItemCommand'],
   ])(
-    'throttled after the commit, %s: 503, and the first repeat keeps the answer for all; applied once',
+    'throttled after the commit, %s: 503 OUTCOME_UNKNOWN, and the first repeat keeps the answer for all; applied once',
     async (_, command) => {
       const id = await openAccount();
       ok(await deposit(id, 1000, next('seed')), 201);
@@ -171,7 +180,7 @@ describe('a movement’s answer is given only once it is kept, and only one is e
         [repeat.status, repeat.headers.get('idempotent-replayed'), repeat.body.balance],
         again.text === repeat.text,
         await balanceOf(id),
-      ]).toEqual([[503, 'THROTTLED', '1'], [201, 'true', 1030], true, 1035]);
+      ]).toEqual([[503, 'OUTCOME_UNKNOWN', '1'], [201, 'true', 1030], true, 1035]);
     },
   );
 });
@@ -239,7 +248,7 @@ describe('a request made of parts runs once under its key', () => {
     ]).toEqual([200, [409, 'IDEMPOTENCY_IN_PROGRESS', '1'], [200, 'true', true], [2, 2]]);
   });
 
-  it('a batch whose answer could not be kept: 503; its repeat runs again at once, each item once; another batch under the key is 422', async () => {
+  it('a batch whose answer could not be kept: 503 OUTCOME_UNKNOWN; its repeat runs again at once, each item once; another batch under the key is 422', async () => {
     const ids = await annotations(2);
     const key = next('unkept-batch');
     const { result: first, injected } = await withFault(
@@ -263,7 +272,7 @@ describe('a request made of parts runs once under its key', () => {
       [other.status, other.body.code],
       await Promise.all(ids.map(async (id) => Number((await storedItem('ANNOTATION', id)).version))),
     ]).toEqual([
-      [503, 'THROTTLED'],
+      [503, 'OUTCOME_UNKNOWN'],
       [
         200,
         [

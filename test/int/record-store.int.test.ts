@@ -1,6 +1,6 @@
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { encodeAnswer, keyRecordKey } from '../../lib/core/idempotency';
+import { encodeAnswer, keyRecordKey } from '../../lib/core/key-record';
 import type { EntitySpec } from '../../lib/core/keys';
 import { acquireLease, releaseLease, renewLease } from '../../lib/core/leases';
 import { changeRecord, createRecord, deleteRecord, getRecord } from '../../lib/core/record-store';

@@ -71,7 +71,9 @@ export const contractViolations = (method: string, path: string, answer: Answer)
     }
   } else if (answer.body !== undefined) problems.push(`${where}: a body where none is declared`);
   for (const name of Object.keys(response.headers ?? {})) {
-    const optional = ['Idempotent-Replayed', 'Retry-After', 'WWW-Authenticate'].includes(name);
+    const optional = ['Idempotent-Replayed', 'Applied-Version', 'Retry-After', 'WWW-Authenticate'].includes(
+      name,
+    );
     if (!optional && answer.headers.get(name) === null) problems.push(`${where}: header ${name} missing`);
   }
   return problems;

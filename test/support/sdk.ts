@@ -156,3 +156,50 @@ export const interleave = async <T>(
     stack().remove(name);
   }
 };
+
+/**
+ * DynamoDB saying a transaction under this ClientRequestToken is still being processed: the
+ * request's own earlier attempt may yet commit.
+ */
+export const transactionInProgress = (): Error =>
+  Object.assign(new Error('Transaction is in progress'), {
+    name: 'TransactionInProgressException',
+    $retryable: undefined,
+  });
+
+/**
+ * The first `command` that `fn` sends reaches the database and is answered with `error`;
+ * from then on every request is refused with `error` before it leaves, outside the SDK's
+ * retries: a write applied, and every way of confirming it failing too.
+ */
+export const withAppliedThenRefused = async <T>(
+  command: string,
+  error: () => Error,
+  fn: () => Promise<T>,
+): Promise<{ result: T; applied: number; refused: number }> => {
+  let applied = 0;
+  let refused = 0;
+  let armed = false;
+  const name = `test-applied-then-refused-${counter++}`;
+  stack().add(
+    ((next: (args: unknown) => Promise<unknown>, context: HandlerExecutionContext) =>
+      async (args: unknown) => {
+        if (armed) {
+          refused++;
+          throw error();
+        }
+        if (context.commandName !== command) return next(args);
+        // Whatever is sent from now on is refused, even while this one is on its way.
+        armed = true;
+        await next(args);
+        applied++;
+        throw error();
+      }) as never,
+    { step: 'initialize', name },
+  );
+  try {
+    return { result: await fn(), applied, refused };
+  } finally {
+    stack().remove(name);
+  }
+};

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeCursor, encodeCursor } from '../../lib/core/cursor';
 import { allOf, ExpressionBuilder, updateExpression } from '../../lib/core/expression';
-import { canonicalJson } from '../../lib/core/idempotency';
+import { canonicalJson } from '../../lib/core/key-record';
 import { fullJitterDelay, mapWithConcurrency, retryWithBackoff } from '../../lib/core/retry';
 import { StaleDataError } from '../../lib/errors';
 import { problemResult } from '../../lib/http/problem';
@@ -113,7 +113,7 @@ describe('problem+json', () => {
   });
 
   it('answers STALE_DATA with 412 for a header precondition, with current and ETag', () => {
-    const result = problemResult(new StaleDataError({ id: 'a', version: 4 }), 'r', { staleStatus: 412 });
+    const result = problemResult(new StaleDataError({ id: 'a', version: 4 }, { status: 412 }), 'r');
     expect(result.statusCode).toBe(412);
     expect(result.headers.ETag).toBe('"4"');
     expect(JSON.parse(result.body ?? '')).toMatchObject({

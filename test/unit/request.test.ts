@@ -30,20 +30,22 @@ const requestWith = (headers: Record<string, string>): ApiRequest => ({
 });
 
 describe('preconditions', () => {
-  it('reads a strong ETag from If-Match and remembers it came from the header', () => {
+  it('reads a strong ETag from If-Match, and says it came from the header (a stale one is 412)', () => {
     const request = requestWith({ 'if-match': '"7"' });
-    expect(preconditionOf(request, undefined)).toEqual({ kind: 'version', version: 7 });
-    expect(request.preconditionSource).toBe('header');
+    expect(preconditionOf(request, undefined)).toEqual({ kind: 'version', version: 7, source: 'header' });
   });
 
-  it('reads the body version when there is no header', () => {
+  it('reads the body version when there is no header (a stale one is 409)', () => {
     const request = requestWith({});
-    expect(preconditionOf(request, 3)).toEqual({ kind: 'version', version: 3 });
-    expect(request.preconditionSource).toBe('body');
+    expect(preconditionOf(request, 3)).toEqual({ kind: 'version', version: 3, source: 'body' });
   });
 
   it('accepts both when they agree', () => {
-    expect(preconditionOf(requestWith({ 'if-match': '"3"' }), 3)).toEqual({ kind: 'version', version: 3 });
+    expect(preconditionOf(requestWith({ 'if-match': '"3"' }), 3)).toEqual({
+      kind: 'version',
+      version: 3,
+      source: 'header',
+    });
   });
 
   it('treats * as an explicit overwrite', () => {
@@ -69,6 +71,7 @@ describe('preconditions', () => {
       expect(preconditionOf(requestWith({ 'if-match': value }), undefined)).toEqual({
         kind: 'version',
         version: 0,
+        source: 'header',
       });
     }
   });

@@ -2,19 +2,18 @@ import { randomBytes } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { aggregateActions } from '../../lib/core/aggregate';
-import { ATTEMPT_SLOTS } from '../../lib/core/attempts';
+import { ATTEMPT_SLOTS, REGISTER_COVER_MS } from '../../lib/core/attempts';
 import { ExpressionBuilder } from '../../lib/core/expression';
+import { Replay, readKeyRecordItem } from '../../lib/core/idempotency';
 import {
+  ANSWER_PART_BYTES,
   decodeAnswer,
   encodeAnswer,
-  keyRecordAction,
-  MAX_ANSWER_BYTES,
-  Replay,
-  readKeyRecordItem,
-} from '../../lib/core/idempotency';
+  keptAnswer,
+  keptRecordPut,
+} from '../../lib/core/key-record';
 import { changeRequest, createRequest, deleteRequest } from '../../lib/core/requests';
 import {
-  atVersion,
   decideFailure,
   inState,
   keyFree,
@@ -23,6 +22,7 @@ import {
   recordExists,
   recordLive,
 } from '../../lib/core/rules';
+import { atVersion } from '../../lib/core/version';
 import { tableName } from '../../lib/db/client';
 import { orderEntity } from '../../lib/domain/orders';
 import {
@@ -31,7 +31,9 @@ import {
   IdempotencyKeyReusedError,
   type InvalidStateError,
   LockedError,
+  LockLostError,
   NotFoundError,
+  OutcomeUnknownError,
   StaleDataError,
   TooManyChangesError,
 } from '../../lib/errors';
@@ -42,22 +44,58 @@ const note = { type: 'NOTE', fields: ['name', 'note'] };
 const live = { pk: 'NOTE#n1', sk: 'RECORD', id: 'n1', name: 'a', version: 3 };
 
 /** The rules of a versioned change, in the order a failure is explained. */
-const changeRules = (version: number, options: { pinned?: boolean } = {}) => [
+const changeRules = (version: number, options: { pinned?: boolean; lockToken?: string } = {}) => [
   recordExists(),
   recordLive(now),
-  lockFree({ actor: 'alice', now, lockToken: 'tok' }),
-  atVersion(version, { now, change: { set: { name: 'b' }, remove: [] }, ...options }),
+  lockFree({ actor: 'alice', now, lockToken: options.lockToken }),
+  atVersion(
+    { kind: 'version', version, source: 'header' },
+    { now, change: { set: { name: 'b' }, remove: [] }, pinned: options.pinned },
+  ),
   inState('status', ['draft'], 'order'),
 ];
 
 describe('decideFailure: what a failed write means, from the item as stored', () => {
-  it('this very attempt found on the item: applied, whatever was written since', () => {
-    const item = { ...live, version: 9, deletedAt: '2026-01-01T00:00:00Z', 'ov@4': 'mine' };
-    expect(decideFailure(item, changeRules(3), 'mine')).toEqual({ applied: item });
+  const mine = { kind: 'versioned' as const, id: 'mine', produces: 4 };
+
+  it('this very attempt found on the item: applied, whatever was written since, with the version it wrote', () => {
+    const item = { ...live, version: 9, deletedAt: '2026-01-01T00:00:00Z', '@v4': '4|mine' };
+    expect(decideFailure(item, changeRules(3), mine)).toEqual({ applied: item, recognised: { version: 4 } });
+  });
+
+  it('another attempt made the version this one would: not applied, the rules say why', () => {
+    const item = { ...live, version: 9, '@v4': '4|theirs' };
+    expect((decideFailure(item, changeRules(3), mine) as { refused: Error }).refused).toBeInstanceOf(
+      StaleDataError,
+    );
+  });
+
+  it('a later version took the slot this attempt would be in: OUTCOME_UNKNOWN, never a conflict', () => {
+    const item = { ...live, version: 12, [`@v${12 % ATTEMPT_SLOTS}`]: '12|theirs' };
+    expect(decideFailure(item, changeRules(3), mine)).toEqual({ refused: new OutcomeUnknownError() });
+  });
+
+  it('a change without a version: in its register, applied; pushed out by writes sent since, OUTCOME_UNKNOWN', () => {
+    const since = now.getTime();
+    const tag = { kind: 'unversioned' as const, id: 'mine', since };
+    const entry = (ms: number, id: string) => `${String(ms).padStart(15, '0')}|${id}`;
+    const found = { ...live, version: 7, '@w3': entry(since, 'mine'), '@wv3': 5 };
+    expect(decideFailure(found, changeRules(3), tag)).toEqual({ applied: found, recognised: { version: 5 } });
+    const full = { ...live, version: 20, [`@w${ATTEMPT_SLOTS - 1}`]: entry(since - REGISTER_COVER_MS, 'x') };
+    expect(decideFailure(full, changeRules(3), tag)).toEqual({ refused: new OutcomeUnknownError() });
+    // The oldest entry kept was sent before this attempt could land: every later write is there.
+    const covered = {
+      ...live,
+      version: 20,
+      [`@w${ATTEMPT_SLOTS - 1}`]: entry(since - REGISTER_COVER_MS - 1, 'x'),
+    };
+    expect((decideFailure(covered, changeRules(3), tag) as { refused: Error }).refused).toBeInstanceOf(
+      StaleDataError,
+    );
   });
 
   it('no item: 404', () => {
-    expect(decideFailure(undefined, changeRules(3), 'mine')).toEqual({ refused: new NotFoundError() });
+    expect(decideFailure(undefined, changeRules(3), mine)).toEqual({ refused: new NotFoundError() });
   });
 
   it('a tombstone: 410 with who and when while it lasts, 404 past its retention', () => {
@@ -104,12 +142,25 @@ describe('decideFailure: what a failed write means, from the item as stored', ()
     ]);
   });
 
-  it('a lock held with the writer’s own token, or expired, is no reason: the version is', () => {
-    const mine = { token: 'tok', owner: 'alice', acquiredAt: '', expiresAt: '', until: now.getTime() + 1 };
-    const { refused } = decideFailure({ ...live, version: 4, lock: mine }, changeRules(3)) as {
+  it('a lock held with the writer’s own current token is no reason: the version is', () => {
+    const held = { token: 'tok', owner: 'alice', acquiredAt: '', expiresAt: '', until: now.getTime() + 1 };
+    const { refused } = decideFailure(
+      { ...live, version: 4, lock: held },
+      changeRules(3, { lockToken: 'tok' }),
+    ) as {
       refused: StaleDataError;
     };
     expect(refused).toBeInstanceOf(StaleDataError);
+  });
+
+  it('a token that is no longer current (expired, released, or another token of the writer’s): LOCK_LOST', () => {
+    const expired = { token: 'tok', owner: 'alice', acquiredAt: '', expiresAt: '', until: now.getTime() };
+    const retaken = { ...expired, token: 'newer', until: now.getTime() + 60_000 };
+    for (const item of [{ ...live, lock: expired }, live, { ...live, lock: retaken }]) {
+      expect(
+        (decideFailure(item, changeRules(3, { lockToken: 'tok' })) as { refused: Error }).refused,
+      ).toBeInstanceOf(LockLostError);
+    }
   });
 
   it('another version: STALE_DATA with current, marked when the change is stored already', () => {
@@ -150,11 +201,11 @@ describe('decideFailure: what a failed write means, from the item as stored', ()
 
 describe('the key record: a replay, a reuse, or nothing', () => {
   const idempotency = { keyHash: 'kh', requestHash: 'rh' };
-  it('the same request within 24 h is a replay of the first answer', () => {
+  it('the same request within 24 h is a replay of the first answer', async () => {
     const stored = { h: 'rh', at: now.getTime() - 1000, response: gzipSync('{"b":1,"a":2}') };
     const replay = readKeyRecordItem(stored, idempotency, now) as Replay;
     expect(replay).toBeInstanceOf(Replay);
-    expect(JSON.stringify(replay.response)).toBe('{"b":1,"a":2}');
+    expect(JSON.stringify(await replay.answer())).toBe('{"b":1,"a":2}');
   });
 
   it('another request under the key is 422; a record past its window counts for nothing', () => {
@@ -167,120 +218,123 @@ describe('the key record: a replay, a reuse, or nothing', () => {
   });
 
   it('is one Put with the answer gzipped, taken only when the key is new or past its window', () => {
-    const { Put } = keyRecordAction(idempotency, { a: 1 }, now).request as { Put: Record<string, unknown> };
+    const Put = keptRecordPut(idempotency, keptAnswer(idempotency, encodeAnswer({ a: 1 }), 'c', now), now);
     const { response, ...item } = Put.Item as Record<string, unknown>;
     expect({ ...Put, Item: item }).toEqual({
       TableName: tableName(),
       Item: { pk: 'IDEM#kh', sk: 'IDEM', h: 'rh', at: now.getTime(), expiresAt: 1767398400 },
-      ConditionExpression: '(attribute_not_exists(#n0) OR #n1 < :v0)',
+      ConditionExpression: 'attribute_not_exists(#n0) OR #n1 < :v0',
       ExpressionAttributeNames: { '#n0': 'pk', '#n1': 'at' },
       ExpressionAttributeValues: { ':v0': now.getTime() - 24 * 3600_000 },
     });
     expect(gunzipSync(response as Uint8Array).toString('utf8')).toBe('{"a":1}');
   });
 
-  it('keeps an answer byte for byte, integers past 2^53 exact; refuses one too large to keep', () => {
+  it('keeps an answer byte for byte, integers past 2^53 exact; one too large for the record in parts beside it', () => {
     const text = '{"b":1,"total":500000000000000000001,"a":[2]}';
     const decoded = decodeAnswer(gzipSync(text));
     expect(JSON.stringify(decoded)).toBe(text);
     expect(decodeAnswer('{"old":"text"}')).toEqual({ old: 'text' });
     expect(decodeAnswer({ old: 'map' })).toEqual({ old: 'map' });
-    const incompressible = randomBytes(MAX_ANSWER_BYTES).toString('base64');
-    expect(() => encodeAnswer({ incompressible })).toThrow(TooManyChangesError);
+    const incompressible = randomBytes(2 * ANSWER_PART_BYTES).toString('base64');
+    const encoded = encodeAnswer({ incompressible });
+    const kept = keptAnswer(idempotency, encoded, 'owner', now);
+    expect(kept.attributes).toEqual({
+      parts: { owner: 'owner', count: Math.ceil(encoded.byteLength / ANSWER_PART_BYTES) },
+    });
+    const joined = Buffer.concat(kept.parts.map((part) => (part.Item as { part: Uint8Array }).part));
+    expect([kept.parts.map((part) => (part.Item as { sk: string }).sk)[0], joined.equals(encoded)]).toEqual([
+      'ANSWER#owner#0000',
+      true,
+    ]);
   });
 });
 
 describe('pure request builders', () => {
-  it('a versioned change with an attempt id: fields, bump, audit, its id in the slot of the version it makes', () => {
+  it('a versioned change with its attempt: fields, bump, audit, the attempt in the slot of the version it makes', () => {
     const { input } = changeRequest(
       note,
       'n1',
-      { kind: 'version', version: 3 },
+      { kind: 'version', version: 3, source: 'header' },
       { set: { name: 'x' }, remove: ['note'] },
       { ...context, lockToken: 'tok' },
-      { attemptId: 'att' },
+      { attempt: { tag: { kind: 'versioned', id: 'att', produces: 4 }, again: false } },
     );
     expect(input).toEqual({
       TableName: tableName(),
       Key: { pk: 'NOTE#n1', sk: 'RECORD' },
-      UpdateExpression: 'SET #n0 = :v0, #n1 = #n1 + :v1, #n2 = :v2, #n3 = :v3, #n4 = :v4 REMOVE #n11',
+      UpdateExpression: 'SET #n1 = :v1, #n2 = #n2 + :v2, #n3 = :v3, #n4 = :v4, #n0 = :v0 REMOVE #n5',
+      // With a Lock-Token, only while that token is current: the writer's own, unexpired.
       ConditionExpression:
-        '(attribute_exists(#n5)) AND (attribute_not_exists(#n6)) AND (attribute_not_exists(#n7) OR #n7.#n8 <= :v5 OR (#n7.#n9 = :v6 AND #n7.#n10 = :v7)) AND (#n1 = :v8)',
+        '(attribute_exists(#n6)) AND (attribute_not_exists(#n7)) AND (#n8.#n9 = :v5 AND #n8.#n10 = :v6 AND #n8.#n11 > :v7) AND (#n2 = :v8)',
       ExpressionAttributeNames: {
-        '#n0': 'name',
-        '#n1': 'version',
-        '#n2': 'updatedAt',
-        '#n3': 'updatedBy',
-        '#n4': `ov@${4 % ATTEMPT_SLOTS}`,
-        '#n5': 'pk',
-        '#n6': 'deletedAt',
-        '#n7': 'lock',
-        '#n8': 'until',
+        '#n0': `@v${4 % ATTEMPT_SLOTS}`,
+        '#n1': 'name',
+        '#n2': 'version',
+        '#n3': 'updatedAt',
+        '#n4': 'updatedBy',
+        '#n5': 'note',
+        '#n6': 'pk',
+        '#n7': 'deletedAt',
+        '#n8': 'lock',
         '#n9': 'token',
         '#n10': 'owner',
-        '#n11': 'note',
+        '#n11': 'until',
       },
       ExpressionAttributeValues: {
-        ':v0': 'x',
-        ':v1': 1,
-        ':v2': '2026-01-01T00:00:00.000Z',
-        ':v3': 'alice',
-        ':v4': 'att',
-        ':v5': now.getTime(),
-        ':v6': 'tok',
-        ':v7': 'alice',
+        ':v0': '4|att',
+        ':v1': 'x',
+        ':v2': 1,
+        ':v3': '2026-01-01T00:00:00.000Z',
+        ':v4': 'alice',
+        ':v5': 'tok',
+        ':v6': 'alice',
+        ':v7': now.getTime(),
         ':v8': 3,
       },
     });
   });
 
-  it('an If-Match: * change with an attempt id: its id shifted into the register, and required absent from it', () => {
-    const { input } = changeRequest(
-      note,
-      'n1',
-      { kind: 'any' },
-      { set: { name: 'x' }, remove: [] },
-      context,
-      {
-        attemptId: 'att',
-      },
-    );
-    const register = Array.from({ length: ATTEMPT_SLOTS }, (_, slot) => `op@${slot}`);
+  it('an If-Match: * change with its attempt: shifted into the register with the version it makes, required absent; sent again, the register must cover its time', () => {
+    const since = now.getTime();
+    const build = (again: boolean) =>
+      changeRequest(note, 'n1', { kind: 'any' }, { set: { name: 'x' }, remove: [] }, context, {
+        attempt: { tag: { kind: 'unversioned', id: 'att', since }, again },
+      }).input;
+    const input = build(true);
     const names = input.ExpressionAttributeNames ?? {};
-    const placeholder = (name: string) => Object.keys(names).find((key) => names[key] === name);
-    const shifts = register
+    const values = input.ExpressionAttributeValues ?? {};
+    const named = (placeholder: string) => names[placeholder] ?? values[placeholder];
+    const readable = (text: string | undefined) =>
+      (text ?? '').replace(/[#:][nv]\d+/g, (p) => String(named(p)));
+    const slots = Array.from({ length: ATTEMPT_SLOTS }, (_, slot) => slot);
+    const shifts = slots
       .slice(1)
-      .map(
-        (name, index) =>
-          `${placeholder(name)} = if_not_exists(${placeholder(register[index] as string)}, :v4)`,
-      )
-      .reverse();
-    expect(input.UpdateExpression).toBe(
-      `SET #n0 = :v0, #n1 = #n1 + :v1, #n2 = :v2, #n3 = :v3, ${shifts.join(', ')}, ${placeholder('op@0')} = :v5`,
+      .reverse()
+      .flatMap((slot) => [
+        `@w${slot} = if_not_exists(@w${slot - 1}, )`,
+        `@wv${slot} = if_not_exists(@wv${slot - 1}, )`,
+      ]);
+    expect(readable(input.UpdateExpression)).toBe(
+      `SET name = x, version = version + 1, updatedAt = 2026-01-01T00:00:00.000Z, updatedBy = alice, ${shifts.join(', ')}, @w0 = 00${since}|att, @wv0 = version + 1`,
     );
-    expect(input.ConditionExpression).toBe(
-      `(attribute_exists(#n12)) AND (attribute_not_exists(#n13)) AND (attribute_not_exists(#n14) OR #n14.#n15 <= :v7) AND (NOT (${register.map((name) => `${placeholder(name)} = :v6`).join(' OR ')}))`,
+    const absent = `NOT (${slots.map((slot) => `contains(@w${slot}, att)`).join(' OR ')})`;
+    const covered = `attribute_not_exists(@w7) OR @w7 < 00${since - REGISTER_COVER_MS}`;
+    expect(readable(input.ConditionExpression)).toBe(
+      `(attribute_exists(pk)) AND (attribute_not_exists(deletedAt)) AND (attribute_not_exists(lock) OR lock.until <= ${now.getTime()}) AND (${absent}) AND (${covered})`,
     );
-    expect(input.ExpressionAttributeValues).toEqual({
-      ':v0': 'x',
-      ':v1': 1,
-      ':v2': '2026-01-01T00:00:00.000Z',
-      ':v3': 'alice',
-      ':v4': '',
-      ':v5': 'att',
-      ':v6': 'att',
-      ':v7': now.getTime(),
-    });
+    // Its first attempt needs no cover: nothing of it can be there yet.
+    expect(build(false).ConditionExpression).not.toContain(String(since - REGISTER_COVER_MS));
   });
 
-  it('a delete with If-Match: * inside a transaction: a tombstone, no version clause, no register', () => {
+  it('a delete with If-Match: * inside a transaction: a tombstone that keeps the fields, no version clause, no register', () => {
     expect(deleteRequest(note, 'n1', { kind: 'any' }, context).input).toEqual({
       TableName: tableName(),
       Key: { pk: 'NOTE#n1', sk: 'RECORD' },
       UpdateExpression:
-        'SET #n0 = :v0, #n1 = :v1, #n2 = :v2, #n3 = #n3 + :v3, #n4 = :v4, #n5 = :v5 REMOVE #n6, #n7, #n8, #n9',
+        'SET #n0 = :v0, #n1 = :v1, #n2 = :v2, #n3 = #n3 + :v3, #n4 = :v4, #n5 = :v5 REMOVE #n6, #n7',
       ConditionExpression:
-        '(attribute_exists(#n10)) AND (attribute_not_exists(#n0)) AND (attribute_not_exists(#n11) OR #n11.#n12 <= :v6)',
+        '(attribute_exists(#n8)) AND (attribute_not_exists(#n0)) AND (attribute_not_exists(#n9) OR #n9.#n10 <= :v6)',
       ExpressionAttributeNames: {
         '#n0': 'deletedAt',
         '#n1': 'deletedBy',
@@ -290,11 +344,9 @@ describe('pure request builders', () => {
         '#n5': 'updatedBy',
         '#n6': 'gsi1pk',
         '#n7': 'gsi1sk',
-        '#n8': 'name',
-        '#n9': 'note',
-        '#n10': 'pk',
-        '#n11': 'lock',
-        '#n12': 'until',
+        '#n8': 'pk',
+        '#n9': 'lock',
+        '#n10': 'until',
       },
       ExpressionAttributeValues: {
         ':v0': '2026-01-01T00:00:00.000Z',
@@ -308,12 +360,14 @@ describe('pure request builders', () => {
     });
   });
 
-  it('a create: the item with its first attempt id, where no live record is', () => {
+  it('a create: the item with its attempt kept for good, where no live record is', () => {
     expect(
-      createRequest({ pk: 'NOTE#n1', sk: 'RECORD', id: 'n1' }, context, { attemptId: 'att' }).input,
+      createRequest({ pk: 'NOTE#n1', sk: 'RECORD', id: 'n1' }, context, {
+        attempt: { tag: { kind: 'create', id: 'att' }, again: false },
+      }).input,
     ).toEqual({
       TableName: tableName(),
-      Item: { pk: 'NOTE#n1', sk: 'RECORD', id: 'n1', 'ov@1': 'att' },
+      Item: { pk: 'NOTE#n1', sk: 'RECORD', id: 'n1', '@c': 'att' },
       ConditionExpression: '(attribute_not_exists(#n0) OR (attribute_exists(#n1) AND #n2 <= :v0))',
       ExpressionAttributeNames: { '#n0': 'pk', '#n1': 'deletedAt', '#n2': 'expiresAt' },
       ExpressionAttributeValues: { ':v0': 1767225600 },
@@ -375,19 +429,19 @@ describe('pure request builders', () => {
     ]);
   });
 
-  it('an aggregate write that cannot fit one transaction, with its key record counted, is 422', () => {
-    const children = Array.from({ length: 99 }, (_, n) => ({ kind: 'remove' as const, childId: `l${n}` }));
-    const write = {
+  it('an aggregate write that cannot fit one transaction is 422, with a key or without: the key never counts', () => {
+    const children = (count: number) =>
+      Array.from({ length: count }, (_, n) => ({ kind: 'remove' as const, childId: `l${n}` }));
+    const write = (count: number) => ({
       precondition: { kind: 'version' as const, version: 1 },
       header: { set: {}, remove: [] },
-      children,
-    };
-    expect(aggregateActions(orderEntity, 'o1', write, context)).toHaveLength(100);
-    expect(() =>
-      aggregateActions(orderEntity, 'o1', write, {
-        ...context,
-        idempotency: { keyHash: 'k', requestHash: 'r' },
-      }),
-    ).toThrow(TooManyChangesError);
+      children: children(count),
+    });
+    const keyed = { ...context, idempotency: { keyHash: 'k', requestHash: 'r' } };
+    expect(aggregateActions(orderEntity, 'o1', write(99), context)).toHaveLength(100);
+    expect(aggregateActions(orderEntity, 'o1', write(99), keyed)).toHaveLength(100);
+    for (const writer of [context, keyed]) {
+      expect(() => aggregateActions(orderEntity, 'o1', write(100), writer)).toThrow(TooManyChangesError);
+    }
   });
 });
