@@ -1,6 +1,13 @@
-import { accountEntries, createAccount, getAccount, moveMoney, transfer } from '../lib/domain/accounts';
+import {
+  accountEntries,
+  createAccount,
+  getAccount,
+  listAccounts,
+  moveMoney,
+  transfer,
+} from '../lib/domain/accounts';
 import { createAccountSchema, movementSchema, transferSchema } from '../lib/domain/schemas/accounts';
-import { createAction, getAction } from '../lib/http/actions';
+import { createAction, getAction, listAction } from '../lib/http/actions';
 import { type Action, createHandler } from '../lib/http/handler';
 import { pathParameter, queryParameters, requiredIdempotencyOf, writeContextOf } from '../lib/http/request';
 import { json, replayHeaders } from '../lib/http/response';
@@ -23,6 +30,8 @@ const movement =
 
 export const handler = createHandler(accountRoutes, {
   'POST /accounts': createAction('accounts', createAccountSchema, createAccount),
+
+  'GET /accounts': listAction(listAccounts),
 
   'GET /accounts/{id}': getAction(getAccount),
 

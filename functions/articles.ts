@@ -1,6 +1,6 @@
-import { createArticle, getArticle, moveStock, patchArticle } from '../lib/domain/articles';
+import { createArticle, getArticle, listArticles, moveStock, patchArticle } from '../lib/domain/articles';
 import { createArticleSchema, patchArticleSchema, stockMovementSchema } from '../lib/domain/schemas/articles';
-import { createAction, getAction, groupPatchAction } from '../lib/http/actions';
+import { createAction, getAction, groupPatchAction, listAction } from '../lib/http/actions';
 import { createHandler } from '../lib/http/handler';
 import { pathParameter, requiredIdempotencyOf, writeContextOf } from '../lib/http/request';
 import { json, replayHeaders } from '../lib/http/response';
@@ -9,6 +9,8 @@ import { articleRoutes } from '../lib/routes';
 
 export const handler = createHandler(articleRoutes, {
   'POST /articles': createAction('articles', createArticleSchema, createArticle),
+
+  'GET /articles': listAction(listArticles),
 
   'GET /articles/{id}': getAction(getArticle),
 

@@ -1,6 +1,6 @@
-import { createDebtor, getDebtor, patchDebtor, postToDebtor } from '../lib/domain/debtors';
+import { createDebtor, getDebtor, listDebtors, patchDebtor, postToDebtor } from '../lib/domain/debtors';
 import { createDebtorSchema, patchDebtorSchema, postingSchema } from '../lib/domain/schemas/debtors';
-import { createAction, getAction, groupPatchAction } from '../lib/http/actions';
+import { createAction, getAction, groupPatchAction, listAction } from '../lib/http/actions';
 import { createHandler } from '../lib/http/handler';
 import { pathParameter, requiredIdempotencyOf, writeContextOf } from '../lib/http/request';
 import { json, replayHeaders } from '../lib/http/response';
@@ -9,6 +9,8 @@ import { debtorRoutes } from '../lib/routes';
 
 export const handler = createHandler(debtorRoutes, {
   'POST /debtors': createAction('debtors', createDebtorSchema, createDebtor),
+
+  'GET /debtors': listAction(listDebtors),
 
   'GET /debtors/{id}': getAction(getDebtor),
 

@@ -53,15 +53,15 @@ export const functionTableAccess: Readonly<Record<FunctionName, TableAccess | un
   },
   debtors: {
     table: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
-    indexes: [],
+    indexes: ['byType'],
   },
   articles: {
     table: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
-    indexes: [],
+    indexes: ['byType'],
   },
   accounts: {
     table: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
-    indexes: [],
+    indexes: ['byType'],
   },
 };
 
@@ -135,6 +135,7 @@ export const debtorRoutes = {
   fn: 'debtors',
   access: {
     'POST /debtors': ['customer-relations'],
+    'GET /debtors': 'any',
     'GET /debtors/{id}': 'any',
     'PATCH /debtors/{id}': 'any',
     'POST /debtors/{id}/postings': ['finance'],
@@ -145,6 +146,7 @@ export const articleRoutes = {
   fn: 'articles',
   access: {
     'POST /articles': ['purchasing'],
+    'GET /articles': 'any',
     'GET /articles/{id}': 'any',
     'PATCH /articles/{id}': 'any',
     'POST /articles/{id}/stock-movements': ['warehouse'],
@@ -155,6 +157,7 @@ export const accountRoutes = {
   fn: 'accounts',
   access: {
     'POST /accounts': ['finance'],
+    'GET /accounts': ['finance', 'supervisor'],
     'GET /accounts/{id}': ['finance', 'supervisor'],
     'POST /accounts/{id}/deposits': ['finance'],
     'POST /accounts/{id}/withdrawals': ['finance'],

@@ -73,8 +73,8 @@ export type CallOptions<K extends RouteKey> = {
    * make the same intended change again later (a retry after the page was reloaded).
    */
   idempotencyKey?: string;
-  /** A listing's page size and cursor. */
-  query?: { limit?: number; cursor?: string };
+  /** A listing's page size and cursor; on a resource's list, `q` searches its name. */
+  query?: { limit?: number; cursor?: string; q?: string };
   headers?: Record<string, string>;
 } & ([ParamNames<PathOf<K>>] extends [never] ? { params?: undefined } : { params: PathParams<K> });
 

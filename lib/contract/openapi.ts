@@ -1,5 +1,7 @@
 import * as z from 'zod';
+import { SEARCH_QUERIES, SEARCH_QUERY_ITEMS } from '../core/search';
 import type { ErrorCode } from '../errors';
+import { SEARCH_TERM_MAX } from '../http/validation';
 import { bodyMediaTypes, routeKeyOf, routes } from '../routes';
 import { type HeaderUse, type Operation, operations } from './operations';
 import { problem } from './responses';
@@ -158,8 +160,20 @@ const describeOperation = (route: (typeof routes)[number], operation: Operation)
           name: 'cursor',
           in: 'query',
           schema: { type: 'string' },
-          description: 'The `nextCursor` of the last page.',
+          description: operation.search
+            ? 'The `nextCursor` of the last page; one a search handed out serves the same `q` only.'
+            : 'The `nextCursor` of the last page.',
         },
+        ...(operation.search
+          ? [
+              {
+                name: 'q',
+                in: 'query',
+                schema: { type: 'string', minLength: 1, maxLength: SEARCH_TERM_MAX },
+                description: `Keeps the items whose ${operation.search} contains it, case-insensitively. A page reads at most ${SEARCH_QUERIES} × ${SEARCH_QUERY_ITEMS} items of the list: it may hold fewer than \`limit\` items, even none, with a \`nextCursor\` to read on.`,
+              },
+            ]
+          : []),
       ]
     : [];
   const roles =

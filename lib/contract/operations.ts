@@ -35,6 +35,8 @@ export interface Operation {
   body?: z.ZodType;
   /** The listing query `?limit&cursor`. */
   paged?: boolean;
+  /** A resource's list: `?q=` keeps the items whose named field holds it. */
+  search?: string;
   success: { status: number; body?: z.ZodType; etag?: boolean; location?: boolean };
   headers?: readonly HeaderUse[];
   errors: readonly ErrorCode[];
@@ -136,6 +138,7 @@ export const operations = {
   'GET /annotations': {
     summary: 'List annotations, newest first',
     paged: true,
+    search: 'name',
     success: { status: 200, body: answers.page(answers.annotationRecord) },
     errors: read,
   },
@@ -185,6 +188,7 @@ export const operations = {
   'GET /orders': {
     summary: 'List order headers, newest first',
     paged: true,
+    search: 'customer',
     success: { status: 200, body: answers.page(answers.orderHeader) },
     errors: read,
   },
@@ -245,6 +249,13 @@ export const operations = {
     headers: ['idempotency-key'],
     errors: [...create(), ...roles],
   },
+  'GET /debtors': {
+    summary: 'List debtors, newest first',
+    paged: true,
+    search: 'name',
+    success: { status: 200, body: answers.page(answers.debtor) },
+    errors: read,
+  },
   'GET /debtors/{id}': {
     summary: 'Read a debtor',
     success: record(answers.debtor),
@@ -273,6 +284,13 @@ export const operations = {
     headers: ['idempotency-key'],
     errors: [...create('ALREADY_EXISTS'), ...roles],
   },
+  'GET /articles': {
+    summary: 'List articles, newest first',
+    paged: true,
+    search: 'SKU or description',
+    success: { status: 200, body: answers.page(answers.article) },
+    errors: read,
+  },
   'GET /articles/{id}': {
     summary: 'Read an article',
     success: record(answers.article),
@@ -300,6 +318,13 @@ export const operations = {
     success: { ...record(answers.account, 201), location: true },
     headers: ['idempotency-key'],
     errors: [...create(), ...roles],
+  },
+  'GET /accounts': {
+    summary: 'List accounts, newest first',
+    paged: true,
+    search: 'name',
+    success: { status: 200, body: answers.page(answers.account) },
+    errors: [...read, ...roles],
   },
   'GET /accounts/{id}': {
     summary: 'Read an account',

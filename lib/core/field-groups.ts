@@ -21,6 +21,7 @@ import { type PublicRecord, toPublicRecord, type WriteContext } from './records'
 import type { Built } from './requests';
 import { conditionOf, type Rule, recordExists, recordLive } from './rules';
 import { partFailure, type StoredItem } from './sdk-errors';
+import { searchUpdate } from './search';
 import { asAction, updateItem } from './writes';
 
 /**
@@ -162,7 +163,7 @@ const groupNotYetNew = (fields: readonly string[], next: Record<string, unknown>
     item && fields.every((field) => holds(item, field, next[field])) ? new GroupAlreadyNew() : undefined,
 });
 
-/** The UpdateItem of one group (pure): the whole group is written, under its rules. */
+/** The UpdateItem of one group (pure): the whole group is written (with the search copy of a searched field), under its rules. */
 export const groupRequest = (
   entity: FieldGroupEntity,
   id: string,
@@ -179,21 +180,23 @@ export const groupRequest = (
     groupAsRead(fields, base, next),
     groupNotYetNew(fields, next),
   ];
+  const remove = fields.filter((field) => !present(next[field]));
+  const search = searchUpdate(x, entity, id, next, remove);
   const set = [
     ...fields
       .filter((field) => present(next[field]))
       .map((field) => `${x.name(field)} = ${x.value(next[field])}`),
+    ...search.set,
     `${x.name('version')} = ${x.name('version')} + ${x.value(1)}`,
     `${x.name('updatedAt')} = ${x.value(context.now.toISOString())}`,
     `${x.name('updatedBy')} = ${x.value(context.actor)}`,
     ...(attemptId ? recordAttempt(x, attemptId) : []),
   ];
-  const remove = fields.filter((field) => !present(next[field])).map((field) => x.name(field));
   return {
     input: {
       TableName: tableName(),
       Key: keyOf(entity, id),
-      UpdateExpression: updateExpression(set, remove),
+      UpdateExpression: updateExpression(set, [...remove.map((field) => x.name(field)), ...search.remove]),
       // This very attempt has not been applied already (its response lost, re-sent by the SDK).
       ConditionExpression: conditionOf(x, rules, attemptId ? [attemptNotApplied(x, attemptId)] : []),
       ...x.attributes(),

@@ -16,6 +16,11 @@ export interface EntitySpec {
   readonly type: string;
   /** Every data field a record may have; a full replacement removes the ones it does not give. */
   readonly fields: readonly string[];
+  /**
+   * The field a list's `q` looks in (and, `withId`, the id too: an article's SKU); a folded
+   * copy of it is kept on the item whenever it is written (core/search.ts).
+   */
+  readonly search?: { readonly field: string; readonly withId?: boolean };
 }
 
 export type ItemKey = Record<string, string>;

@@ -19,6 +19,7 @@ import {
 import { changeRequest, createRequest, deleteRequest } from './requests';
 import { firstBroken, goneOrNotFound } from './rules';
 import { type StoredItem, translateSdkError } from './sdk-errors';
+import { listSearch, SEARCH_QUERIES, SEARCH_QUERY_ITEMS } from './search';
 import { asAction, putItem, readItem, type WriteAction } from './writes';
 
 export interface WriteResult {
@@ -140,34 +141,68 @@ export interface Page {
   nextCursor?: string;
 }
 
-/** Lists live records of one type, newest first, a page at a time. Tombstones are not in the index. */
-export const listRecords = async (
-  entity: EntitySpec,
-  options: { limit: number; cursor?: string | undefined },
-): Promise<Page> => {
-  const startKey = decodeCursor(options.cursor, {
-    attributes: [PK, SK, listingIndex.partitionKey, listingIndex.sortKey],
-    fixed: { [listingIndex.partitionKey]: entity.type, [SK]: RECORD_SK },
+/** A list's query: the page size, the last page's cursor, and a search term. */
+export interface ListOptions {
+  limit: number;
+  cursor?: string | undefined;
+  q?: string | undefined;
+}
+
+const listingKey = [PK, SK, listingIndex.partitionKey, listingIndex.sortKey];
+/** An item's start key in the listing index: its own key and its index key. */
+const listingKeyOf = (item: Record<string, unknown>): Record<string, unknown> =>
+  Object.fromEntries(listingKey.map((name) => [name, item[name]]));
+
+/**
+ * Lists live records of one type, newest first, a page at a time. Tombstones are not in the
+ * index. Without `q`: one Query of `limit` items. With `q`: Queries of SEARCH_QUERY_ITEMS
+ * items each, filtered by the search, one after the other until `limit` items matched, the
+ * index ended or SEARCH_QUERIES were sent; the cursor then starts after the last item read
+ * (or kept), and serves the same search only.
+ */
+export const listRecords = async (entity: EntitySpec, options: ListOptions): Promise<Page> => {
+  const search = options.q === undefined ? undefined : listSearch(entity, options.q);
+  const decoded = decodeCursor(options.cursor, {
+    attributes: [...listingKey, ...Object.keys(search?.mark ?? {})],
+    fixed: { [listingIndex.partitionKey]: entity.type, [SK]: RECORD_SK, ...search?.mark },
     prefixes: { [PK]: `${entity.type}#` },
   });
-  const x = new ExpressionBuilder();
-  const { Items, LastEvaluatedKey } = await db()
-    .send(
-      new QueryCommand({
-        TableName: tableName(),
-        IndexName: listingIndex.name,
-        KeyConditionExpression: `${x.name(listingIndex.partitionKey)} = ${x.value(entity.type)}`,
-        ScanIndexForward: false,
-        Limit: options.limit,
-        ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-        ...x.attributes(),
-      }),
-    )
-    .catch(translateSdkError);
+  let startKey = decoded && listingKeyOf(decoded);
+  const items: StoredItem[] = [];
+  for (let queries = 1; ; queries += 1) {
+    const x = new ExpressionBuilder();
+    const filter = search?.filter(x);
+    const { Items = [], LastEvaluatedKey } = await db()
+      .send(
+        new QueryCommand({
+          TableName: tableName(),
+          IndexName: listingIndex.name,
+          KeyConditionExpression: `${x.name(listingIndex.partitionKey)} = ${x.value(entity.type)}`,
+          ...(filter ? { FilterExpression: filter } : {}),
+          ScanIndexForward: false,
+          Limit: search ? SEARCH_QUERY_ITEMS : options.limit,
+          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+          ...x.attributes(),
+        }),
+      )
+      .catch(translateSdkError);
+    const room = options.limit - items.length;
+    items.push(...Items.slice(0, room));
+    startKey = LastEvaluatedKey;
+    // More matched than the page holds: the next page starts after the last one kept.
+    if (Items.length > room) startKey = listingKeyOf(items.at(-1) as StoredItem);
+    if (!search || !startKey || items.length === options.limit || queries === SEARCH_QUERIES) break;
+  }
   const now = clockNow();
-  const nextCursor = encodeCursor(LastEvaluatedKey);
+  const nextCursor = encodeCursor(startKey && { ...startKey, ...search?.mark });
   return {
-    items: (Items ?? []).map((item) => toPublicRecord(item, now)),
+    items: items.map((item) => toPublicRecord(item, now)),
     ...(nextCursor ? { nextCursor } : {}),
   };
 };
+
+/** One type's list, as its `GET /{resource}` calls it. */
+export const listOf =
+  (entity: EntitySpec) =>
+  (options: ListOptions): Promise<Page> =>
+    listRecords(entity, options);

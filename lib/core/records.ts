@@ -4,6 +4,7 @@ import type { Idempotency } from './idempotency';
 import { type EntitySpec, keyOf, listingIndex, PK, SK, TTL } from './keys';
 import { activeLock } from './locks';
 import type { StoredItem } from './sdk-errors';
+import { SEARCH, searchAttributes } from './search';
 
 /** A record as the API shows it: its fields plus id, version and audit fields. */
 export type PublicRecord = { id: string; version: number } & Record<string, unknown>;
@@ -47,6 +48,7 @@ const internalAttributes = new Set<string>([
   SK,
   listingIndex.partitionKey,
   listingIndex.sortKey,
+  SEARCH,
   TTL,
   'deletedAt',
   'deletedBy',
@@ -102,7 +104,7 @@ export const appliedChange = (item: StoredItem, change: Change, context: WriteCo
   return next;
 };
 
-/** A new record's item at version 1, listed in the type's index. */
+/** A new record's item at version 1, listed in the type's index, with its search copy. */
 export const newRecordItem = (
   entity: EntitySpec,
   id: string,
@@ -116,6 +118,7 @@ export const newRecordItem = (
     [listingIndex.sortKey]: `${now}#${id}`,
     id,
     ...fields,
+    ...searchAttributes(entity, id, fields),
     version: 1,
     createdAt: now,
     createdBy: context.actor,

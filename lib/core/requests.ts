@@ -6,6 +6,7 @@ import { type EntitySpec, epochSeconds, keyOf, listingIndex, TTL } from './keys'
 import { type Change, type Precondition, TOMBSTONE_RETENTION_MS, type WriteContext } from './records';
 import { atVersion, conditionOf, keyFree, lockFree, type Rule, recordExists, recordLive } from './rules';
 import type { StoredItem } from './sdk-errors';
+import { SEARCH, searchUpdate } from './search';
 
 /**
  * Pure builders of the requests every record write sends: the exact input and the rules its
@@ -79,7 +80,10 @@ const auditSets = (x: ExpressionBuilder, context: Pick<WriteContext, 'actor' | '
   `${x.name('updatedBy')} = ${x.value(context.actor)}`,
 ];
 
-/** The UpdateItem of a change: its fields, the version bump and the audit fields, under its rules. */
+/**
+ * The UpdateItem of a change: its fields (with the search copy of a searched one), the
+ * version bump and the audit fields, under its rules.
+ */
 export const changeRequest = (
   entity: EntitySpec,
   id: string,
@@ -93,8 +97,10 @@ export const changeRequest = (
     ...changeRules(precondition, context, { change, pinned: options.pinned }),
     ...(options.rules ?? []),
   ];
+  const search = searchUpdate(x, entity, id, change.set, change.remove);
   const set = [
     ...Object.entries(change.set).map(([field, value]) => `${x.name(field)} = ${x.value(value)}`),
+    ...search.set,
     ...auditSets(x, context),
     ...(options.set?.(x) ?? []),
     ...(options.attemptId ? recordAttempt(x, options.attemptId, producedVersion(precondition)) : []),
@@ -104,10 +110,10 @@ export const changeRequest = (
     input: {
       TableName: tableName(),
       Key: keyOf(entity, id),
-      UpdateExpression: updateExpression(
-        set,
-        change.remove.map((field) => x.name(field)),
-      ),
+      UpdateExpression: updateExpression(set, [
+        ...change.remove.map((field) => x.name(field)),
+        ...search.remove,
+      ]),
       ConditionExpression: condition,
       ...x.attributes(),
     },
@@ -135,9 +141,12 @@ export const deleteRequest = (
     ...auditSets(x, context),
     ...(options.attemptId ? recordAttempt(x, options.attemptId, producedVersion(precondition)) : []),
   ];
-  const remove = [listingIndex.partitionKey, listingIndex.sortKey, ...entity.fields].map((field) =>
-    x.name(field),
-  );
+  const remove = [
+    listingIndex.partitionKey,
+    listingIndex.sortKey,
+    ...(entity.search ? [SEARCH] : []),
+    ...entity.fields,
+  ].map((field) => x.name(field));
   return {
     input: {
       TableName: tableName(),

@@ -3,13 +3,17 @@ import { type CounterMovement, moveCounters } from '../core/counters';
 import type { Idempotency } from '../core/idempotency';
 import { type EntitySpec, newId } from '../core/keys';
 import { entryPut, type LedgerEntry, listEntries, newEntry } from '../core/ledger';
-import { createRecord, getRecord, type WriteResult } from '../core/record-store';
+import { createRecord, getRecord, listOf, type WriteResult } from '../core/record-store';
 import type { PublicRecord, WriteContext } from '../core/records';
 import { InsufficientFundsError, NotFoundError, ValidationError } from '../errors';
 import type { createAccountSchema, movementSchema, transferSchema } from './schemas/accounts';
 
 /** Accounts: a balance that changes only together with a ledger entry, exactly once per key. */
-export const accountEntity: EntitySpec = { type: 'ACCOUNT', fields: ['name', 'currency'] };
+export const accountEntity: EntitySpec = {
+  type: 'ACCOUNT',
+  fields: ['name', 'currency'],
+  search: { field: 'name' },
+};
 
 /**
  * An account's id starts with its currency (`EUR-…`): currency never changes, so a transfer
@@ -31,6 +35,8 @@ export const getAccount = (id: string, now: Date): Promise<PublicRecord> => {
   currencyOf(id);
   return getRecord(accountEntity, id, now);
 };
+
+export const listAccounts = listOf(accountEntity);
 
 /**
  * A balance movement: never below zero (409 INSUFFICIENT_FUNDS), never above COUNTER_LIMIT

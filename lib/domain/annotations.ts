@@ -5,8 +5,7 @@ import {
   createRecord,
   deleteRecord,
   getRecord,
-  listRecords,
-  type Page,
+  listOf,
   type WriteResult,
 } from '../core/record-store';
 import {
@@ -22,6 +21,7 @@ import type { AnnotationFields } from './schemas/annotations';
 export const annotationEntity: EntitySpec = {
   type: 'ANNOTATION',
   fields: ['name', 'description', 'tags'],
+  search: { field: 'name' },
 };
 
 /** A full replacement: the given fields are set, the optional ones not given are removed. */
@@ -36,11 +36,7 @@ export const createAnnotation = (fields: AnnotationFields, context: WriteContext
 export const getAnnotation = (id: string, now: Date): Promise<PublicRecord> =>
   getRecord(annotationEntity, id, now);
 
-export const listAnnotations = (options: { limit: number; cursor?: string | undefined }): Promise<Page> =>
-  listRecords(annotationEntity, {
-    limit: options.limit,
-    ...(options.cursor === undefined ? {} : { cursor: options.cursor }),
-  });
+export const listAnnotations = listOf(annotationEntity);
 
 export const replaceAnnotation = (
   id: string,

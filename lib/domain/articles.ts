@@ -2,7 +2,7 @@ import type * as z from 'zod/mini';
 import { moveCounters } from '../core/counters';
 import { type GroupPatch, patchGroups } from '../core/field-groups';
 import type { Idempotency } from '../core/idempotency';
-import { createRecord, getRecord, type WriteResult } from '../core/record-store';
+import { createRecord, getRecord, listOf, type WriteResult } from '../core/record-store';
 import type { PublicRecord, WriteContext } from '../core/records';
 import { InsufficientStockError } from '../errors';
 import { articleEntity } from './catalog';
@@ -19,6 +19,9 @@ export const createArticle = (
 };
 
 export const getArticle = (id: string, now: Date): Promise<PublicRecord> => getRecord(articleEntity, id, now);
+
+/** Articles newest first; `q` looks in the SKU and the description. */
+export const listArticles = listOf(articleEntity);
 
 export const patchArticle = (
   id: string,

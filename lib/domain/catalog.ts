@@ -12,6 +12,7 @@ import type { Role } from './roles';
 export const debtorEntity: FieldGroupEntity = {
   type: 'DEBTOR',
   fields: ['name', 'street', 'city', 'postalCode', 'country', 'creditLimit', 'paymentTermsDays'],
+  search: { field: 'name' },
   groups: {
     profile: { fields: ['name'], owners: ['customer-relations'] },
     address: { fields: ['street', 'city', 'postalCode', 'country'], owners: ['customer-relations'] },
@@ -33,6 +34,7 @@ export const articleEntity: FieldGroupEntity = {
     'binLocation',
     'reorderLevel',
   ],
+  search: { field: 'description', withId: true },
   groups: {
     basic: { fields: ['description'], owners: ['sales', 'purchasing'] },
     sales: { fields: ['salesPrice', 'vatCode'], owners: ['sales'] },
@@ -47,6 +49,7 @@ export const articleEntity: FieldGroupEntity = {
 export const orderEntity: AggregateSpec = {
   type: 'ORDER',
   fields: ['customer', 'notes', 'status'],
+  search: { field: 'customer' },
   childPrefix: 'LINE#',
   childIdField: 'lineId',
   countField: 'lineCount',

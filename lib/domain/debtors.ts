@@ -3,7 +3,7 @@ import { moveCounters } from '../core/counters';
 import type { GroupPatch } from '../core/field-groups';
 import { patchGroups } from '../core/field-groups';
 import type { Idempotency } from '../core/idempotency';
-import { createRecord, getRecord, type WriteResult } from '../core/record-store';
+import { createRecord, getRecord, listOf, type WriteResult } from '../core/record-store';
 import type { PublicRecord, WriteContext } from '../core/records';
 import { debtorEntity } from './catalog';
 import type { createDebtorSchema, postingSchema } from './schemas/debtors';
@@ -16,6 +16,8 @@ export const createDebtor = (
 ): Promise<WriteResult> => createRecord(debtorEntity, { ...fields, balance: 0 }, context);
 
 export const getDebtor = (id: string, now: Date): Promise<PublicRecord> => getRecord(debtorEntity, id, now);
+
+export const listDebtors = listOf(debtorEntity);
 
 export const patchDebtor = (id: string, patch: GroupPatch, roles: readonly string[], context: WriteContext) =>
   patchGroups(debtorEntity, id, patch, roles, context);

@@ -16,7 +16,7 @@ import {
 } from '../core/aggregate';
 import { planAndCommit } from '../core/commit';
 import { newId } from '../core/keys';
-import { listRecords, type Page } from '../core/record-store';
+import { listOf } from '../core/record-store';
 import {
   type Change,
   changeIsPresent,
@@ -150,8 +150,7 @@ export const createOrder = async (
 export const getOrder = async (id: string, now: Date): Promise<PublicRecord> =>
   orderView(await readAggregate(orderEntity, id, now), now);
 
-export const listOrders = (options: { limit: number; cursor?: string | undefined }): Promise<Page> =>
-  listRecords(orderEntity, options);
+export const listOrders = listOf(orderEntity);
 
 /** `PATCH /orders/{id}`: header fields only, while draft; answers the header. */
 export const patchOrder = (

@@ -4,7 +4,7 @@ import type { PublicRecord, WriteContext } from '../core/records';
 import type { Action } from './handler';
 import { notModified, pathParameter, queryParameters, writeContextOf } from './request';
 import { json, readResult, recordResult } from './response';
-import { pageQuerySchema, parseBody, parseQuery } from './validation';
+import { listQuerySchema, parseBody, parseQuery } from './validation';
 
 /**
  * The actions every resource has in the same shape, so each function file only spells out
@@ -35,11 +35,11 @@ export const getAction =
     return readResult(record, (version) => notModified(request, version));
   };
 
-/** `GET /{resource}?limit&cursor`: one page. */
+/** `GET /{resource}?limit&cursor&q`: one page, of the records whose name holds `q` if given. */
 export const listAction =
-  (list: (query: z.infer<typeof pageQuerySchema>) => Promise<unknown>): Action =>
+  (list: (query: z.infer<typeof listQuerySchema>) => Promise<unknown>): Action =>
   async (request) =>
-    json(200, await list(parseQuery(pageQuerySchema, queryParameters(request))));
+    json(200, await list(parseQuery(listQuerySchema, queryParameters(request))));
 
 /** `PATCH /{resource}/{id}` of a field-group entity: `{record, groups}` with the record's ETag. */
 export const groupPatchAction =

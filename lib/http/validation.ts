@@ -21,6 +21,12 @@ export const parseBody = <S extends z.ZodMiniType>(schema: S, body: unknown): z.
   return result.data;
 };
 
+/** The most characters (code points, as JSON Schema counts them) a list's `q` may have. */
+export const SEARCH_TERM_MAX = 64;
+
+/** What a parameter takes, where its name alone does not say. */
+const queryRules: Record<string, string> = { q: `1 to ${SEARCH_TERM_MAX} characters` };
+
 /** Validates query parameters; a bad one is a 400 naming the parameter. */
 export const parseQuery = <S extends z.ZodMiniType>(
   schema: S,
@@ -36,7 +42,10 @@ export const parseQuery = <S extends z.ZodMiniType>(
         ),
       ),
     ];
-    throw new MalformedRequestError(`Bad query parameter: ${names.join(', ')}.`);
+    const named = names.map((name) =>
+      Object.hasOwn(queryRules, name) ? `${name} (${queryRules[name]})` : name,
+    );
+    throw new MalformedRequestError(`Bad query parameter: ${named.join(', ')}.`);
   }
   return result.data;
 };
@@ -51,6 +60,12 @@ export const pageQuerySchema = z.strictObject({
     20,
   ),
   cursor: z.optional(z.string()),
+});
+
+/** `?limit&cursor&q=` of a resource's list: `q`, 1-64 characters, searches its name. */
+export const listQuerySchema = z.strictObject({
+  ...pageQuerySchema.shape,
+  q: z.optional(z.string().check(z.refine((q) => q.length > 0 && [...q].length <= SEARCH_TERM_MAX))),
 });
 
 /**

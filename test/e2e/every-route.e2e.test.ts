@@ -136,6 +136,8 @@ describe('every route through the typed client', () => {
     const debtor = await ok(relations, 'POST /debtors', { body: { name: 'Every GmbH', country: 'DE' } });
     const debtorId = debtor.body.id;
     await ok(relations, 'GET /debtors/{id}', { params: { id: debtorId } });
+    const debtors = await ok(relations, 'GET /debtors', { query: { q: 'every gmbh', limit: 5 } });
+    expect(debtors.body.items.map((item) => [item.id, item.name])).toEqual([[debtorId, 'Every GmbH']]);
     const moved = await ok(relations, 'PATCH /debtors/{id}', {
       params: { id: debtorId },
       body: { base: { street: null, city: null, postalCode: null, country: 'DE' }, set: { city: 'Berlin' } },
@@ -153,6 +155,8 @@ describe('every route through the typed client', () => {
     const sku = `EVERY-${Date.now()}`;
     await ok(purchasing, 'POST /articles', { body: { id: sku, description: 'Every widget' } });
     await ok(purchasing, 'GET /articles/{id}', { params: { id: sku } });
+    const articles = await ok(purchasing, 'GET /articles', { query: { q: sku.toLowerCase() } });
+    expect(articles.body.items.map((item) => [item.id, item.description])).toEqual([[sku, 'Every widget']]);
     await ok(purchasing, 'PATCH /articles/{id}', {
       params: { id: sku },
       body: { base: { preferredSupplier: null, maxPurchasePrice: null }, set: { preferredSupplier: 'ACME' } },
@@ -169,6 +173,11 @@ describe('every route through the typed client', () => {
     const to = (await finance.call('POST /accounts', { body: { name: 'Every to', currency: 'EUR' } })).body
       .id;
     await ok(finance, 'GET /accounts/{id}', { params: { id: from } });
+    const accounts = await ok(finance, 'GET /accounts', { query: { q: 'EVERY' } });
+    expect(accounts.body.items.map((item) => [item.id, item.name])).toEqual([
+      [to, 'Every to'],
+      [from, 'Every from'],
+    ]);
     await ok(finance, 'POST /accounts/{id}/deposits', { params: { id: from }, body: { amount: 100 } });
     await ok(finance, 'POST /accounts/{id}/withdrawals', { params: { id: from }, body: { amount: 10 } });
     const transfer = await ok(finance, 'POST /transfers', { body: { from, to, amount: 30 } });

@@ -77,7 +77,10 @@ const requestArbitrary = fc.constantFrom(...operations).chain(({ method, path, o
   return fc.record({
     method: fc.constant(method),
     path: fc
-      .tuple(pathFor(path), fc.constantFrom('', '?limit=2', '?limit=0', '?cursor=zz', '?foo=1'))
+      .tuple(
+        pathFor(path),
+        fc.constantFrom('', '?limit=2', '?limit=0', '?cursor=zz', '?foo=1', '?q=a', '?q='),
+      )
       .map(([base, query]) => base + query),
     // fetch sends no body with a GET.
     body: schema

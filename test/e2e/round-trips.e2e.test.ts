@@ -57,6 +57,50 @@ describe('round trips per annotation route', () => {
     });
   });
 
+  it('GET /annotations?q=: one Query of the index reading 100 items, while the page fills from them', async () => {
+    for (const name of ['Round trip one', 'round TRIP two', 'ROUND trip three']) await create(name);
+    const { result, requests } = await recordRequests(() =>
+      api.call('GET', '/annotations?limit=2&q=round%20trip', { token: alice }),
+    );
+    expect([result.status, result.body.items.map((item: { name: string }) => item.name)]).toEqual([
+      200,
+      ['ROUND trip three', 'round TRIP two'],
+    ]);
+    expect(requests.map(({ command, input }) => [command, input.IndexName, input.Limit])).toEqual([
+      ['QueryCommand', 'byType', 100],
+    ]);
+  });
+
+  it('GET /annotations?q= of a rare term: at most 3 Queries of 100 items (300 read), then a cursor', async () => {
+    const needle = await create('The needle');
+    for (let round = 0; round < 16; round += 1) {
+      await Promise.all(Array.from({ length: 20 }, (_, n) => create(`hay ${round}-${n}`)));
+    }
+    const first = await recordRequests(() =>
+      api.call('GET', '/annotations?limit=5&q=NEEDLE', { token: alice }),
+    );
+    expect([first.result.status, first.result.body.items, typeof first.result.body.nextCursor]).toEqual([
+      200,
+      [],
+      'string',
+    ]);
+    expect(first.requests.map(({ command, input }) => [command, input.Limit])).toEqual([
+      ['QueryCommand', 100],
+      ['QueryCommand', 100],
+      ['QueryCommand', 100],
+    ]);
+    const next = await recordRequests(() =>
+      api.call('GET', `/annotations?limit=5&q=NEEDLE&cursor=${first.result.body.nextCursor}`, {
+        token: alice,
+      }),
+    );
+    expect([next.result.status, next.result.body.items.map((item: { id: string }) => item.id)]).toEqual([
+      200,
+      [needle.id],
+    ]);
+    expect([next.commands, next.result.body.nextCursor]).toEqual([['QueryCommand'], undefined]);
+  });
+
   it('If-Match: * is one UpdateItem; with an Idempotency-Key a read, then one transaction with the key', async () => {
     const { id } = await create();
     expect(

@@ -95,6 +95,7 @@ const scenarios: Record<Exclude<FunctionName, 'health'>, (call: Call) => Promise
     });
     await call(201, 'alice', 'POST', '/annotations', { body: { name: 'b' }, ...create.again });
     await call(200, 'alice', 'GET', '/annotations?limit=2');
+    await call(200, 'alice', 'GET', '/annotations?q=b');
     await call(200, 'alice', 'GET', `/annotations/${id}`);
     await call(200, 'alice', 'PUT', `/annotations/${id}`, {
       headers: { 'if-match': '"1"' },
@@ -177,6 +178,7 @@ const scenarios: Record<Exclude<FunctionName, 'health'>, (call: Call) => Promise
     const id = order.id;
     const lineId = order.lines[0].lineId;
     await call(200, 'alice', 'GET', '/orders?limit=2');
+    await call(200, 'alice', 'GET', '/orders?q=k');
     await call(200, 'alice', 'GET', `/orders/${id}`);
     await call(200, 'alice', 'PUT', `/orders/${id}`, {
       headers: { 'if-match': '"1"' },
@@ -215,6 +217,7 @@ const scenarios: Record<Exclude<FunctionName, 'health'>, (call: Call) => Promise
     const { id } = await call(201, 'carla', 'POST', '/debtors', { body: { name: 'D', country: 'DE' } });
     const base = { street: null, city: null, postalCode: null, country: 'DE' };
     await call(200, 'carla', 'GET', `/debtors/${id}`);
+    await call(200, 'carla', 'GET', '/debtors?limit=2&q=d');
     await call(200, 'carla', 'PATCH', `/debtors/${id}`, { body: { base, set: { city: 'Berlin' } } });
     const patch = keyed('patch');
     const keyedPatch = { body: { base: { ...base, city: 'Berlin' }, set: { city: 'Bonn' } } };
@@ -240,6 +243,7 @@ const scenarios: Record<Exclude<FunctionName, 'health'>, (call: Call) => Promise
     const id = `ACCESS-${Date.now()}`;
     await call(201, 'pete', 'POST', '/articles', { body: { id, description: 'W' } });
     await call(200, 'pete', 'GET', `/articles/${id}`);
+    await call(200, 'pete', 'GET', '/articles?q=access');
     const base = { preferredSupplier: null, maxPurchasePrice: null };
     await call(200, 'pete', 'PATCH', `/articles/${id}`, { body: { base, set: { preferredSupplier: 'A' } } });
     await call(200, 'pete', 'PATCH', `/articles/${id}`, {
@@ -268,6 +272,7 @@ const scenarios: Record<Exclude<FunctionName, 'health'>, (call: Call) => Promise
       })
     ).id;
     await call(200, 'fiona', 'GET', `/accounts/${from}`);
+    await call(200, 'fiona', 'GET', '/accounts?limit=1');
     const deposit = keyed('deposit');
     await call(201, 'fiona', 'POST', `/accounts/${from}/deposits`, {
       body: { amount: 100 },
