@@ -143,6 +143,7 @@ export const ConflictView = ({
             ? `Saving writes ${writes.map(nameOf).join(', ')} over version ${current.version}; everything else stays as it is stored.`
             : `Nothing of yours is left to write: saving keeps version ${current.version} as it is.`}
       </p>
+      <p class="meta">“{discardLabel}” writes nothing and drops your changes here.</p>
       <div class="actions">
         <Submit
           label={saveLabel}

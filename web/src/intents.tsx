@@ -139,6 +139,8 @@ export interface IntentField<V> {
   /** How typed text is kept (SKUs upper case). */
   transform?: (text: string) => string;
   optional?: boolean;
+  /** The id of a `<datalist>` of suggestions. */
+  list?: string;
 }
 
 /**
@@ -174,6 +176,7 @@ export const IntentForm = <V extends Record<string, string>, A>({
           <input
             value={intent.values[field.name]}
             inputMode={field.inputMode}
+            list={field.list}
             disabled={intent.unknown}
             required={!field.optional}
             onInput={(event) =>

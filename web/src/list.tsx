@@ -39,13 +39,14 @@ export const usePaged = <T,>(
 ) => {
   // The cursors of the pages before this one, so "Newer" goes back.
   const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
-  const [page, setPage] = useState<ListPage<T>>();
+  // With the search it answers, so a page of another search is never taken for this one.
+  const [page, setPage] = useState<ListPage<T> & { q?: string | undefined }>();
   const [error, setError] = useState<string>();
   const cursor = cursors[cursors.length - 1];
   const ask = async () => {
     try {
       const answer = await fetch({ limit: 20, ...(cursor ? { cursor } : {}), ...(q ? { q } : {}) });
-      if ('body' in answer) setPage(answer.body);
+      if ('body' in answer) setPage({ ...answer.body, q });
       setError(undefined);
     } catch (failure) {
       setError(explain(failure));
@@ -112,8 +113,15 @@ export const ListView = <T extends Listed>({
         </form>
       ) : null}
       <Notice error={error} />
+      {q && page?.q === q ? (
+        <p class="meta" role="status">
+          {page.items.length === 0 ? `Nothing found for “${q}”.` : `Found for “${q}”:`}
+        </p>
+      ) : null}
       {page && page.items.length === 0 ? (
-        <p>{q ? `Nothing found for “${q}”.` : 'Nothing here yet.'}</p>
+        q ? null : (
+          <p>Nothing here yet.</p>
+        )
       ) : (
         <table class="list" aria-label={label}>
           <thead>

@@ -1,10 +1,10 @@
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError } from '../../../lib/client/api-client';
 import { CreateForm, IntentForm, useIntent } from '../intents';
-import { usePaged } from '../list';
+import { ListView, usePaged } from '../list';
 import { formatMoney, parseMoney } from '../money';
 import { explain } from '../problems';
-import { Field, Money, mayCall, Notice, Time, useApp, usePolling } from '../ui';
+import { Money, mayCall, Notice, Time, useApp, usePolling } from '../ui';
 
 interface Account {
   id: string;
@@ -25,25 +25,12 @@ interface Entry {
   createdBy: string;
 }
 
-/** Open an account by its id, or open a new one. */
+/** Accounts: found by a word of their name, a page at a time; opened by finance. */
 export const AccountList = () => {
   const { client, session } = useApp();
-  const [openId, setOpenId] = useState('');
   return (
     <section>
       <h1>Accounts</h1>
-      <form
-        class="inline"
-        onSubmit={(event) => {
-          event.preventDefault();
-          location.hash = `#/accounts/${encodeURIComponent(openId.trim())}`;
-        }}
-      >
-        <Field label="Account id">
-          <input value={openId} onInput={(event) => setOpenId(event.currentTarget.value)} required />
-        </Field>
-        <button type="submit">Open</button>
-      </form>
       {mayCall(session, 'POST /accounts') ? (
         <CreateForm
           section="accounts"
@@ -57,6 +44,16 @@ export const AccountList = () => {
           submit="Open account"
         />
       ) : null}
+      <ListView<Account>
+        label="Accounts"
+        searchLabel="Search accounts by name"
+        fetch={(query) => client.call('GET /accounts', { query })}
+        href={(item) => `#/accounts/${encodeURIComponent(item.id)}`}
+        columns={[
+          { title: 'Name', cell: (item) => item.name },
+          { title: 'Balance', cell: (item) => <Money minor={item.balance} currency={item.currency} /> },
+        ]}
+      />
     </section>
   );
 };
@@ -85,6 +82,14 @@ export const AccountPage = ({ id }: { id: string }) => {
   };
   useEffect(() => void load(), [id]);
   usePolling(load, [id]);
+  // Where money can go: the other accounts of this currency, by name.
+  const [targets, setTargets] = useState<Account[]>([]);
+  useEffect(() => {
+    void client.call('GET /accounts', { query: { limit: 100 } }).then(
+      (answer) => 'body' in answer && setTargets(answer.body.items),
+      () => undefined,
+    );
+  }, [id]);
 
   const movement = (
     label: string,
@@ -176,13 +181,27 @@ export const AccountPage = ({ id }: { id: string }) => {
             intent={transfer}
             label="Transfer"
             fields={[
-              { name: 'to', label: 'To account' },
+              {
+                name: 'to',
+                label: 'To account',
+                hint: 'Its id; pick one by name.',
+                list: 'transfer-targets',
+              },
               { name: 'amount', label: `Transfer amount (${currency})`, inputMode: 'decimal' },
             ]}
             submit="Transfer"
             busyLabel="Transfer…"
             again="Send the transfer again"
           />
+          <datalist id="transfer-targets">
+            {targets
+              .filter((target) => target.id !== id && target.currency === currency)
+              .map((target) => (
+                <option key={target.id} value={target.id}>
+                  {target.name}
+                </option>
+              ))}
+          </datalist>
         </>
       ) : null}
       <table aria-label="Entries" class="entries">

@@ -48,6 +48,7 @@ export const AnnotationList = () => {
       />
       <ListView<Annotation>
         label="Annotations"
+        searchLabel="Search annotations by name"
         fetch={(query) => client.call('GET /annotations', { query })}
         href={(item) => `#/annotations/${item.id}`}
         columns={[

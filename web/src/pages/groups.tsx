@@ -1,5 +1,4 @@
-import { useState } from 'preact/hooks';
-import { type Answer, ApiError, type NotModified } from '../../../lib/client/api-client';
+import { type Answer, ApiError, type NotModified, type Reply } from '../../../lib/client/api-client';
 import { articleEntity, debtorEntity } from '../../../lib/domain/catalog';
 import { ConflictView } from '../conflict';
 import {
@@ -15,6 +14,7 @@ import {
 } from '../edit-session';
 import { EditorNotes, KeptText } from '../editing';
 import { CreateForm, IntentForm, useIntent } from '../intents';
+import { ListView } from '../list';
 import { formatMoney, moneyInputText, parseMoney } from '../money';
 import { codeOf, notSent } from '../problems';
 import { type Pending, useRecord } from '../record';
@@ -22,6 +22,8 @@ import { useSaveState } from '../saving';
 import { Field, hasRole, Money, mayCall, Notice, Submit, useApp } from '../ui';
 
 type Kind = 'debtors' | 'articles';
+type Debtor = Reply<'GET /debtors/{id}'>;
+type Article = Reply<'GET /articles/{id}'>;
 interface GroupRecord {
   id: string;
   version: number;
@@ -68,25 +70,12 @@ const moneyFields = new Set(['creditLimit', 'salesPrice', 'maxPurchasePrice']);
 /** Whole numbers. */
 const countFields = new Set(['paymentTermsDays', 'reorderLevel']);
 
-/** A debtor or an article: open one by its id or SKU, or create one. */
+/** Debtors or articles: found by a word of their name (or SKU), a page at a time; created by their owners. */
 export const GroupRecordList = ({ kind }: { kind: Kind }) => {
-  const { client, session } = useApp();
-  const [openId, setOpenId] = useState('');
+  const { client, session, config } = useApp();
   return (
     <section>
       <h1>{kind === 'debtors' ? 'Debtors' : 'Articles'}</h1>
-      <form
-        class="inline"
-        onSubmit={(event) => {
-          event.preventDefault();
-          location.hash = `#/${kind}/${encodeURIComponent(openId.trim())}`;
-        }}
-      >
-        <Field label={kind === 'debtors' ? 'Debtor id' : 'Article SKU'}>
-          <input value={openId} onInput={(event) => setOpenId(event.currentTarget.value)} required />
-        </Field>
-        <button type="submit">Open</button>
-      </form>
       {mayCall(session, kind === 'debtors' ? 'POST /debtors' : 'POST /articles') ? (
         <CreateForm
           section={kind}
@@ -109,6 +98,31 @@ export const GroupRecordList = ({ kind }: { kind: Kind }) => {
           fieldOf={(pointer) => (pointer === '/id' ? 'sku' : 'name')}
         />
       ) : null}
+      {kind === 'debtors' ? (
+        <ListView<Debtor>
+          label="Debtors"
+          searchLabel="Search debtors by name"
+          fetch={(query) => client.call('GET /debtors', { query })}
+          href={(item) => `#/debtors/${encodeURIComponent(item.id)}`}
+          columns={[
+            { title: 'Name', cell: (item) => item.name },
+            { title: 'City', cell: (item) => item.city ?? '' },
+            { title: 'Balance', cell: (item) => <Money minor={item.balance} currency={config.currency} /> },
+          ]}
+        />
+      ) : (
+        <ListView<Article>
+          label="Articles"
+          searchLabel="Search articles by SKU or description"
+          fetch={(query) => client.call('GET /articles', { query })}
+          href={(item) => `#/articles/${encodeURIComponent(item.id)}`}
+          columns={[
+            { title: 'SKU', cell: (item) => item.id },
+            { title: 'Description', cell: (item) => item.description },
+            { title: 'In stock', cell: (item) => item.inStock },
+          ]}
+        />
+      )}
     </section>
   );
 };

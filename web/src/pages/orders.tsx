@@ -46,6 +46,7 @@ export const OrderList = () => {
       ) : null}
       <ListView<OrderHeader>
         label="Orders"
+        searchLabel="Search orders by customer"
         fetch={(query) => client.call('GET /orders', { query })}
         href={(item) => `#/orders/${item.id}`}
         columns={[
