@@ -376,7 +376,11 @@ export const GroupRecordPage = ({ kind, id }: { kind: Kind; id: string }) => {
             </legend>
             {owned(name) ? (
               group.fields.map((field) => (
-                <Field key={field} label={label(field)} error={saving.errors[field]}>
+                <Field
+                  key={field}
+                  label={moneyFields.has(field) ? `${label(field)} (${currency})` : label(field)}
+                  error={saving.errors[field]}
+                >
                   <input
                     {...open.input(field)}
                     inputMode={
