@@ -73,4 +73,61 @@ describe('every resource has a list that finds a record by a word of its name', 
       '1',
     ]);
   });
+
+  it('every create form, double-clicked, creates one record and opens it', async () => {
+    const tag = Date.now().toString(36).toUpperCase();
+    const forms: [string, string, [string, string][], string, string][] = [
+      [
+        'alice',
+        '#/annotations',
+        [['New annotation name', `Twice ${tag}`]],
+        'Create',
+        `Annotation “Twice ${tag}”`,
+      ],
+      [
+        'alice',
+        '#/orders',
+        [['New order for customer', `Twice ${tag}`]],
+        'Create order',
+        `Order for Twice ${tag}`,
+      ],
+      ['frank', '#/debtors', [['New debtor name', `Twice ${tag}`]], 'Create', `Debtor Twice ${tag}`],
+      [
+        'grace',
+        '#/articles',
+        [
+          ['New SKU', `tw-${tag}`],
+          ['Description', `Twice ${tag}`],
+        ],
+        'Create',
+        `Article TW-${tag}`,
+      ],
+      ['erin', '#/accounts', [['New account name', `Twice ${tag}`]], 'Open account', `Account Twice ${tag}`],
+    ];
+    for (const [user, hash, fields, button, heading] of forms) {
+      const page = await signedIn(user, hash);
+      for (const [label, text] of fields) await page.getByLabel(label, { exact: true }).fill(text);
+      await page.getByRole('button', { name: button, exact: true }).dblclick();
+      await page.getByRole('heading', { name: heading }).waitFor();
+      await page.context().close();
+    }
+    const token = await api.tokenFor('auditor', 'finance');
+    const counts = await Promise.all(
+      ['annotations', 'orders', 'debtors', 'articles', 'accounts'].map(async (list) => {
+        const answer = await api.call(
+          'GET',
+          `/${list}?limit=100&q=${encodeURIComponent(tag.toLowerCase())}`,
+          { token },
+        );
+        return [list, answer.body.items.length];
+      }),
+    );
+    expect(counts).toEqual([
+      ['annotations', 1],
+      ['orders', 1],
+      ['debtors', 1],
+      ['articles', 1],
+      ['accounts', 1],
+    ]);
+  });
 });
