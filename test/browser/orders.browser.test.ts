@@ -162,4 +162,21 @@ describe('an order in three windows (two sales users and a supervisor)', () => {
       version: 3,
     });
   });
+
+  it('a line removed by a colleague while it was being changed: the change is shown, not silently dropped', async () => {
+    const order = await twoLines();
+    const b = await signedIn('bob', `#/orders/${order.id}`);
+    await quantity(b, 'NUT').fill('40');
+    const nut = order.lines.find((line) => line.sku === 'NUT');
+    await alice.call('DELETE /orders/{id}/lines/{lineId}', {
+      params: { id: order.id, lineId: nut?.lineId ?? '' },
+      ifMatch: 1,
+    });
+    await b
+      .getByText('Removed by someone since you changed it: NUT quantity 40.', { exact: false })
+      .waitFor();
+    expect(await quantity(b, 'NUT').count()).toBe(0);
+    await b.getByRole('button', { name: 'Drop my changes to removed lines' }).click();
+    await b.getByText(/^Unsaved work/).waitFor({ state: 'detached' });
+  });
 });

@@ -1,7 +1,7 @@
 import { ApiError, type Order, type OrderHeader, type OrderLine } from '../../../lib/client/api-client';
 import { EDITABLE, type OrderStatus, transitions } from '../../../lib/domain/catalog';
 import { ConflictView } from '../conflict';
-import { differences, discard, type Same, type Values } from '../edit-session';
+import { differences, discard, type Same, shown, type Values } from '../edit-session';
 import { EditorNotes, KeptText } from '../editing';
 import { CreateForm, IntentForm, useIntent } from '../intents';
 import { ListView } from '../list';
@@ -278,6 +278,10 @@ export const OrderEditor = ({ id }: { id: string }) => {
     conflict && !EDITABLE.includes(conflict.current.status) ? conflict.current : undefined;
   const moves = movesFor(order.status, user.groups);
   const unsavedLine = (lineId: string) => lineFields.some((field) => session.edits[linePath(lineId, field)]);
+  // Changes to lines someone has removed since: shown, so their text is not lost, until dropped.
+  const orphans = Object.keys(session.edits).filter(
+    (path) => path.startsWith('line/') && !order.lines.some((line) => unitOf(path) === `line/${line.lineId}`),
+  );
 
   return (
     <section>
@@ -293,6 +297,18 @@ export const OrderEditor = ({ id }: { id: string }) => {
       >
         {lock.panel}
       </EditorNotes>
+      {orphans.length > 0 ? (
+        <div class="banner stale" role="status">
+          <p>
+            Removed by someone since you changed it:{' '}
+            {orphans.map((path) => `${nameOf(path)} ${shown(session, path)}`).join(', ')}. Add the line again
+            if you still need it.
+          </p>
+          <button type="button" onClick={() => open.update((before) => discard(before, orphans))}>
+            Drop my changes to removed lines
+          </button>
+        </div>
+      ) : null}
       {conflict ? (
         <ConflictView
           title={`The order changed since you started: version ${session.base.version} → ${conflict.current.version}, last by ${conflict.current.updatedBy}`}
