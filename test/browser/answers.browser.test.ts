@@ -44,6 +44,10 @@ describe('what an answer says, the page says', () => {
       await b.getByText('Not sure your last save was applied.', { exact: false }).count(),
     ]).toEqual([true, 1]);
     await b.unroute('**/annotations/*');
+    // A reload keeps the unanswered save, its key with it.
+    b.on('dialog', (dialog) => void dialog.accept());
+    await b.reload();
+    await b.getByText('Not sure your last save was applied.', { exact: false }).waitFor();
     const sent: string[] = [];
     b.on('request', (request) => {
       if (request.method() === 'PATCH') sent.push(request.headers()['idempotency-key'] ?? '');

@@ -126,4 +126,25 @@ describe('text typed is never lost', () => {
     await page.getByText('Signed in as alice').waitFor();
     expect(await page.getByLabel('New annotation name').inputValue()).toBe('Not created yet');
   });
+
+  it('an open conflict, with the choices made in it, survives a reload and is then decided', async () => {
+    const created = await alice.createAnnotation({ name: 'Conflicted', description: 'd0' });
+    const b = await signedIn('bob', `#/annotations/${created.id}`, { poll: 600_000 });
+    await b.getByLabel('Name', { exact: true }).fill('Bob’s name');
+    await b.getByLabel('Description').fill('bob desc');
+    await alice.patchAnnotation(created.id, 1, { description: 'alice desc' });
+    await b.getByRole('button', { name: 'Save', exact: true }).click();
+    await b.getByLabel('Take theirs for description').check();
+    b.on('dialog', (dialog) => void dialog.accept());
+    await b.reload();
+    await b.getByRole('region', { name: 'Conflict' }).waitFor();
+    expect(await b.getByLabel('Take theirs for description').isChecked()).toBe(true);
+    await b.getByRole('button', { name: 'Save my choices' }).click();
+    await b.getByText('Saved: version 3.').waitFor();
+    expect(await alice.getAnnotation(created.id)).toMatchObject({
+      name: 'Bob’s name',
+      description: 'alice desc',
+      version: 3,
+    });
+  });
 });
