@@ -74,4 +74,45 @@ describe('a lock as its holder lives it', () => {
     await a.clock.setSystemTime(new Date());
     await warning.waitFor({ state: 'detached' });
   });
+
+  it('a save under a lock that is no longer current, answered 409 LOCK_LOST, tells the holder their lock is gone and keeps the change', async () => {
+    const created = await alice.createAnnotation({ name: 'Held unknowingly' });
+    const a = await signedIn('alice', `#/annotations/${created.id}`, { poll: 600_000 });
+    await a.getByRole('button', { name: 'Edit with lock' }).click();
+    await a.getByText(/^You hold the lock until/).waitFor();
+    await a.getByLabel('Description').fill('written under a lost lock');
+    const carol = api.client(await api.tokenFor('carol', 'supervisor'));
+    await carol.call('DELETE /annotations/{id}/lock', { params: { id: created.id } });
+    // The page has not read the record since: its save carries the old token, and the API refuses it.
+    const tokens: string[] = [];
+    await a.route('**/annotations/*', (route) => {
+      if (route.request().method() !== 'PATCH') return route.continue();
+      tokens.push(route.request().headers()['lock-token'] ?? '');
+      return route.fulfill({
+        status: 409,
+        headers: { 'content-type': 'application/problem+json' },
+        json: {
+          type: 'https://no-lost-updates.dev/problems/lock-lost',
+          title: 'Lock lost',
+          status: 409,
+          detail: 'The lock token is no longer current.',
+          code: 'LOCK_LOST',
+          requestId: 'stub',
+        },
+      });
+    });
+    await a.getByRole('button', { name: 'Save', exact: true }).click();
+    await a.locator('.lock .lost').waitFor();
+    expect([
+      tokens.length,
+      await a.locator('.banner.error[role="alert"]').first().textContent(),
+      await a.getByLabel('Description').inputValue(),
+      (await alice.getAnnotation(created.id)).version,
+    ]).toEqual([
+      1,
+      expect.stringMatching(/^Your lock is gone: it was broken, expired or taken again elsewhere\./),
+      'written under a lost lock',
+      1,
+    ]);
+  });
 });
