@@ -100,6 +100,11 @@ export interface Answer<T> {
   etag?: number;
   /** True when the answer repeats the first answer of its Idempotency-Key. */
   replayed: boolean;
+  /**
+   * `Applied-Version: <n>`: this write was applied as version n, and the record has changed
+   * since (the body and the ETag are the record as it is now).
+   */
+  appliedVersion?: number;
 }
 
 /** A GET answered 304: the copy the caller has is current. */
@@ -230,11 +235,13 @@ export const createApiClient = (options: ClientOptions) => {
         Number.isNaN(retryAfter) ? undefined : retryAfter,
       );
     }
+    const applied = /^\d+$/.exec(answer.headers.get('applied-version') ?? '')?.[0];
     return {
       status: answer.status,
       body: parsed as T,
       ...(etag === undefined ? {} : { etag }),
       replayed: answer.headers.get('idempotent-replayed') === 'true',
+      ...(applied === undefined ? {} : { appliedVersion: Number(applied) }),
     };
   };
 

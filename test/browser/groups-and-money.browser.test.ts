@@ -1,11 +1,21 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { artifacts, useBrowser } from '../support/browser';
+import { artifacts, textOf, useBrowser } from '../support/browser';
 
 const { api, signedIn } = useBrowser();
 
+/** The rows of a conflict section: field, started from, stored now, yours. */
+const conflictRows = (section: ReturnType<import('playwright-core').Page['getByRole']>) =>
+  section
+    .locator('tbody tr')
+    .evaluateAll((trs) =>
+      trs.map((tr) =>
+        ['th', 'td.started', 'td.theirs', 'td.yours'].map((cell) => tr.querySelector(cell)?.textContent),
+      ),
+    );
+
 describe('a debtor: two departments at once', () => {
-  it('customer relations and finance save different groups at once: both applied; a stale same-group save shows the stored group', async () => {
+  it('customer relations and finance save different groups at once: both applied; a stale same-group save shows started from, stored now and yours', async () => {
     const relations = api.client(await api.tokenFor('frank', 'customer-relations'));
     const created = await relations.call('POST /debtors', {
       body: { name: 'Müller GmbH', street: 'Main St 1', city: 'Berlin', postalCode: '10115', country: 'DE' },
@@ -14,48 +24,55 @@ describe('a debtor: two departments at once', () => {
     const [f, e, late] = await Promise.all([
       signedIn('frank', hash),
       signedIn('erin', hash),
-      signedIn('frank', hash),
+      signedIn('frank', hash, { poll: 600_000 }),
     ]);
-    await Promise.all([f, e, late].map((page) => page.getByLabel('street').waitFor()));
+    await Promise.all([
+      f.getByLabel('Street').waitFor(),
+      e.getByLabel('Credit limit').waitFor(),
+      late.getByLabel('City').waitFor(),
+    ]);
+    // Each sees inputs only for the groups they own; the others as stored.
     expect([
-      await f.getByLabel('creditLimit').isDisabled(),
-      await e.getByLabel('street').isDisabled(),
+      await f.getByLabel('Credit limit').count(),
+      await e.getByLabel('Street').count(),
       await e.locator('fieldset[data-group="credit"] legend').textContent(),
-    ]).toEqual([true, true, 'credit (yours)']);
+      await e.locator('fieldset[data-group="address"] dd').first().textContent(),
+    ]).toEqual([0, 0, 'Credit (yours)', 'Main St 1']);
 
-    await f.getByLabel('street').fill('Side St 2');
-    await e.getByLabel('creditLimit').fill('5000');
+    await f.getByLabel('Street').fill('Side St 2');
+    await e.getByLabel('Credit limit').fill('50');
     await Promise.all([
       f.getByRole('button', { name: 'Save my groups' }).click(),
       e.getByRole('button', { name: 'Save my groups' }).click(),
     ]);
     await Promise.all([
-      f.getByText('Saved: address applied.').waitFor(),
-      e.getByText('Saved: credit applied.').waitFor(),
+      f.getByText('Saved: Address applied.').waitFor(),
+      e.getByText('Saved: Credit applied.').waitFor(),
     ]);
 
     // A second customer-relations window, opened before both saves, changes the city.
-    await late.getByLabel('city').fill('Hamburg');
+    await late.getByLabel('City').fill('Hamburg');
     await late.getByRole('button', { name: 'Save my groups' }).click();
-    const conflict = late.getByRole('region', { name: 'Conflict in address' });
+    const conflict = late.getByRole('region', { name: 'Conflict in Address' });
     await conflict.waitFor();
-    const rows = await conflict
-      .locator('tbody tr')
-      .evaluateAll((trs) => trs.map((tr) => [...tr.children].map((cell) => cell.textContent)));
-    expect(rows).toEqual([
-      ['street', 'Side St 2', 'Side St 2'],
-      ['city', 'Berlin', 'Hamburg'],
-      ['postalCode', '10115', '10115'],
-      ['country', 'DE', 'DE'],
+    expect([
+      await conflictRows(conflict),
+      await conflict.locator('.summary').textContent(),
+      await late.getByRole('alert').first().textContent(),
+      await late.locator('fieldset[data-group="credit"] dd').first().textContent(),
+    ]).toEqual([
+      [
+        ['Street', 'Main St 1', 'Side St 2', ''],
+        ['City', 'Berlin', 'Berlin', 'Hamburg'],
+      ],
+      expect.stringMatching(/^Saving writes City over version 3;/),
+      'Needs your decision: Address changed since you opened it.',
+      '€50.00',
     ]);
-    expect(await late.getByRole('alert').textContent()).toBe(
-      'Needs your decision: address changed since you opened it.',
-    );
-    expect(await late.getByLabel('creditLimit').inputValue()).toBe('5000');
     await late.screenshot({ path: join(artifacts, 'debtor-partial-conflict.png'), fullPage: true });
     // Keeping mine sends only the city: Frank's new street stays.
-    await late.getByRole('button', { name: 'Keep mine for address' }).click();
-    await late.getByText('Saved: address applied.').waitFor();
+    await late.getByRole('button', { name: 'Keep mine for Address' }).click();
+    await late.getByText('Saved: Address applied.').waitFor();
 
     const stored = await relations.call('GET /debtors/{id}', { params: { id: created.body.id } });
     expect(
@@ -67,69 +84,105 @@ describe('a debtor: two departments at once', () => {
       ],
     ).toEqual(['Side St 2', 'Hamburg', 5000, 4]);
   });
+
+  it('a posting (finance) applies once when double-clicked; the balance is shown in euros', async () => {
+    const relations = api.client(await api.tokenFor('frank', 'customer-relations'));
+    const created = await relations.call('POST /debtors', { body: { name: 'Posting GmbH' } });
+    const e = await signedIn('erin', `#/debtors/${created.body.id}`);
+    await e.getByLabel('Posting amount (EUR)').fill('-125.50');
+    await e.getByLabel('Reference').fill('INV-1');
+    await e.getByRole('button', { name: 'Post' }).dblclick();
+    await e.getByText('Posting INV-1 applied. Balance -€125.50.').waitFor();
+    await e.getByText('Balance -€125.50', { exact: true }).waitFor();
+    const stored = await relations.call('GET /debtors/{id}', { params: { id: created.body.id } });
+    expect('body' in stored && stored.body.balance).toBe(-12550);
+  });
 });
 
 describe('an article: one save, two groups, one of them stale', () => {
-  it('a sales user saves basic and sales; basic changed meanwhile: sales is applied, basic shows the stored description, take theirs keeps it', async () => {
+  it('a sales user saves basic and sales; basic changed meanwhile: sales is applied, basic shows the collision, take theirs keeps it', async () => {
     const grace = api.client(await api.tokenFor('grace', 'purchasing'));
     const sku = `SKU-${Date.now()}`;
     await grace.call('POST /articles', { body: { id: sku, description: 'Bolt M8', salesPrice: 100 } });
     const hash = `#/articles/${sku}`;
-    const [alice, purchasing] = await Promise.all([signedIn('alice', hash), signedIn('grace', hash)]);
-    await Promise.all([alice, purchasing].map((page) => page.getByLabel('description').waitFor()));
-    // Alice (sales) owns basic and sales; the other groups are read-only for her.
+    const [alice, purchasing] = await Promise.all([
+      signedIn('alice', hash, { poll: 600_000 }),
+      signedIn('grace', hash),
+    ]);
+    await Promise.all([alice, purchasing].map((page) => page.getByLabel('Description').waitFor()));
+    // Alice (sales) owns basic and sales; the other groups are shown, not offered.
     expect([
-      await alice.getByLabel('salesPrice').isDisabled(),
-      await alice.getByLabel('binLocation').isDisabled(),
-      await alice.getByLabel('preferredSupplier').isDisabled(),
-    ]).toEqual([false, true, true]);
+      await alice.getByLabel('Sales price').inputValue(),
+      await alice.getByLabel('Bin location').count(),
+      await alice.getByLabel('Preferred supplier').count(),
+    ]).toEqual(['1.00', 0, 0]);
 
     // Grace (purchasing, who owns basic too) saves a new description first.
-    await purchasing.getByLabel('description').fill('Bolt M8 zinc');
+    await purchasing.getByLabel('Description').fill('Bolt M8 zinc');
     await purchasing.getByRole('button', { name: 'Save my groups' }).click();
-    await purchasing.getByText('Saved: basic applied.').waitFor();
+    await purchasing.getByText('Saved: Basic applied.').waitFor();
 
     // Alice, from the page she opened before, changes the description and the price.
-    await alice.getByLabel('description').fill('Bolt M8 steel');
-    await alice.getByLabel('salesPrice').fill('120');
+    await alice.getByLabel('Description').fill('Bolt M8 steel');
+    await alice.getByLabel('Sales price').fill('1.20');
     await alice.getByRole('button', { name: 'Save my groups' }).click();
-    const conflict = alice.getByRole('region', { name: 'Conflict in basic' });
+    const conflict = alice.getByRole('region', { name: 'Conflict in Basic' });
     await conflict.waitFor();
     expect([
-      await alice.getByText('Saved: sales.').count(),
-      await alice.getByRole('alert').textContent(),
-      await conflict
-        .locator('tbody tr')
-        .evaluateAll((trs) => trs.map((tr) => [...tr.children].map((cell) => cell.textContent))),
-      await alice.getByLabel('salesPrice').inputValue(),
-    ]).toEqual([
-      1,
-      'Needs your decision: basic changed since you opened it.',
-      [['description', 'Bolt M8 zinc', 'Bolt M8 steel']],
-      '120',
-    ]);
+      await alice.getByText('Saved: Sales.').count(),
+      await conflictRows(conflict),
+      await conflict.locator('tr.collision').count(),
+      await alice.getByLabel('Sales price').inputValue(),
+    ]).toEqual([1, [['Description', 'Bolt M8', 'Bolt M8 zinc', 'Bolt M8 steel']], 1, '1.20']);
 
     // Taking theirs writes nothing: the stored record is Grace's description, Alice's price.
-    await alice.getByRole('button', { name: 'Take theirs for basic' }).click();
+    await alice.getByRole('button', { name: 'Take theirs for Basic' }).click();
     await conflict.waitFor({ state: 'detached' });
-    expect(await alice.getByLabel('description').inputValue()).toBe('Bolt M8 zinc');
+    expect(await alice.getByLabel('Description').inputValue()).toBe('Bolt M8 zinc');
     const stored = await grace.call('GET /articles/{id}', { params: { id: sku } });
     expect(
       'body' in stored && [stored.body.description, stored.body.salesPrice, stored.body.version],
     ).toEqual(['Bolt M8 zinc', 120, 3]);
   });
+
+  it('a stock movement (warehouse) applies once when double-clicked; below zero is refused with the stock shown', async () => {
+    const grace = api.client(await api.tokenFor('grace', 'purchasing'));
+    const sku = `STOCK-${Date.now()}`;
+    await grace.call('POST /articles', { body: { id: sku, description: 'Nut M8' } });
+    const dave = await signedIn('dave', `#/articles/${sku}`);
+    await dave.getByLabel('Stock change').fill('12');
+    await dave.getByLabel('Reason').fill('delivery');
+    await dave.getByRole('button', { name: 'Move stock' }).dblclick();
+    await dave.getByText('Stock movement (delivery) applied. In stock: 12.').waitFor();
+    await dave.getByLabel('Stock change').fill('-20');
+    await dave.getByLabel('Reason').fill('picking');
+    await dave.getByRole('button', { name: 'Move stock' }).click();
+    await dave.getByRole('alert').waitFor();
+    const stored = await grace.call('GET /articles/{id}', { params: { id: sku } });
+    expect([await dave.getByRole('alert').textContent(), 'body' in stored && stored.body.inStock]).toEqual([
+      'Refused: only 12 in stock. Nothing was moved.',
+      12,
+    ]);
+  });
 });
 
-describe('an account: deposits, transfers and withdrawals apply once', () => {
-  it('a double-clicked deposit, deposits whose answers were lost, a double-clicked transfer and withdrawal are each applied once; an uncovered withdrawal is refused', async () => {
+describe('an account: money in euros, applied once', () => {
+  it('420 minor units show as €4.20; a double-clicked 12.50, deposits whose answers were lost, a double-clicked transfer and withdrawal are each applied once', async () => {
     const finance = api.client(await api.tokenFor('erin', 'finance'));
     const account = await finance.call('POST /accounts', { body: { name: 'Till', currency: 'EUR' } });
     const id = account.body.id;
+    await finance.call('POST /accounts/{id}/deposits', {
+      params: { id },
+      body: { amount: 420 },
+      idempotencyKey: `${id}-0`,
+    });
     const page = await signedIn('erin', `#/accounts/${id}`);
-    await page.getByLabel('Deposit amount').fill('100');
+    await page.getByText('€4.20', { exact: true }).first().waitFor();
+    expect(await textOf(page, '.balance')).toBe('€4.20');
+
+    await page.getByLabel('Deposit amount (EUR)').fill('12.50');
     await page.getByRole('button', { name: 'Deposit', exact: true }).dblclick();
-    await page.getByText(/^Deposit of 100 applied/).waitFor();
-    await page.locator('table[aria-label="Entries"] tbody tr').first().waitFor();
+    await page.getByText('Deposit of €12.50 applied. Balance €16.70.').waitFor();
 
     // The next deposit reaches the server, but its answer is lost on the way back.
     let lost = 0;
@@ -139,10 +192,12 @@ describe('an account: deposits, transfers and withdrawals apply once', () => {
       await route.fetch();
       await route.abort('failed');
     });
-    await page.getByLabel('Deposit amount').fill('50');
+    await page.getByLabel('Deposit amount (EUR)').fill('0.50');
     await page.getByRole('button', { name: 'Deposit', exact: true }).click();
     await page
-      .getByText('Deposit of 50 applied once: a retry was recognised as the same deposit. Balance 150.')
+      .getByText(
+        'Deposit of €0.50 applied once: a repeat was recognised as the same deposit. Balance €17.20.',
+      )
       .waitFor();
     await page.screenshot({ path: join(artifacts, 'account-applied-once.png'), fullPage: true });
 
@@ -155,69 +210,60 @@ describe('an account: deposits, transfers and withdrawals apply once', () => {
       await route.fetch();
       await route.abort('failed');
     });
-    await page.getByLabel('Deposit amount').fill('25');
+    await page.getByLabel('Deposit amount (EUR)').fill('0.25');
     await page.getByRole('button', { name: 'Deposit', exact: true }).click();
     await page.getByRole('alert').waitFor();
     expect([
       aborted,
-      await page.getByLabel('Deposit amount').isDisabled(),
+      await page.getByLabel('Deposit amount (EUR)').isDisabled(),
       await page.getByRole('alert').textContent(),
     ]).toEqual([
       3,
       true,
-      'The answer to the deposit of 25 was lost: it may have been applied. Retry sends the same deposit again; it is applied at most once.',
+      'Not sure it was applied: its answer was lost on the way. Send it again: it is the same request, applied at most once.',
     ]);
     await page.unroute('**/deposits');
-    await page.getByRole('button', { name: 'Retry deposit of 25' }).click();
+    await page.getByRole('button', { name: 'Send the deposit again' }).click();
     await page
-      .getByText('Deposit of 25 applied once: a retry was recognised as the same deposit. Balance 175.')
+      .getByText(
+        'Deposit of €0.25 applied once: a repeat was recognised as the same deposit. Balance €17.45.',
+      )
       .waitFor();
 
-    const entries = await finance.call('GET /accounts/{id}/entries', { params: { id } });
-    const read = await finance.call('GET /accounts/{id}', { params: { id } });
-    expect([
-      lost,
-      'body' in read && read.body.balance,
-      'body' in entries && entries.body.items.map((entry) => entry.amount),
-    ]).toEqual([1, 175, [25, 50, 100]]);
+    const amounts = async (accountId: string) => {
+      const entries = await finance.call('GET /accounts/{id}/entries', { params: { id: accountId } });
+      return 'body' in entries ? entries.body.items.map((entry) => [entry.kind, entry.amount]) : [];
+    };
+    expect([lost, await amounts(id)]).toEqual([
+      1,
+      [
+        ['deposit', 25],
+        ['deposit', 50],
+        ['deposit', 1250],
+        ['deposit', 420],
+      ],
+    ]);
 
     // A transfer double-clicked: applied once, both balances moved once.
     const other = await finance.call('POST /accounts', { body: { name: 'Safe', currency: 'EUR' } });
     await page.getByLabel('To account').fill(other.body.id);
-    await page.getByLabel('Transfer amount').fill('30');
+    await page.getByLabel('Transfer amount (EUR)').fill('0.30');
     await page.getByRole('button', { name: 'Transfer', exact: true }).dblclick();
-    await page.getByText('Transfer of 30 applied. Balance 145.').waitFor();
-    const from = await finance.call('GET /accounts/{id}/entries', { params: { id } });
-    const to = await finance.call('GET /accounts/{id}/entries', { params: { id: other.body.id } });
-    expect([
-      'body' in from && from.body.items.map((entry) => [entry.kind, entry.amount]),
-      'body' in to && to.body.items.map((entry) => [entry.kind, entry.amount]),
-    ]).toEqual([
-      [
-        ['transfer-out', -30],
-        ['deposit', 25],
-        ['deposit', 50],
-        ['deposit', 100],
-      ],
-      [['transfer-in', 30]],
-    ]);
+    await page.getByText('Transfer of €0.30 applied. Balance €17.15.').waitFor();
+    expect(await amounts(other.body.id)).toEqual([['transfer-in', 30]]);
 
-    // A withdrawal the balance does not cover is refused and says why; nothing is written,
-    // so the page forgets it. A double-clicked one is applied once.
-    await page.getByLabel('Withdrawal amount').fill('500');
+    // A withdrawal the balance does not cover is refused, says why, and shows the balance it
+    // carries; nothing is written, so the page forgets it. A double-clicked one is applied once.
+    await page.getByLabel('Withdrawal amount (EUR)').fill('500');
     await page.getByRole('button', { name: 'Withdrawal', exact: true }).click();
     await page.getByText('The balance does not cover this amount.').waitFor();
-    expect(await page.getByRole('button', { name: /^Retry withdrawal/ }).count()).toBe(0);
-    await page.getByLabel('Withdrawal amount').fill('45');
+    expect(await page.getByRole('button', { name: /^Send the withdrawal again/ }).count()).toBe(0);
+    await page.getByLabel('Withdrawal amount (EUR)').fill('0.45');
     await page.getByRole('button', { name: 'Withdrawal', exact: true }).dblclick();
-    await page.getByText('Withdrawal of 45 applied. Balance 100.').waitFor();
-    const after = await finance.call('GET /accounts/{id}/entries', { params: { id } });
-    expect('body' in after && after.body.items.map((entry) => [entry.kind, entry.amount])).toEqual([
+    await page.getByText('Withdrawal of €0.45 applied. Balance €16.70.').waitFor();
+    expect((await amounts(id)).slice(0, 2)).toEqual([
       ['withdrawal', -45],
       ['transfer-out', -30],
-      ['deposit', 25],
-      ['deposit', 50],
-      ['deposit', 100],
     ]);
   });
 });

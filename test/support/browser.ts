@@ -3,8 +3,10 @@ import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { SignJWT } from 'jose';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll } from 'vitest';
+import { LOCAL_AUDIENCE, LOCAL_ISSUER } from '../../lib/local/tokens';
 import { type TestApi, useApi } from './api';
 
 /** Debian's Chromium (`apt-get install chromium`), driven by playwright-core; no browser download. */
@@ -13,12 +15,21 @@ export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 /** Where the tests leave their screenshots (not committed). */
 export const artifacts = fileURLToPath(new URL('../../test-artifacts', import.meta.url));
 
+/** How a page is opened: how often it polls (ms), and the window's size (1100 × 800 by default). */
+export interface PageOptions {
+  poll?: number;
+  width?: number;
+  height?: number;
+  /** Playwright's fake clock in the page, installed before it loads (time runs until told otherwise). */
+  clock?: boolean;
+}
+
 export interface BrowserApi {
   api: TestApi;
-  /** A new browser context (its own session storage) signed in as a demo user, at `hash`. */
-  signedIn(user: string, hash: string): Promise<Page>;
+  /** A new browser context (its own storage) signed in as a demo user, at `hash`. */
+  signedIn(user: string, hash: string, options?: PageOptions): Promise<Page>;
   /** A page in a new browser context, signed in as nobody. */
-  newPage(): Promise<Page>;
+  newPage(options?: PageOptions): Promise<Page>;
 }
 
 /**
@@ -42,17 +53,19 @@ export const useBrowser = (): BrowserApi => {
   afterAll(async () => {
     await browser?.close();
   });
-  const newPage = async () => {
+  const newPage = async ({ width = 1100, height = 800, clock = false }: PageOptions = {}) => {
     if (!browser) throw new Error('The browser is not started.');
-    const context = await browser.newContext({ viewport: { width: 1100, height: 800 } });
-    return context.newPage();
+    const context = await browser.newContext({ viewport: { width, height }, locale: 'en-US' });
+    const page = await context.newPage();
+    if (clock) await page.clock.install();
+    return page;
   };
   return {
     api,
     newPage,
-    signedIn: async (user, hash) => {
-      const page = await newPage();
-      await page.goto(`${api.url}/?poll=300${hash}`);
+    signedIn: async (user, hash, options = {}) => {
+      const page = await newPage(options);
+      await page.goto(`${api.url}/?poll=${options.poll ?? 300}${hash}`);
       await page.getByRole('button', { name: new RegExp(`^Sign in as ${user} `) }).click();
       await page.getByText(`Signed in as ${user}`).waitFor();
       return page;
@@ -63,3 +76,28 @@ export const useBrowser = (): BrowserApi => {
 /** The text of the first element matching `selector`, trimmed. */
 export const textOf = async (page: Page, selector: string): Promise<string> =>
   ((await page.locator(selector).first().textContent()) ?? '').trim();
+
+/** A token of the local server that expired a minute ago: what a tab holds after an hour away. */
+export const expiredToken = (api: TestApi, sub: string, groups: string[]): Promise<string> =>
+  new SignJWT({ groups })
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setSubject(sub)
+    .setIssuer(LOCAL_ISSUER)
+    .setAudience(LOCAL_AUDIENCE)
+    .setIssuedAt(Math.floor(Date.now() / 1000) - 3660)
+    .setExpirationTime(Math.floor(Date.now() / 1000) - 60)
+    .sign(api.secret);
+
+/** How far the page is wider than its window (0: no horizontal scroll). */
+export const overflowX = (page: Page): Promise<number> =>
+  page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth');
+
+/** The tag name of the element that has the keyboard focus. */
+export const focused = (page: Page): Promise<string | undefined> =>
+  page.evaluate<string | undefined>('document.activeElement?.tagName');
+
+/** The rows of a table as the text of their cells. */
+export const rowsOf = (page: Page, selector: string): Promise<(string | null)[][]> =>
+  page
+    .locator(selector)
+    .evaluateAll((trs) => trs.map((tr) => [...tr.children].map((cell) => cell.textContent)));

@@ -1,22 +1,22 @@
 import { render } from 'preact';
-import { useEffect, useMemo, useState } from 'preact/hooks';
-import { AccountPage } from './pages/accounts';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { discardDrafts, keepDraft, useDrafts, useLeaveWarning } from './drafts';
+import { AccountList, AccountPage } from './pages/accounts';
 import { AnnotationEditor, AnnotationList } from './pages/annotations';
-import { GroupRecordPage } from './pages/groups';
+import { GroupRecordList, GroupRecordPage } from './pages/groups';
 import { OrderEditor, OrderList } from './pages/orders';
 import {
   type AppConfig,
   clientFor,
-  demoUsers,
+  keepSession,
   loadConfig,
   type Session,
-  signInCognito,
-  signInLocal,
   signOut,
   storedSession,
 } from './session';
+import { SignIn } from './sign-in';
 import './style.css';
-import { AppContext, Notice } from './ui';
+import { Announcer, AppContext, Time } from './ui';
 
 const useHash = (): string => {
   const [hash, setHash] = useState(location.hash || '#/annotations');
@@ -28,80 +28,98 @@ const useHash = (): string => {
   return hash;
 };
 
-const Page = ({ hash }: { hash: string }) => {
+const Page = ({ hash, sub }: { hash: string; sub: string }) => {
   const [, section = 'annotations', id] = hash.slice(1).split('/');
   if (section === 'annotations') return id ? <AnnotationEditor id={id} /> : <AnnotationList />;
   if (section === 'orders') return id ? <OrderEditor id={id} /> : <OrderList />;
-  if (section === 'debtors' || section === 'articles') return <GroupRecordPage kind={section} id={id} />;
-  if (section === 'accounts') return <AccountPage id={id} />;
+  if (section === 'debtors' || section === 'articles')
+    return id ? <GroupRecordPage kind={section} id={id} /> : <GroupRecordList kind={section} />;
+  if (section === 'accounts') return id ? <AccountPage id={id} /> : <AccountList />;
+  if (section === 'drafts') return <Drafts sub={sub} />;
   return <p>No such page.</p>;
 };
 
-const SignIn = ({ config, onSignedIn }: { config: AppConfig; onSignedIn: (session: Session) => void }) => {
-  const [error, setError] = useState<string>();
-  const [username, setUsername] = useState('');
-  const [password, setPassword] = useState('');
-  const attempt = (signIn: () => Promise<Session>) =>
-    signIn().then(onSignedIn, (failure: unknown) => setError(String((failure as Error).message)));
+/** Everything this user has not saved, in this browser: where it is, since when. */
+const Drafts = ({ sub }: { sub: string }) => {
+  const drafts = useDrafts(sub);
   return (
-    <main class="signin">
-      <h1>Sign in</h1>
-      {config.mode === 'local' ? (
-        <ul class="users">
-          {demoUsers.map((user) => (
-            <li key={user.sub}>
-              <button
-                type="button"
-                onClick={() => void attempt(() => signInLocal(config, user.sub, user.groups))}
-              >
-                Sign in as {user.sub} ({user.groups.join(', ')})
+    <section>
+      <h1>Unsaved work</h1>
+      {drafts.length === 0 ? (
+        <p>Nothing unsaved.</p>
+      ) : (
+        <ul class="drafts">
+          {drafts.map((draft) => (
+            <li key={draft.name}>
+              <a href={draft.href}>{draft.title}</a> — kept <Time iso={draft.keptAt} />{' '}
+              <button type="button" onClick={() => keepDraft(sub, draft.name, undefined)}>
+                Discard {draft.title}
               </button>
             </li>
           ))}
         </ul>
-      ) : (
-        <form
-          onSubmit={(event) => {
-            event.preventDefault();
-            void attempt(() => signInCognito(config, username, password));
-          }}
-        >
-          <label class="field">
-            <span>User name</span>
-            <input value={username} onInput={(event) => setUsername(event.currentTarget.value)} required />
-          </label>
-          <label class="field">
-            <span>Password</span>
-            <input
-              type="password"
-              value={password}
-              onInput={(event) => setPassword(event.currentTarget.value)}
-              required
-            />
-          </label>
-          <button type="submit">Sign in</button>
-        </form>
       )}
-      <Notice error={error} />
-    </main>
+    </section>
   );
 };
 
+/** Signing out keeps the unsaved work on this device for the next sign-in, unless the person drops it. */
+const SignOut = ({ sub, count, onSignedOut }: { sub: string; count: number; onSignedOut: () => void }) => {
+  const dialog = useRef<HTMLDialogElement>(null);
+  const leave = (drop: boolean) => {
+    dialog.current?.close();
+    if (drop) discardDrafts(sub);
+    signOut();
+    onSignedOut();
+  };
+  return (
+    <>
+      <button type="button" onClick={() => (count > 0 ? dialog.current?.showModal() : leave(false))}>
+        Sign out
+      </button>
+      <dialog ref={dialog} aria-label="Sign out with unsaved work?">
+        <h2>Sign out with unsaved work?</h2>
+        <p>
+          You have unsaved changes on {count} {count === 1 ? 'record' : 'records'}. Kept, they stay in this
+          browser and come back when you sign in again as {sub}; on a shared computer, drop them.
+        </p>
+        <div class="actions">
+          <button type="button" onClick={() => leave(false)}>
+            Sign out, keep them
+          </button>
+          <button type="button" class="danger" onClick={() => leave(true)}>
+            Sign out, drop them
+          </button>
+          <button type="button" onClick={() => dialog.current?.close()}>
+            Stay signed in
+          </button>
+        </div>
+      </dialog>
+    </>
+  );
+};
+
+const SECTIONS = ['annotations', 'orders', 'debtors', 'articles', 'accounts'];
+
+/** The signed-in app: header, the page of the address, and a sign-in in place when the session expires. */
 const App = ({ config }: { config: AppConfig }) => {
   const [session, setSession] = useState(storedSession());
+  const [again, setAgain] = useState<{ stale: Session; done: (session: Session) => void }>();
   const hash = useHash();
   const pollMs = Number(new URLSearchParams(location.search).get('poll') ?? 5000);
-  const app = useMemo(
-    () => (session ? { session, client: clientFor(config, session), pollMs } : undefined),
-    [session],
+  const client = useMemo(
+    () => clientFor(config, (stale) => new Promise<Session>((done) => setAgain({ stale, done }))),
+    [config],
   );
-  if (!app) return <SignIn config={config} onSignedIn={setSession} />;
-  const links = ['annotations', 'orders', 'debtors', 'articles', 'accounts'];
+  const app = useMemo(() => (session ? { session, client, config, pollMs } : undefined), [session]);
+  const drafts = useDrafts(session?.sub ?? '');
+  useLeaveWarning(drafts.length > 0);
+  if (!app) return <SignIn config={config} onSignedIn={(signedIn) => setSession(keepSession(signedIn))} />;
   return (
     <AppContext.Provider value={app}>
       <header>
         <nav aria-label="Sections">
-          {links.map((link) => (
+          {SECTIONS.map((link) => (
             <a key={link} href={`#/${link}`} aria-current={hash.startsWith(`#/${link}`) ? 'page' : undefined}>
               {link[0]?.toUpperCase()}
               {link.slice(1)}
@@ -109,22 +127,31 @@ const App = ({ config }: { config: AppConfig }) => {
           ))}
         </nav>
         <p class="who">
+          {drafts.length > 0 ? (
+            <a class="unsaved" href="#/drafts">
+              Unsaved work ({drafts.length})
+            </a>
+          ) : null}{' '}
           <strong>{`Signed in as ${app.session.name}`}</strong> ({app.session.groups.join(', ') || 'no roles'}
-          ){' '}
-          <button
-            type="button"
-            onClick={() => {
-              signOut();
-              setSession(undefined);
-            }}
-          >
-            Sign out
-          </button>
+          ) <SignOut sub={app.session.sub} count={drafts.length} onSignedOut={() => setSession(undefined)} />
         </p>
       </header>
       <main>
-        <Page key={hash} hash={hash} />
+        <Page key={hash} hash={hash} sub={app.session.sub} />
       </main>
+      {again ? (
+        <div class="overlay">
+          <SignIn
+            config={config}
+            as={again.stale}
+            onSignedIn={(renewed) => {
+              setAgain(undefined);
+              again.done(renewed);
+            }}
+          />
+        </div>
+      ) : null}
+      <Announcer />
     </AppContext.Provider>
   );
 };

@@ -1,13 +1,18 @@
-import { type ComponentChildren, createContext } from 'preact';
-import { useContext, useEffect, useState } from 'preact/hooks';
-import { type Answer, type ApiClient, ApiError } from '../../lib/client/api-client';
-import type { Session } from './session';
+import { type ComponentChildren, cloneElement, createContext, type VNode } from 'preact';
+import { useContext, useEffect, useId, useRef, useState } from 'preact/hooks';
+import type { ApiClient } from '../../lib/client/api-client';
+import type { RouteKey } from '../../lib/contract/operations';
+import { routes } from '../../lib/routes';
+import { formatMoney } from './money';
+import type { AppConfig, Session } from './session';
+import { when } from './time';
 
 /** The signed-in user and their client, for every page. */
 export interface App {
   session: Session;
   client: ApiClient;
-  /** How often an open record is re-checked, in ms (`?poll=` in the address). */
+  config: AppConfig;
+  /** How often open records and lists are asked for again, in ms (`?poll=` in the address). */
   pollMs: number;
 }
 export const AppContext = createContext<App | undefined>(undefined);
@@ -20,89 +25,101 @@ export const useApp = (): App => {
 export const hasRole = (session: Session, roles: readonly string[]): boolean =>
   session.groups.some((group) => roles.includes(group));
 
-/** A time as people read it. */
-export const at = (iso: string): string => new Date(iso).toLocaleTimeString('en-GB');
-
-/** The time now, ticking every second: for countdowns. */
-export const useNow = (): number => {
-  const [now, setNow] = useState(Date.now());
-  useEffect(() => {
-    const timer = setInterval(() => setNow(Date.now()), 1000);
-    return () => clearInterval(timer);
-  }, []);
-  return now;
+/** Whether the route table lets this user call the route: controls nobody may use are not shown. */
+export const mayCall = (session: Session, key: RouteKey): boolean => {
+  const access = routes.find((route) => `${route.method} ${route.path}` === key)?.access;
+  return access === 'any' || access === 'public' || (Array.isArray(access) && hasRole(session, access));
 };
-
-export const countdown = (expiresAt: string, now: number): string => {
-  const seconds = Math.max(0, Math.round((Date.parse(expiresAt) - now) / 1000));
-  return `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, '0')}`;
-};
-
-/** What a failed request means to the person who made it, in one sentence. */
-export const explain = (error: unknown): string => {
-  if (!(error instanceof ApiError))
-    return 'The server could not be reached. Nothing was changed by this try.';
-  const problem = error.problem;
-  if (error.code === 'LOCKED') {
-    const lock = problem.lock as { owner: string; expiresAt: string };
-    return `Refused: ${lock.owner} holds the lock until ${at(lock.expiresAt)}.`;
-  }
-  if (error.code === 'GONE')
-    return `Deleted by ${String(problem.deletedBy)} at ${at(String(problem.deletedAt))}.`;
-  return problem.detail;
-};
-
-interface Versioned {
-  version: number;
-  updatedBy: string;
-  updatedAt: string;
-}
 
 /**
- * Staleness before it bites: the open record is asked for again every `pollMs` with
- * `If-None-Match` (304 while unchanged); a newer version says who changed it and when, a
- * deletion who deleted it. The next ask waits for the answer to the last.
+ * Runs `ask` now and again every `pollMs` after its last answer, and at once when the
+ * window gets focus back or the tab is shown again: lists, records, locks and balances stay
+ * current while the person looks elsewhere.
  */
-export const useStaleness = (
-  read: (version: number) => Promise<Answer<Versioned> | { notModified: true }>,
-  opened: Versioned | undefined,
-): { newer: Versioned | undefined; gone: string | undefined } => {
+export const usePolling = (ask: () => Promise<void>, deps: unknown[], enabled = true) => {
   const { pollMs } = useApp();
-  const [newer, setNewer] = useState<Versioned>();
-  const [gone, setGone] = useState<string>();
+  const latest = useRef(ask);
+  latest.current = ask;
   useEffect(() => {
-    setNewer(undefined);
-    if (!opened) return;
+    if (!enabled) return;
     let stopped = false;
-    let timer: ReturnType<typeof setTimeout>;
-    const ask = async () => {
+    let running = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const run = async () => {
+      if (stopped || running) return;
+      running = true;
+      clearTimeout(timer);
       try {
-        const answer = await read(opened.version);
-        if (!stopped && 'body' in answer && answer.body.version > opened.version) setNewer(answer.body);
-      } catch (error) {
-        if (!stopped && error instanceof ApiError && error.code === 'GONE') setGone(explain(error));
+        await latest.current();
+      } catch {
+        // A failed poll is tried again at the next tick; the page's own reads report errors.
       }
-      if (!stopped) timer = setTimeout(() => void ask(), pollMs);
+      running = false;
+      if (!stopped) timer = setTimeout(() => void run(), pollMs);
     };
-    timer = setTimeout(() => void ask(), pollMs);
+    const visible = () => {
+      if (document.visibilityState === 'visible') void run();
+    };
+    timer = setTimeout(() => void run(), pollMs);
+    addEventListener('focus', visible);
+    document.addEventListener('visibilitychange', visible);
     return () => {
       stopped = true;
       clearTimeout(timer);
+      removeEventListener('focus', visible);
+      document.removeEventListener('visibilitychange', visible);
     };
-  }, [opened?.version, pollMs]);
-  return { newer, gone };
+  }, [...deps, pollMs, enabled]);
 };
 
-export const StaleBanner = ({ newer, gone }: { newer: Versioned | undefined; gone?: string | undefined }) =>
-  gone ? (
-    <p class="banner stale" role="status">
-      {gone}
-    </p>
-  ) : newer ? (
-    <p class="banner stale" role="status">
-      Changed by {newer.updatedBy} at {at(newer.updatedAt)} since you opened it (now version {newer.version}).
-    </p>
-  ) : null;
+/** A moment with its date, in the reader's locale; the exact time is in its `datetime`. */
+export const Time = ({ iso }: { iso: string }) => <time dateTime={iso}>{when(iso)}</time>;
+
+/** An amount in minor units, shown in major units of its currency. */
+export const Money = ({ minor, currency }: { minor: number | bigint | undefined; currency: string }) => (
+  <span class="money">{formatMoney(minor, currency)}</span>
+);
+
+/**
+ * A labelled control with its error: the control is the label's child, so the label names
+ * it; an error is said below it, tied to it by `aria-describedby`, and marks it invalid.
+ */
+export const Field = ({
+  label,
+  error,
+  hint,
+  children,
+}: {
+  label: string;
+  error?: string | undefined;
+  hint?: string | undefined;
+  children: VNode;
+}) => {
+  const id = useId();
+  const described = [error ? `${id}-error` : '', hint ? `${id}-hint` : ''].filter(Boolean).join(' ');
+  return (
+    <div class={error ? 'field invalid' : 'field'}>
+      {/* biome-ignore lint/a11y/noLabelWithoutControl: the control arrives as children. */}
+      <label>
+        <span>{label}</span>
+        {cloneElement(children, {
+          ...(described ? { 'aria-describedby': described } : {}),
+          ...(error ? { 'aria-invalid': 'true' } : {}),
+        })}
+      </label>
+      {hint ? (
+        <span class="hint" id={`${id}-hint`}>
+          {hint}
+        </span>
+      ) : null}
+      {error ? (
+        <span class="field-error" id={`${id}-error`}>
+          {error}
+        </span>
+      ) : null}
+    </div>
+  );
+};
 
 export const Notice = ({ message, error }: { message?: string | undefined; error?: string | undefined }) => (
   <>
@@ -119,65 +136,127 @@ export const Notice = ({ message, error }: { message?: string | undefined; error
   </>
 );
 
-/** A labelled control: the control is the label's child, so the label names it. */
-export const Field = ({ label, children }: { label: string; children: ComponentChildren }) => (
-  // biome-ignore lint/a11y/noLabelWithoutControl: the control arrives as children.
-  <label class="field">
-    <span>{label}</span>
-    {children}
-  </label>
-);
+const ANNOUNCE = 'no-lost-updates:announce';
 
-/** A lock held by someone: owner and a live countdown; the holder may renew or release, a supervisor may break it. */
-export const LockPanel = ({
-  lock,
-  mine,
-  onTake,
-  onRenew,
-  onRelease,
-  onBreak,
-}: {
-  lock: { owner: string; expiresAt: string } | undefined;
-  mine: boolean;
-  onTake: () => void;
-  onRenew: () => void;
-  onRelease: () => void;
-  onBreak?: (() => void) | undefined;
-}) => {
-  const now = useNow();
-  const live = lock && Date.parse(lock.expiresAt) > now ? lock : undefined;
-  if (!live)
-    return (
-      <div class="lock">
-        <button type="button" onClick={onTake}>
-          Edit with lock
-        </button>
-      </div>
-    );
+/** Says `text` to screen readers at once (the app's one assertive live region). */
+export const announce = (text: string) => dispatchEvent(new CustomEvent(ANNOUNCE, { detail: text }));
+
+/** The live region `announce` speaks through: rendered once by the app. */
+export const Announcer = () => {
+  const [text, setText] = useState('');
+  useEffect(() => {
+    const said = (event: Event) => setText((event as CustomEvent<string>).detail);
+    addEventListener(ANNOUNCE, said);
+    return () => removeEventListener(ANNOUNCE, said);
+  }, []);
   return (
-    <div class="lock">
-      <span>
-        {mine ? 'You hold the lock' : `Locked by ${live.owner}`} until {at(live.expiresAt)} (
-        {/* Ticks every second: shown, not read out; the time above says the same. */}
-        <span class="countdown" aria-hidden="true">
-          {countdown(live.expiresAt, now)}
-        </span>{' '}
-        left)
-      </span>
-      {mine ? (
-        <>
-          <button type="button" onClick={onRenew}>
-            Renew lock
-          </button>
-          <button type="button" onClick={onRelease}>
-            Release lock
-          </button>
-        </>
-      ) : onBreak ? (
-        <button type="button" onClick={onBreak}>
-          Break lock
-        </button>
-      ) : null}
+    <div class="visually-hidden" aria-live="assertive" aria-atomic="true" data-testid="announcer">
+      {text}
     </div>
   );
 };
+
+/**
+ * A section that takes the focus when it appears and is announced: a conflict, a lost lock.
+ * Its heading gets the focus, so the decision below it is the next thing the keyboard reaches.
+ */
+export const Decision = ({
+  label,
+  heading,
+  announcement,
+  children,
+}: {
+  label: string;
+  heading: ComponentChildren;
+  announcement: string;
+  children: ComponentChildren;
+}) => {
+  const ref = useRef<HTMLHeadingElement>(null);
+  useEffect(() => {
+    ref.current?.focus();
+    announce(announcement);
+  }, [announcement]);
+  return (
+    <section class="conflict" aria-label={label}>
+      <h2 tabIndex={-1} ref={ref}>
+        {heading}
+      </h2>
+      {children}
+    </section>
+  );
+};
+
+/**
+ * A button for something that cannot be undone: it asks first, in a modal dialog that says
+ * what will happen, and acts only on the confirming button.
+ */
+export const ConfirmButton = ({
+  label,
+  question,
+  consequence,
+  confirm,
+  onConfirm,
+  disabled,
+}: {
+  label: string;
+  question: string;
+  consequence: string;
+  confirm: string;
+  onConfirm: () => void;
+  disabled?: boolean;
+}) => {
+  const dialog = useRef<HTMLDialogElement>(null);
+  return (
+    <>
+      <button type="button" class="danger" disabled={disabled} onClick={() => dialog.current?.showModal()}>
+        {label}
+      </button>
+      <dialog ref={dialog} aria-label={question}>
+        <h2>{question}</h2>
+        <p>{consequence}</p>
+        <div class="actions">
+          <button
+            type="button"
+            class="danger"
+            onClick={() => {
+              dialog.current?.close();
+              onConfirm();
+            }}
+          >
+            {confirm}
+          </button>
+          <button type="button" onClick={() => dialog.current?.close()}>
+            Keep it
+          </button>
+        </div>
+      </dialog>
+    </>
+  );
+};
+
+/** "Saving…" while `busy`; disabled then, so a second click sends nothing. */
+export const Submit = ({
+  label,
+  busy,
+  busyLabel = 'Saving…',
+  disabled,
+  describedBy,
+  onClick,
+}: {
+  label: string;
+  busy: boolean;
+  busyLabel?: string;
+  disabled?: boolean | undefined;
+  describedBy?: string;
+  onClick?: () => void;
+}) => (
+  <button
+    type={onClick ? 'button' : 'submit'}
+    disabled={busy || disabled}
+    aria-busy={busy ? 'true' : undefined}
+    aria-describedby={describedBy}
+    onClick={onClick}
+  >
+    {busy ? busyLabel : label}
+  </button>
+);

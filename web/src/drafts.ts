@@ -1,0 +1,87 @@
+import { useEffect, useState } from 'preact/hooks';
+
+/**
+ * What a person has not saved yet, kept per user and record in this browser's local
+ * storage: changed fields, an open conflict with their choices, an action whose answer was
+ * lost, text typed into a form. It survives a reload, the back button, navigating away,
+ * signing out and in again, and an expired session; it is removed once saved or discarded.
+ * Signing out asks first when there is any, as it stays on this device.
+ */
+export interface DraftMeta {
+  /** What people call the record: "Annotation “Cell 4”". */
+  title: string;
+  /** Where it is edited: `#/annotations/<id>`. */
+  href: string;
+  keptAt: string;
+}
+
+const PREFIX = 'no-lost-updates.draft.';
+const CHANGED = 'no-lost-updates:drafts';
+
+const storageKey = (sub: string, name: string) => `${PREFIX}${sub}/${name}`;
+
+export const readDraft = <T>(sub: string, name: string): (T & DraftMeta) | undefined => {
+  const stored = localStorage.getItem(storageKey(sub, name));
+  return stored ? (JSON.parse(stored) as T & DraftMeta) : undefined;
+};
+
+/** Keeps the draft, or removes it when there is nothing left to keep (`undefined`). */
+export const keepDraft = <T>(
+  sub: string,
+  name: string,
+  draft: (T & Omit<DraftMeta, 'keptAt'>) | undefined,
+) => {
+  const key = storageKey(sub, name);
+  const before = localStorage.getItem(key);
+  if (draft) localStorage.setItem(key, JSON.stringify({ ...draft, keptAt: new Date().toISOString() }));
+  else localStorage.removeItem(key);
+  if ((before === null) !== (draft === undefined)) dispatchEvent(new Event(CHANGED));
+};
+
+/** Every draft this user has in this browser. */
+export const draftsOf = (sub: string): (DraftMeta & { name: string })[] =>
+  Object.keys(localStorage)
+    .filter((key) => key.startsWith(`${PREFIX}${sub}/`))
+    .flatMap((key) => {
+      const draft = JSON.parse(localStorage.getItem(key) ?? 'null') as DraftMeta | null;
+      return draft ? [{ ...draft, name: key.slice(PREFIX.length + sub.length + 1) }] : [];
+    })
+    .sort((a, b) => b.keptAt.localeCompare(a.keptAt));
+
+export const discardDrafts = (sub: string): void => {
+  for (const { name } of draftsOf(sub)) localStorage.removeItem(storageKey(sub, name));
+  dispatchEvent(new Event(CHANGED));
+};
+
+/** This user's drafts, kept current as pages keep and remove them (in this tab and others). */
+export const useDrafts = (sub: string) => {
+  const [drafts, setDrafts] = useState(() => draftsOf(sub));
+  useEffect(() => {
+    const changed = () => setDrafts(draftsOf(sub));
+    changed();
+    addEventListener(CHANGED, changed);
+    addEventListener('storage', changed);
+    return () => {
+      removeEventListener(CHANGED, changed);
+      removeEventListener('storage', changed);
+    };
+  }, [sub]);
+  return drafts;
+};
+
+/**
+ * The browser asks before the page is left while anything is unsaved (a reload, closing
+ * the tab, another site): the drafts are kept either way, but a person on a shared
+ * computer, or one who meant to save, is told.
+ */
+export const useLeaveWarning = (unsaved: boolean) => {
+  useEffect(() => {
+    if (!unsaved) return;
+    const warn = (event: BeforeUnloadEvent) => {
+      event.preventDefault();
+      event.returnValue = '';
+    };
+    addEventListener('beforeunload', warn);
+    return () => removeEventListener('beforeunload', warn);
+  }, [unsaved]);
+};
