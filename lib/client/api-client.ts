@@ -60,6 +60,11 @@ type ParamNames<P> = P extends `${string}{${infer N}}${infer Rest}` ? N | ParamN
 /** The path parameters of a route, e.g. `{ id, lineId }` for `/orders/{id}/lines/{lineId}`. */
 export type PathParams<K extends RouteKey> = { [N in ParamNames<PathOf<K>>]: string };
 
+/** The Idempotency-Key of one intended change, for the named helpers. */
+export interface KeyOption {
+  idempotencyKey: string;
+}
+
 /** What one call of a route sends beside its route key. */
 export type CallOptions<K extends RouteKey> = {
   body?: RequestBody<K>;
@@ -282,29 +287,53 @@ export const createApiClient = (options: ClientOptions) => {
     send,
     request,
     call,
-    // Named helpers for the common calls: the body of the answer.
-    createAnnotation: (fields: RequestBody<'POST /annotations'>) =>
-      bodyOf(call('POST /annotations', { body: fields })),
+    // Named helpers for the common calls: the body of the answer. A write takes the
+    // Idempotency-Key of the change it makes (`intent`, as updateWithRetry hands it out), so
+    // that sending it again is the same request; without one, each call is a new change.
+    createAnnotation: (fields: RequestBody<'POST /annotations'>, intent?: KeyOption) =>
+      bodyOf(call('POST /annotations', { body: fields, ...intent })),
     getAnnotation: (id: string) => bodyOf(call('GET /annotations/{id}', { params: { id } })),
-    patchAnnotation: (id: string, version: number, patch: RequestBody<'PATCH /annotations/{id}'>) =>
-      bodyOf(call('PATCH /annotations/{id}', { params: { id }, ifMatch: version, body: patch })),
-    replaceAnnotation: (id: string, version: number, fields: RequestBody<'PUT /annotations/{id}'>) =>
-      bodyOf(call('PUT /annotations/{id}', { params: { id }, ifMatch: version, body: fields })),
-    createOrder: (input: RequestBody<'POST /orders'>) => bodyOf(call('POST /orders', { body: input })),
+    patchAnnotation: (
+      id: string,
+      version: number,
+      patch: RequestBody<'PATCH /annotations/{id}'>,
+      intent?: KeyOption,
+    ) =>
+      bodyOf(call('PATCH /annotations/{id}', { params: { id }, ifMatch: version, body: patch, ...intent })),
+    replaceAnnotation: (
+      id: string,
+      version: number,
+      fields: RequestBody<'PUT /annotations/{id}'>,
+      intent?: KeyOption,
+    ) => bodyOf(call('PUT /annotations/{id}', { params: { id }, ifMatch: version, body: fields, ...intent })),
+    createOrder: (input: RequestBody<'POST /orders'>, intent?: KeyOption) =>
+      bodyOf(call('POST /orders', { body: input, ...intent })),
     getOrder: (id: string) => bodyOf(call('GET /orders/{id}', { params: { id } })),
-    addLine: (id: string, version: number, line: RequestBody<'POST /orders/{id}/lines'>) =>
-      bodyOf(call('POST /orders/{id}/lines', { params: { id }, ifMatch: version, body: line })),
+    addLine: (
+      id: string,
+      version: number,
+      line: RequestBody<'POST /orders/{id}/lines'>,
+      intent?: KeyOption,
+    ) => bodyOf(call('POST /orders/{id}/lines', { params: { id }, ifMatch: version, body: line, ...intent })),
     patchLine: (
       id: string,
       lineId: string,
       version: number,
       patch: RequestBody<'PATCH /orders/{id}/lines/{lineId}'>,
+      intent?: KeyOption,
     ) =>
       bodyOf(
-        call('PATCH /orders/{id}/lines/{lineId}', { params: { id, lineId }, ifMatch: version, body: patch }),
+        call('PATCH /orders/{id}/lines/{lineId}', {
+          params: { id, lineId },
+          ifMatch: version,
+          body: patch,
+          ...intent,
+        }),
       ),
-    transition: (id: string, version: number, to: Order['status']) =>
-      bodyOf(call('POST /orders/{id}/transitions', { params: { id }, ifMatch: version, body: { to } })),
+    transition: (id: string, version: number, to: Order['status'], intent?: KeyOption) =>
+      bodyOf(
+        call('POST /orders/{id}/transitions', { params: { id }, ifMatch: version, body: { to }, ...intent }),
+      ),
   };
 };
 

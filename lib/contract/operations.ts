@@ -58,8 +58,10 @@ const body: ErrorCode[] = [
   'VALIDATION_FAILED',
 ];
 // Every write may find that it cannot know whether it was applied: OUTCOME_UNKNOWN.
+// A keyed request may meet its own repeat still running: IDEMPOTENCY_IN_PROGRESS.
 const keyed: ErrorCode[] = [
   'IDEMPOTENCY_KEY_REUSED',
+  'IDEMPOTENCY_IN_PROGRESS',
   'WRITE_CONTENTION',
   'MALFORMED_REQUEST',
   'OUTCOME_UNKNOWN',

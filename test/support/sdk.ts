@@ -203,3 +203,43 @@ export const withAppliedThenRefused = async <T>(
     stack().remove(name);
   }
 };
+
+/** What happens to one attempt: it goes through, or fails before it leaves or after it landed. */
+export type AttemptFate = 'pass' | { at: 'before' | 'after'; error: () => Error };
+
+/**
+ * Decides, attempt by attempt (inside the retries, as a dropped connection or DynamoDB would),
+ * what happens to each request `fn` sends: `choose` sees the command, its input and how many
+ * attempts of the same request it has seen before (by ClientRequestToken, or by the request
+ * itself), so a history can lose some answers and stall some transactions, each its own way.
+ */
+export const withAttemptFates = async <T>(
+  choose: (command: string, input: Record<string, unknown>, earlier: number) => AttemptFate,
+  fn: () => Promise<T>,
+): Promise<{ result: T; fates: Record<string, number> }> => {
+  const seen = new Map<string, number>();
+  const fates: Record<string, number> = {};
+  const name = `test-fates-${counter++}`;
+  stack().add(
+    ((next: (args: FinalizeHandlerArguments<object>) => Promise<unknown>, context: HandlerExecutionContext) =>
+      async (args: FinalizeHandlerArguments<object>) => {
+        const input = args.input as Record<string, unknown>;
+        const identity = String(input.ClientRequestToken ?? JSON.stringify(input));
+        const earlier = seen.get(identity) ?? 0;
+        seen.set(identity, earlier + 1);
+        const fate = choose(String(context.commandName), input, earlier);
+        if (fate === 'pass') return next(args);
+        const label = `${context.commandName} ${fate.at} ${fate.error().name}`;
+        fates[label] = (fates[label] ?? 0) + 1;
+        if (fate.at === 'before') throw fate.error();
+        await next(args);
+        throw fate.error();
+      }) as never,
+    { step: 'deserialize', name },
+  );
+  try {
+    return { result: await fn(), fates };
+  } finally {
+    stack().remove(name);
+  }
+};
