@@ -127,15 +127,17 @@ export interface ItemWritten {
  */
 const writeItem = async <I>(
   write: ItemWrite<I>,
+  first: Built<I>,
   key: Record<string, unknown>,
   command: (input: I) => PutCommand | UpdateCommand,
 ): Promise<ItemWritten> => {
-  let rules = write.build(false).rules;
+  let built = first;
   const sent = await sendWithRetries<{ Attributes?: StoredItem }>((failed) => {
-    const built = write.build(anyMayHaveApplied(failed));
-    rules = built.rules;
+    // Sent again after an attempt that may have landed: in the form that recognises it.
+    if (anyMayHaveApplied(failed) && built === first) built = write.build(true);
     return command(built.input);
   });
+  const { rules } = built;
   if (sent.ok) return { item: sent.output.Attributes ?? {} };
   const again = anyMayHaveApplied(sent.failed) ? write.tag : undefined;
   const failure = conditionFailure(sent.error);
@@ -155,10 +157,12 @@ const writeItem = async <I>(
 };
 
 /** An UpdateItem: the item as written (ALL_NEW), or what its failure means (see writeItem). */
-export const updateItem = (write: ItemWrite<UpdateCommandInput>): Promise<ItemWritten> =>
-  writeItem(
+export const updateItem = (write: ItemWrite<UpdateCommandInput>): Promise<ItemWritten> => {
+  const first = write.build(false);
+  return writeItem(
     write,
-    write.build(false).input.Key ?? {},
+    first,
+    first.input.Key ?? {},
     (input) =>
       new UpdateCommand({
         ...input,
@@ -166,12 +170,15 @@ export const updateItem = (write: ItemWrite<UpdateCommandInput>): Promise<ItemWr
         ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
       }),
   );
+};
 
 /** A PutItem of a new item: the item as written, or what its failure means (see writeItem). */
 export const putItem = (write: ItemWrite<PutCommandInput>): Promise<ItemWritten> => {
-  const item = write.build(false).input.Item ?? {};
+  const first = write.build(false);
+  const item = first.input.Item ?? {};
   return writeItem(
     write,
+    first,
     { [PK]: item[PK], [SK]: item[SK] },
     (input) => new PutCommand({ ...input, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' }),
   ).then((written) => (written.recognised ? written : { item }));

@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type {
   DeleteCommand,
@@ -9,6 +8,7 @@ import type {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DeserializeMiddleware, MiddlewareStack } from '@smithy/types';
 import { config } from '../config';
 import { note } from './request-stats';
 import { isThrottling } from './sdk-errors';
@@ -25,8 +25,6 @@ export const ATTEMPT_TIMEOUT_MS = 5000;
  * with this HTTP status; or sent with no answer (a timeout, a reset connection).
  */
 export type Reach = { sent: false } | { sent: true; status?: number };
-
-const reaches = new AsyncLocalStorage<{ reach: Reach }>();
 
 let documentClient: DynamoDBDocumentClient | undefined;
 
@@ -69,19 +67,6 @@ export const db = (): DynamoDBDocumentClient => {
     },
     { step: 'finalizeRequest', priority: 'low', name: 'countThrottledAttempts' },
   );
-  // Beside the wire, below every other middleware: whether the request left, and what
-  // DynamoDB answered, whatever happens to the answer on its way back up.
-  base.middlewareStack.add(
-    (next) => async (args) => {
-      const attempt = reaches.getStore();
-      if (attempt) attempt.reach = { sent: true };
-      const output = await next(args);
-      const status = (output.response as { statusCode?: number } | undefined)?.statusCode;
-      if (attempt && status !== undefined) attempt.reach = { sent: true, status };
-      return output;
-    },
-    { step: 'deserialize', priority: 'low', name: 'observeReach' },
-  );
   documentClient = DynamoDBDocumentClient.from(base, {
     marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
   });
@@ -106,11 +91,25 @@ export type Attempted<O> = { ok: true; output: O } | { ok: false; error: unknown
  */
 export const sendAttempt = async <O>(command: Command): Promise<Attempted<O>> => {
   const attempt: { reach: Reach } = { reach: { sent: false } };
+  // Beside the wire, below every other middleware (the client's faults and counters
+  // included): whether this attempt left, and what DynamoDB answered, whatever happens to
+  // the answer on its way back up. On the command, for this attempt alone.
+  const stack = command.middlewareStack as unknown as MiddlewareStack<object, object>;
+  const observe: DeserializeMiddleware<object, object> = (next) => async (args) => {
+    attempt.reach = { sent: true };
+    const output = await next(args);
+    const status = (output.response as { statusCode?: number } | undefined)?.statusCode;
+    if (status !== undefined) attempt.reach = { sent: true, status };
+    return output;
+  };
+  stack.add(observe, { step: 'deserialize', priority: 'low' });
   try {
-    const output = (await reaches.run(attempt, () => db().send(command as never))) as O;
-    return { ok: true, output } as Attempted<O>;
+    const output = (await db().send(command as never)) as O;
+    return { ok: true, output };
   } catch (error) {
-    return { ok: false, error, reach: attempt.reach } as Attempted<O>;
+    return { ok: false, error, reach: attempt.reach };
+  } finally {
+    stack.remove(observe);
   }
 };
 

@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useState } from 'preact/hooks';
 
 /**
  * What a person has not saved yet, kept per user and record in this browser's local
@@ -75,7 +75,9 @@ export const useDrafts = (sub: string) => {
  * computer, or one who meant to save, is told.
  */
 export const useLeaveWarning = (unsaved: boolean) => {
-  useEffect(() => {
+  // Before the page shows the work as unsaved, not after its next paint: a reload in between
+  // would leave without a word.
+  useLayoutEffect(() => {
     if (!unsaved) return;
     const warn = (event: BeforeUnloadEvent) => {
       event.preventDefault();
