@@ -1,6 +1,8 @@
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { defaultThrottle, identityFromContext, NoLostUpdatesStack } from './stack';
+import { defaultThrottle } from './http-api';
+import { identityFromContext } from './identity';
+import { NoLostUpdatesStack } from './stack';
 
 const app = new App();
 // cdk-nag on every synth and deploy: any finding not fixed or acknowledged in the stack stops it.

@@ -8,12 +8,9 @@ import { ASSET_RESOURCE_METADATA_ENABLED_CONTEXT } from 'aws-cdk-lib/cx-api';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  accessLogFields,
-  identityFromContext,
-  NoLostUpdatesStack,
-  type NoLostUpdatesStackProps,
-} from '../../cdk/stack';
+import { accessLogFields } from '../../cdk/http-api';
+import { identityFromContext } from '../../cdk/identity';
+import { NoLostUpdatesStack, type NoLostUpdatesStackProps } from '../../cdk/stack';
 import { openApiDocument } from '../../lib/contract/openapi';
 import { tableSpec } from '../../lib/db/table-spec';
 import { roles } from '../../lib/domain/roles';
@@ -805,7 +802,7 @@ describe('alarms and dashboard', () => {
   const alarmsByName = () =>
     Object.fromEntries(
       Object.entries(resourcesOfType('AWS::CloudWatch::Alarm')).map(([id, alarm]) => [
-        id.replace(/[0-9A-F]{8}$/, ''),
+        id.replace(/^Operations/, '').replace(/[0-9A-F]{8}$/, ''),
         alarm,
       ]),
     );
