@@ -15,7 +15,8 @@ export const pascalCase = (name: string): string =>
 
 /**
  * Acknowledges a cdk-nag (AwsSolutions) finding on `scope` and everything under it, with
- * the reason it is accepted; `RuleId[FindingId]` narrows it to one finding.
+ * the reason it is accepted; `RuleId[FindingId]` narrows it to one finding. A test fails on
+ * an acknowledgement no rule raises, so none outlives its finding.
  */
 export const acknowledge = (scope: IConstruct, ...findings: { id: string; reason: string }[]): void => {
   Validations.of(scope).acknowledge(...findings);

@@ -119,11 +119,6 @@ export class Identity extends Construct {
         reason:
           'The Plus feature plan (threat protection) costs per user; users exist only when an operator creates them.',
       },
-      {
-        id: 'AwsSolutions-COG3',
-        reason:
-          'Threat protection needs the paid Plus feature plan; users exist only when an operator creates them.',
-      },
     );
     this.issuer = pool.userPoolProviderUrl;
     this.audience = client.userPoolClientId;
