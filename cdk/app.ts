@@ -1,5 +1,6 @@
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { contextString } from './common';
 import { defaultThrottle } from './http-api';
 import { identityFromContext } from './identity';
 import { NoLostUpdatesStack } from './stack';
@@ -20,17 +21,18 @@ const positiveInteger = (key: string, fallback: number | undefined): number | un
   return number;
 };
 
-const alarmEmail = context('alarmEmail');
+const alarmEmail = contextString(context, 'alarmEmail');
 const identity = identityFromContext(context);
 const reservedConcurrency = positiveInteger('reservedConcurrency', undefined);
 
-new NoLostUpdatesStack(app, 'NoLostUpdates', {
+// `-c stackName=…` deploys another stack beside the first (a stage, or a second region).
+new NoLostUpdatesStack(app, contextString(context, 'stackName') ?? 'NoLostUpdates', {
   ...(identity ? { identity } : {}),
   throttle: {
     rateLimit: positiveInteger('apiRateLimit', defaultThrottle.rateLimit) as number,
     burstLimit: positiveInteger('apiBurstLimit', defaultThrottle.burstLimit) as number,
   },
   ...(reservedConcurrency ? { reservedConcurrency } : {}),
-  ...(typeof alarmEmail === 'string' && alarmEmail !== '' ? { alarmEmail } : {}),
+  ...(alarmEmail ? { alarmEmail } : {}),
   description: 'No Lost Updates: HTTP API, Lambda functions, DynamoDB table, sign-in, web app and alarms',
 });

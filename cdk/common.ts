@@ -1,9 +1,22 @@
 import { fileURLToPath } from 'node:url';
-import { Validations } from 'aws-cdk-lib';
+import { Stack, Validations } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 
 /** The repository root: entries, lock file, tsconfig and the web build are resolved from here, whatever the cwd. */
 export const projectRoot = fileURLToPath(new URL('..', import.meta.url));
+
+/** How the app reads its CDK context (`-c key=value`, cdk.json); see cdk/app.ts. */
+export type Context = (key: string) => unknown;
+
+/** A context value that must be a non-empty string when it is given. */
+export const contextString = (context: Context, key: string): string | undefined => {
+  const value = context(key);
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string' || value.trim() === '') {
+    throw new Error(`CDK context '${key}' must be a non-empty string`);
+  }
+  return value.trim();
+};
 
 /** `customer-relations` → `CustomerRelations`: construct ids and alarm names from the route table's names. */
 export const pascalCase = (name: string): string =>
@@ -21,3 +34,21 @@ export const pascalCase = (name: string): string =>
 export const acknowledge = (scope: IConstruct, ...findings: { id: string; reason: string }[]): void => {
   Validations.of(scope).acknowledge(...findings);
 };
+
+/**
+ * A name that must be unique in the whole account (CloudWatch dashboards, CloudFront
+ * policies and origin access controls): the stack's name and its region, so the same stack
+ * deployed to two regions, or two stacks in one region, never claim the same one.
+ */
+export const accountUniqueName = (scope: IConstruct, suffix: string): string => {
+  const stack = Stack.of(scope);
+  return `${stack.stackName}-${stack.region}-${suffix}`;
+};
+
+/** A name that must be unique in the region (alarms): the stack's name is, there. */
+export const regionUniqueName = (scope: IConstruct, suffix: string): string =>
+  `${Stack.of(scope).stackName}-${suffix}`;
+
+/** A log group's name, `/<stack>/<what>`: unique in the region, and all of a stack's found by one prefix. */
+export const logGroupName = (scope: IConstruct, what: string): string =>
+  `/${Stack.of(scope).stackName}/${what}`;

@@ -8,7 +8,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { metricsNamespace, serviceName } from '../lib/observability';
 import { type FunctionName, functionNames, functionTableAccess } from '../lib/routes';
-import { acknowledge, pascalCase, projectRoot } from './common';
+import { acknowledge, logGroupName, pascalCase, projectRoot } from './common';
 
 /**
  * The bundle is ESM (`index.mjs`); CommonJS dependencies inlined by esbuild may still call
@@ -61,6 +61,7 @@ export class AppFunction extends Construct {
   constructor(scope: Construct, id: string, props: AppFunctionProps) {
     super(scope, id);
     this.logGroup = new logs.LogGroup(this, 'Logs', {
+      logGroupName: logGroupName(this, `functions/${props.name}`),
       retention: logRetention,
       // Logs expire anyway; unlike the table they are not worth an orphan after the stack is gone.
       removalPolicy: RemovalPolicy.DESTROY,

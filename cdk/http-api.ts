@@ -7,7 +7,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { type FunctionName, routeKeyOf, routes } from '../lib/routes';
-import { acknowledge, pascalCase } from './common';
+import { acknowledge, logGroupName, pascalCase, regionUniqueName } from './common';
 import { logRetention } from './functions';
 
 /** Stage throttling of the HTTP API: steady requests per second and the burst above it. */
@@ -72,9 +72,9 @@ export class HttpApi extends Construct {
 
   constructor(scope: Construct, id: string, props: HttpApiProps) {
     super(scope, id);
-    // The construct's own resource ('Default'), named after the construct as it was on the stack.
+    // Named after the stack, so two stacks' APIs in one region tell apart in the console.
     this.api = new apigwv2.HttpApi(this, 'Default', {
-      apiName: id,
+      apiName: regionUniqueName(this, 'api'),
       description: 'No Lost Updates HTTP API; routes generated from lib/routes.ts',
       createDefaultStage: false,
       corsPreflight: {
@@ -86,6 +86,7 @@ export class HttpApi extends Construct {
       },
     });
     this.accessLogs = new logs.LogGroup(this, 'AccessLogs', {
+      logGroupName: logGroupName(this, 'api-access'),
       retention: logRetention,
       removalPolicy: RemovalPolicy.DESTROY,
     });

@@ -2,7 +2,7 @@ import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import { Construct } from 'constructs';
 import { roles } from '../lib/domain/roles';
-import { acknowledge, pascalCase } from './common';
+import { acknowledge, type Context, contextString, pascalCase } from './common';
 
 /** An identity provider outside the stack whose JWTs the API trusts instead of its own user pool. */
 export interface ExternalIdentity {
@@ -11,19 +11,6 @@ export interface ExternalIdentity {
   /** Audience (`aud`, or `client_id` of an access token). */
   readonly audience: string;
 }
-
-/** The CDK context keys the app reads; see `identityFromContext` and cdk/app.ts. */
-export type Context = (key: string) => unknown;
-
-/** A context value that must be a non-empty string when it is given. */
-export const contextString = (context: Context, key: string): string | undefined => {
-  const value = context(key);
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'string' || value.trim() === '') {
-    throw new Error(`CDK context '${key}' must be a non-empty string`);
-  }
-  return value.trim();
-};
 
 /**
  * The identity provider from the context: `-c jwtIssuer=… -c jwtAudience=…` name an

@@ -1,4 +1,4 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import type * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -7,7 +7,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import { metricNames, metricsNamespace, serviceName } from '../lib/observability';
-import { pascalCase } from './common';
+import { accountUniqueName, pascalCase } from './common';
 
 /** A Lambda function the operator is told about: its errors and duration. */
 export interface WatchedFunction {
@@ -110,7 +110,7 @@ export class Operations extends Construct {
     const perFunction = (metric: (fn: lambda.IFunction) => cloudwatch.IMetric) =>
       props.functions.map(({ fn }) => metric(fn));
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
-      dashboardName: `${Stack.of(this).stackName}-operations`,
+      dashboardName: accountUniqueName(this, 'operations'),
       widgets: [
         [
           new cloudwatch.GraphWidget({

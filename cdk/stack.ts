@@ -30,6 +30,13 @@ export interface NoLostUpdatesStackProps extends StackProps {
 }
 
 /**
+ * The names of account- and region-wide things start with the stack's name, and some add the
+ * region, within limits as short as 64 characters (an origin access control's). CloudFormation
+ * allows 128; CDK checks the characters.
+ */
+const longestStackName = 40;
+
+/**
  * The deployed backend, wired from its parts: the table; one Lambda function per function of
  * the route table with exactly the table access it declares; who signs in (the stack's own
  * user pool unless an external provider is named); the web app; the HTTP API, whose routes
@@ -47,6 +54,11 @@ export class NoLostUpdatesStack extends Stack {
 
   constructor(scope: Construct, id: string, props: NoLostUpdatesStackProps = {}) {
     super(scope, id, props);
+    if (this.stackName.length > longestStackName) {
+      throw new Error(
+        `The stack name is at most ${longestStackName} characters (the names derived from it have limits); got '${this.stackName}'`,
+      );
+    }
     const { table } = new DataTable(this);
     this.table = table;
 

@@ -1,12 +1,22 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { DefaultStackSynthesizer, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import { S3BucketOrigin } from 'aws-cdk-lib/aws-cloudfront-origins';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct } from 'constructs';
-import { acknowledge } from './common';
+import { accountUniqueName, acknowledge } from './common';
+
+/**
+ * The CDK bootstrap bucket's ARN as cdk-nag writes it: what the stack knows at synth
+ * (an account and region given as its `env`), the rest as `<AWS::…>` pseudo parameters.
+ */
+const bootstrapAssetsArn = (stack: Stack): string => {
+  const known = (value: string, pseudo: string) => (Token.isUnresolved(value) ? `<AWS::${pseudo}>` : value);
+  const bucket = `cdk-${DefaultStackSynthesizer.DEFAULT_QUALIFIER}-assets-${known(stack.account, 'AccountId')}-${known(stack.region, 'Region')}`;
+  return `arn:${known(stack.partition, 'Partition')}:s3:::${bucket}`;
+};
 
 /** What the web app reads from `config.json` to find the API and its sign-in. */
 export interface WebAppConfig {
@@ -42,11 +52,15 @@ export class WebApp extends Construct {
       // Only built files live here; the deployment removes them with the stack.
       removalPolicy: RemovalPolicy.DESTROY,
     });
+    // Origin access controls are named account-wide; CDK's default name is the same in every region.
+    const originAccessControl = new cloudfront.S3OriginAccessControl(this, 'OriginAccess', {
+      originAccessControlName: accountUniqueName(this, 'web'),
+    });
     this.distribution = new cloudfront.Distribution(this, 'Distribution', {
       comment: 'No Lost Updates web app',
       defaultRootObject: 'index.html',
       defaultBehavior: {
-        origin: S3BucketOrigin.withOriginAccessControl(this.bucket),
+        origin: S3BucketOrigin.withOriginAccessControl(this.bucket, { originAccessControl }),
         viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
       },
       // A single-page app: a path the bucket does not have is the app's own route.
@@ -113,7 +127,7 @@ export class WebApp extends Construct {
             'CDK’s BucketDeployment handler reads the asset and replaces the web bucket’s objects with it.',
         })),
         {
-          id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*]',
+          id: `AwsSolutions-IAM5[Resource::${bootstrapAssetsArn(stack)}/*]`,
           reason:
             'The web app’s asset is an object in the CDK bootstrap bucket, whose key is known only at deploy.',
         },
