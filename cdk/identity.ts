@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import { Construct } from 'constructs';
 import { roles } from '../lib/domain/roles';
@@ -50,6 +50,8 @@ export class Identity extends Construct {
   readonly audience: string;
   readonly userPool: cognito.UserPool | undefined;
   readonly userPoolClient: cognito.UserPoolClient | undefined;
+  /** The origin the web app signs in at (Cognito's API), when the pool is the stack's own. */
+  readonly signInOrigin: string | undefined;
 
   constructor(scope: Construct, id: string, props: IdentityProps = {}) {
     super(scope, id);
@@ -58,6 +60,7 @@ export class Identity extends Construct {
       this.audience = props.external.audience;
       this.userPool = undefined;
       this.userPoolClient = undefined;
+      this.signInOrigin = undefined;
       return;
     }
     const pool = new cognito.UserPool(this, 'UserPool', {
@@ -111,5 +114,6 @@ export class Identity extends Construct {
     this.audience = client.userPoolClientId;
     this.userPool = pool;
     this.userPoolClient = client;
+    this.signInOrigin = `https://cognito-idp.${Stack.of(this).region}.amazonaws.com`;
   }
 }

@@ -72,7 +72,10 @@ export class NoLostUpdatesStack extends Stack {
     this.userPool = identity.userPool;
     this.userPoolClient = identity.userPoolClient;
 
-    const web = new WebApp(this, 'Web', { buildDir: props.webAppDir ?? join(projectRoot, 'web', 'dist') });
+    const web = new WebApp(this, 'Web', {
+      buildDir: props.webAppDir ?? join(projectRoot, 'web', 'dist'),
+      ...(identity.signInOrigin ? { connectTo: [identity.signInOrigin] } : {}),
+    });
 
     const api = new HttpApi(this, 'Api', {
       functions: this.functions,

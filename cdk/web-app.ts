@@ -1,12 +1,34 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { DefaultStackSynthesizer, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, DefaultStackSynthesizer, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import { S3BucketOrigin } from 'aws-cdk-lib/aws-cloudfront-origins';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct } from 'constructs';
-import { accountUniqueName, acknowledge } from './common';
+import { accountUniqueName, acknowledge, logGroupName } from './common';
+import { logRetention } from './functions';
+
+/**
+ * The Content-Security-Policy of the web app: its own scripts and styles only (Vite emits
+ * no inline ones), the `data:,` favicon, and requests to itself (`config.json`) and to
+ * `connectTo` (the API, the sign-in). No frames, no plugins, no form posts, no `<base>`.
+ */
+const contentSecurityPolicy = (connectTo: readonly string[]): string =>
+  Object.entries({
+    'default-src': ["'none'"],
+    'script-src': ["'self'"],
+    'style-src': ["'self'"],
+    'img-src': ["'self'", 'data:'],
+    'connect-src': ["'self'", ...connectTo],
+    'base-uri': ["'none'"],
+    'form-action': ["'none'"],
+    'frame-ancestors': ["'none'"],
+  })
+    .map(([directive, sources]) => `${directive} ${sources.join(' ')}`)
+    .join('; ');
 
 /**
  * The CDK bootstrap bucket's ARN as cdk-nag writes it: what the stack knows at synth
@@ -26,18 +48,47 @@ export interface WebAppConfig {
 }
 
 export interface WebAppProps {
-  /** The web app's build (`npm run build:web`); deployed when it has an `index.html`. */
+  /** The web app's build (`npm run build:web`, which `npm run deploy` runs first). */
   readonly buildDir: string;
+  /** Origins the app sends requests to besides its own and the API's (the sign-in's). */
+  readonly connectTo?: readonly string[];
 }
 
 /**
- * The web app: a private bucket behind CloudFront. `publish` deploys the build and a
- * `config.json` beside it, which says where the API and the sign-in are; both are known only
- * once the API exists, and the API's CORS needs this app's URL first.
+ * A role for CDK's BucketDeployment handler that narrows the CloudFront rights it adds on
+ * resource `*` to the one distribution it invalidates. The handler adds its statements to
+ * whatever role it is given, so the narrowing happens as they are added.
+ */
+class DeploymentRole extends iam.Role {
+  private distributionArn: string | undefined;
+
+  invalidates(distribution: cloudfront.Distribution): this {
+    this.distributionArn = distribution.distributionArn;
+    return this;
+  }
+
+  override addToPrincipalPolicy(statement: iam.PolicyStatement): iam.AddToPrincipalPolicyResult {
+    const cloudFrontOnAll =
+      statement.actions.every((action) => action.startsWith('cloudfront:')) &&
+      statement.resources.includes('*');
+    if (!cloudFrontOnAll) return super.addToPrincipalPolicy(statement);
+    if (!this.distributionArn) throw new Error('DeploymentRole: no distribution to scope invalidation to');
+    return super.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: statement.actions, resources: [this.distributionArn] }),
+    );
+  }
+}
+
+/**
+ * The web app: a private bucket behind CloudFront with security headers on every answer.
+ * `publish` deploys the build and a `config.json` beside it, which says where the API and
+ * the sign-in are; both are known only once the API exists, and the API's CORS needs this
+ * app's URL first.
  */
 export class WebApp extends Construct {
   readonly bucket: s3.Bucket;
   readonly distribution: cloudfront.Distribution;
+  readonly headers: cloudfront.ResponseHeadersPolicy;
   /** `https://<distribution>.cloudfront.net`. */
   readonly url: string;
   private readonly buildDir: string;
@@ -45,12 +96,39 @@ export class WebApp extends Construct {
   constructor(scope: Construct, id: string, props: WebAppProps) {
     super(scope, id);
     this.buildDir = props.buildDir;
+    const { region } = Stack.of(this);
     this.bucket = new s3.Bucket(this, 'Bucket', {
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       encryption: s3.BucketEncryption.S3_MANAGED,
       enforceSSL: true,
       // Only built files live here; the deployment removes them with the stack.
       removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.headers = new cloudfront.ResponseHeadersPolicy(this, 'Headers', {
+      responseHeadersPolicyName: accountUniqueName(this, 'web-headers'),
+      comment: 'No Lost Updates web app: security headers',
+      securityHeadersBehavior: {
+        strictTransportSecurity: {
+          accessControlMaxAge: Duration.days(730),
+          includeSubdomains: true,
+          override: true,
+        },
+        contentTypeOptions: { override: true },
+        frameOptions: { frameOption: cloudfront.HeadersFrameOption.DENY, override: true },
+        referrerPolicy: {
+          referrerPolicy: cloudfront.HeadersReferrerPolicy.STRICT_ORIGIN_WHEN_CROSS_ORIGIN,
+          override: true,
+        },
+        contentSecurityPolicy: {
+          // The API's exact origin would close a cycle (its CORS names this distribution,
+          // whose headers would name the API), so any API Gateway API of this region.
+          contentSecurityPolicy: contentSecurityPolicy([
+            `https://*.execute-api.${region}.amazonaws.com`,
+            ...(props.connectTo ?? []),
+          ]),
+          override: true,
+        },
+      },
     });
     // Origin access controls are named account-wide; CDK's default name is the same in every region.
     const originAccessControl = new cloudfront.S3OriginAccessControl(this, 'OriginAccess', {
@@ -62,14 +140,10 @@ export class WebApp extends Construct {
       defaultBehavior: {
         origin: S3BucketOrigin.withOriginAccessControl(this.bucket, { originAccessControl }),
         viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+        responseHeadersPolicy: this.headers,
       },
-      // A single-page app: a path the bucket does not have is the app's own route.
-      errorResponses: [403, 404].map((httpStatus) => ({
-        httpStatus,
-        responseHttpStatus: 200,
-        responsePagePath: '/index.html',
-        ttl: Duration.seconds(0),
-      })),
+      // No error pages: the app's routes are in the hash (#/orders/…), so every path the
+      // browser asks for is a file, and a missing one is an honest error, not index.html.
     });
     acknowledge(this.bucket, {
       id: 'AwsSolutions-S1',
@@ -95,55 +169,75 @@ export class WebApp extends Construct {
     this.url = `https://${this.distribution.distributionDomainName}`;
   }
 
-  /** Deploys the build, when there is one, and `config.json`, then invalidates the distribution's cache. */
+  /**
+   * Deploys the build, when there is one, and `config.json`, then invalidates the
+   * distribution's cache. Without a build only `config.json` goes, and synth says so.
+   */
   publish(config: WebAppConfig): s3deploy.BucketDeployment {
     const stack = Stack.of(this);
+    const built = existsSync(join(this.buildDir, 'index.html'));
+    if (!built) {
+      Annotations.of(this).addWarningV2(
+        'no-lost-updates:web-app-not-built',
+        `No web app build in ${this.buildDir}: only config.json is deployed, and the app's URL answers 403. ` +
+          '`npm run deploy` builds it first.',
+      );
+    }
+    const logGroup = new logs.LogGroup(this, 'DeploymentLogs', {
+      logGroupName: logGroupName(this, 'web-deployment'),
+      retention: logRetention,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    // Its own role, as the API's functions have: its own log group, not AWSLambdaBasicExecutionRole.
+    const role = new DeploymentRole(this, 'DeploymentRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'Copies the web app into its bucket and invalidates its distribution',
+    }).invalidates(this.distribution);
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [logGroup.logGroupArn],
+      }),
+    );
     const deployment = new s3deploy.BucketDeployment(this, 'Deployment', {
       sources: [
-        ...(existsSync(join(this.buildDir, 'index.html')) ? [s3deploy.Source.asset(this.buildDir)] : []),
+        ...(built ? [s3deploy.Source.asset(this.buildDir)] : []),
         s3deploy.Source.jsonData('config.json', { ...config, region: stack.region }),
       ],
       destinationBucket: this.bucket,
       distribution: this.distribution,
       distributionPaths: ['/*'],
       memoryLimit: 256,
+      role,
+      logGroup,
       // The files go with the stack, so the bucket is empty when it is deleted.
       retainOnDelete: false,
     });
-    // The deployment's handler is one singleton function per stack, created by aws-cdk-lib.
+    acknowledge(
+      role,
+      ...['s3:GetBucket*', 's3:GetObject*', 's3:List*', 's3:Abort*', 's3:DeleteObject*'].map((action) => ({
+        id: `AwsSolutions-IAM5[Action::${action}]`,
+        reason:
+          'CDK’s BucketDeployment handler reads the asset and replaces the web bucket’s objects with it.',
+      })),
+      {
+        id: `AwsSolutions-IAM5[Resource::${bootstrapAssetsArn(stack)}/*]`,
+        reason:
+          'The web app’s asset is an object in the CDK bootstrap bucket, whose key is known only at deploy.',
+      },
+      {
+        id: `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(this.bucket.node.defaultChild as s3.CfnBucket)}.Arn>/*]`,
+        reason: 'The deployment writes every object of the web bucket, which holds the web app only.',
+      },
+    );
+    // The handler is one singleton function per stack, created by aws-cdk-lib beside this construct.
     for (const handler of stack.node.children.filter((child) =>
       child.node.id.startsWith('Custom::CDKBucketDeployment'),
     )) {
-      acknowledge(
-        handler,
-        {
-          id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-          reason:
-            'CDK’s BucketDeployment handler logs under AWSLambdaBasicExecutionRole; the API functions have their own roles.',
-        },
-        ...['s3:GetBucket*', 's3:GetObject*', 's3:List*', 's3:Abort*', 's3:DeleteObject*'].map((action) => ({
-          id: `AwsSolutions-IAM5[Action::${action}]`,
-          reason:
-            'CDK’s BucketDeployment handler reads the asset and replaces the web bucket’s objects with it.',
-        })),
-        {
-          id: `AwsSolutions-IAM5[Resource::${bootstrapAssetsArn(stack)}/*]`,
-          reason:
-            'The web app’s asset is an object in the CDK bootstrap bucket, whose key is known only at deploy.',
-        },
-        {
-          id: `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(this.bucket.node.defaultChild as s3.CfnBucket)}.Arn>/*]`,
-          reason: 'The deployment writes every object of the web bucket, which holds the web app only.',
-        },
-        {
-          id: 'AwsSolutions-IAM5[Resource::*]',
-          reason: 'CloudFront invalidations (after each deployment) are authorised on resource * only.',
-        },
-        {
-          id: 'AwsSolutions-L1',
-          reason: 'The BucketDeployment handler’s runtime is chosen by aws-cdk-lib, not by this project.',
-        },
-      );
+      acknowledge(handler, {
+        id: 'AwsSolutions-L1',
+        reason: 'The BucketDeployment handler’s runtime is chosen by aws-cdk-lib, not by this project.',
+      });
     }
     return deployment;
   }

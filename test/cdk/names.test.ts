@@ -126,7 +126,7 @@ describe('two stacks in one account', () => {
     expect(shared).toEqual([]);
   });
 
-  it('names its dashboard and origin access control after the stack and its region', () => {
+  it('names its dashboard, headers policy and origin access control after the stack and its region', () => {
     const accountWide = templates.map((stack) =>
       claimedNames(stack)
         .filter((name) => name.startsWith('account:'))
@@ -134,11 +134,20 @@ describe('two stacks in one account', () => {
     );
 
     expect(accountWide).toEqual([
-      ['account:NoLostUpdates-eu-central-1-operations', 'account:NoLostUpdates-eu-central-1-web'],
-      ['account:NoLostUpdates-us-east-1-operations', 'account:NoLostUpdates-us-east-1-web'],
+      [
+        'account:NoLostUpdates-eu-central-1-operations',
+        'account:NoLostUpdates-eu-central-1-web',
+        'account:NoLostUpdates-eu-central-1-web-headers',
+      ],
+      [
+        'account:NoLostUpdates-us-east-1-operations',
+        'account:NoLostUpdates-us-east-1-web',
+        'account:NoLostUpdates-us-east-1-web-headers',
+      ],
       [
         'account:NoLostUpdates-staging-eu-central-1-operations',
         'account:NoLostUpdates-staging-eu-central-1-web',
+        'account:NoLostUpdates-staging-eu-central-1-web-headers',
       ],
     ]);
   });

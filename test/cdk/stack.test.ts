@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { App, CfnElement } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { ASSET_RESOURCE_METADATA_ENABLED_CONTEXT } from 'aws-cdk-lib/cx-api';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
@@ -136,13 +136,16 @@ let webBuild: string;
 const resourcesOfType = (type: string): Record<string, Resource> =>
   template.findResources(type) as Record<string, Resource>;
 
-const onlyResourceOfType = (type: string): [string, Resource] => {
-  const entries = Object.entries(resourcesOfType(type));
+/** The one entry of `entries`, failing the test unless there is exactly one. */
+const onlyEntry = <T>(entries: [string, T][]): [string, T] => {
   expect(entries).toHaveLength(1);
   const [entry] = entries;
-  if (!entry) throw new Error(`No ${type} in the template`);
+  if (!entry) throw new Error('No such resource in the template');
   return entry;
 };
+
+const onlyResourceOfType = (type: string): [string, Resource] =>
+  onlyEntry(Object.entries(resourcesOfType(type)));
 
 const resourceById = (logicalId: string): Resource => {
   const resource = (template.toJSON().Resources as Record<string, Resource>)[logicalId];
@@ -741,6 +744,140 @@ describe('web app', () => {
     expect(cors.ExposeHeaders).toEqual(
       expect.arrayContaining(['etag', 'location', 'idempotent-replayed', 'retry-after']),
     );
+  });
+});
+
+describe('web app at the edge', () => {
+  const region = { Ref: 'AWS::Region' };
+
+  it('answers with HSTS, nosniff, no framing, a referrer policy and the app’s content security policy', () => {
+    const [policyId, policy] = onlyResourceOfType('AWS::CloudFront::ResponseHeadersPolicy');
+    const [, distribution] = onlyResourceOfType('AWS::CloudFront::Distribution');
+
+    expect(policy.Properties.ResponseHeadersPolicyConfig).toMatchObject({
+      SecurityHeadersConfig: {
+        StrictTransportSecurity: {
+          AccessControlMaxAgeSec: 63_072_000,
+          IncludeSubdomains: true,
+          Override: true,
+        },
+        ContentTypeOptions: { Override: true },
+        FrameOptions: { FrameOption: 'DENY', Override: true },
+        ReferrerPolicy: { ReferrerPolicy: 'strict-origin-when-cross-origin', Override: true },
+        ContentSecurityPolicy: {
+          ContentSecurityPolicy: {
+            'Fn::Join': [
+              '',
+              [
+                "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self' https://*.execute-api.",
+                region,
+                '.amazonaws.com https://cognito-idp.',
+                region,
+                ".amazonaws.com; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+              ],
+            ],
+          },
+          Override: true,
+        },
+      },
+    });
+    expect(
+      (distribution.Properties.DistributionConfig as { DefaultCacheBehavior: Record<string, unknown> })
+        .DefaultCacheBehavior.ResponseHeadersPolicyId,
+    ).toEqual({ Ref: policyId });
+  });
+
+  it('lets the app connect to no sign-in endpoint when an external provider signs in', () => {
+    const external = variant({ identity: { issuer: jwtIssuer, audience: jwtAudience } });
+
+    const [policy] = Object.values(external.template.findResources('AWS::CloudFront::ResponseHeadersPolicy'));
+
+    expect(
+      JSON.stringify(policy?.Properties.ResponseHeadersPolicyConfig.SecurityHeadersConfig),
+    ).not.toContain('cognito-idp');
+  });
+
+  it('rewrites no error to index.html: the app’s routes are in the hash, so a missing file stays an error', () => {
+    const [, distribution] = onlyResourceOfType('AWS::CloudFront::Distribution');
+
+    expect(
+      (distribution.Properties.DistributionConfig as { CustomErrorResponses?: unknown }).CustomErrorResponses,
+    ).toBeUndefined();
+  });
+
+  it('lets the web deployment invalidate its own distribution only, and log to a log group of its own', () => {
+    const [distributionId] = onlyResourceOfType('AWS::CloudFront::Distribution');
+    const [, deploymentHandler] = onlyEntry(
+      Object.entries(resourcesOfType('AWS::Lambda::Function')).filter(([id]) =>
+        id.startsWith('CustomCDKBucketDeployment'),
+      ),
+    );
+    const roleId = (deploymentHandler.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+
+    const statements = statementsOfRole(roleId);
+
+    expect(
+      statements.filter((statement) =>
+        actionsOf(statement).some((action) => action.startsWith('cloudfront:')),
+      ),
+    ).toEqual([
+      {
+        Effect: 'Allow',
+        Action: ['cloudfront:CreateInvalidation', 'cloudfront:GetInvalidation'],
+        Resource: {
+          'Fn::Join': [
+            '',
+            [
+              'arn:',
+              { Ref: 'AWS::Partition' },
+              ':cloudfront::',
+              { Ref: 'AWS::AccountId' },
+              ':distribution/',
+              { Ref: distributionId },
+            ],
+          ],
+        },
+      },
+    ]);
+    const logGroupId = (deploymentHandler.Properties.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup
+      .Ref;
+    expect(
+      statements.filter((statement) => actionsOf(statement).some((action) => action.startsWith('logs:'))),
+    ).toEqual([
+      {
+        Effect: 'Allow',
+        Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        Resource: { 'Fn::GetAtt': [logGroupId, 'Arn'] },
+      },
+    ]);
+    expect(resourceById(roleId).Properties.ManagedPolicyArns).toBeUndefined();
+  });
+
+  it('grants resource * only where X-Ray needs it', () => {
+    const onAll = allStatements().filter((statement) => JSON.stringify(statement.Resource) === '"*"');
+
+    expect(onAll.map(actionsOf)).toEqual(
+      Array(functionNames.length).fill(['xray:PutTelemetryRecords', 'xray:PutTraceSegments']),
+    );
+  });
+
+  it('deletes every log group with the stack, after keeping its lines 30 days', () => {
+    const logGroups = Object.values(resourcesOfType('AWS::Logs::LogGroup'));
+
+    expect(logGroups.map((group) => [group.DeletionPolicy, group.Properties.RetentionInDays])).toEqual(
+      Array(functionNames.length + 2).fill(['Delete', 30]),
+    );
+  });
+
+  it('warns at synth, naming the command that builds it, when the web app is not built', () => {
+    const unbuilt = variant({ webAppDir: join(webBuild, 'not-built') });
+
+    const warnings = Annotations.fromStack(unbuilt.stack).findWarning('*', Match.anyValue());
+
+    expect(warnings.map((warning) => [warning.id, warning.entry.data])).toContainEqual([
+      '/VariantStack/Web',
+      `No web app build in ${join(webBuild, 'not-built')}: only config.json is deployed, and the app's URL answers 403. \`npm run deploy\` builds it first. [ack: no-lost-updates:web-app-not-built]`,
+    ]);
   });
 });
 
