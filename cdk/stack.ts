@@ -95,7 +95,13 @@ export class NoLostUpdatesStack extends Stack {
     const operations = new Operations(this, 'Operations', {
       ...(props.alarmEmail !== undefined ? { alarmEmail: props.alarmEmail } : {}),
       api,
-      functions: [...functions.byName].map(([name, created]) => ({ name, fn: created.fn })),
+      table,
+      functions: [...functions.byName].map(([name, created]) => ({
+        name,
+        kind: 'api' as const,
+        fn: created.fn,
+        logGroup: created.logGroup,
+      })),
     });
     this.alarmTopic = operations.topic;
     this.alarms = operations.alarms;
@@ -106,6 +112,14 @@ export class NoLostUpdatesStack extends Stack {
     new CfnOutput(this, 'AlarmTopicArn', {
       value: operations.topic.topicArn,
       description: 'SNS topic of the alarms',
+    });
+    new CfnOutput(this, 'AlarmDestination', {
+      value: operations.alarmDestination,
+      description: 'Who receives the alarms',
+    });
+    new CfnOutput(this, 'DashboardUrl', {
+      value: `https://console.aws.amazon.com/cloudwatch/home?region=${this.region}#dashboards/dashboard/${operations.dashboard.dashboardName}`,
+      description: 'The operations dashboard (CloudWatch)',
     });
     new CfnOutput(this, 'JwtIssuer', { value: identity.issuer, description: 'Issuer the API trusts' });
     if (identity.userPool && identity.userPoolClient) {

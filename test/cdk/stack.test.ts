@@ -652,8 +652,10 @@ describe('sign-in', () => {
 
     expect(Object.keys(outputs).sort()).toEqual(
       [
+        'AlarmDestination',
         'AlarmTopicArn',
         'ApiUrl',
+        'DashboardUrl',
         'JwtIssuer',
         'TableName',
         'UserPoolClientId',
@@ -931,32 +933,42 @@ describe('alarms and dashboard', () => {
       ]),
     );
 
-  it('has the API, contention, throttling and per-function alarms', () => {
+  it('has the API, contention, throttling, table and per-function alarms', () => {
     const names = Object.keys(alarmsByName()).sort();
 
     expect(names).toEqual(
       [
         'ServerErrorRateAlarm',
+        'UnauthorizedRateAlarm',
         'WriteContentionRateAlarm',
-        'ThrottledAlarm',
+        'ThrottledRateAlarm',
+        'TableSystemErrorsAlarm',
         ...functionNames.flatMap((name) => {
           const id = name[0]?.toUpperCase() + name.slice(1);
-          return [`${id}ErrorsAlarm`, `${id}DurationAlarm`];
+          return [
+            `${id}ErrorsAlarm`,
+            `${id}ThrottlesAlarm`,
+            `${id}DurationAlarm`,
+            `${id}ServerErrorRateAlarm`,
+          ];
         }),
       ].sort(),
     );
   });
 
-  it('sends every alarm to the alarm topic', () => {
+  it('sends every alarm, and its return to OK, to the alarm topic', () => {
     const [topicId] = onlyResourceOfType('AWS::SNS::Topic');
 
-    const actions = Object.values(alarmsByName()).map((alarm) => alarm.Properties.AlarmActions);
+    const actions = Object.values(alarmsByName()).map((alarm) => [
+      alarm.Properties.AlarmActions,
+      alarm.Properties.OKActions,
+    ]);
 
-    expect(actions.length).toBe(3 + 2 * functionNames.length);
-    for (const action of actions) expect(action).toEqual([{ Ref: topicId }]);
+    expect(actions.length).toBe(5 + 4 * functionNames.length);
+    for (const action of actions) expect(action).toEqual([[{ Ref: topicId }], [{ Ref: topicId }]]);
   });
 
-  it('alarms on the 5xx and WRITE_CONTENTION rates as percentages of requests', () => {
+  it('alarms on the 5xx and WRITE_CONTENTION rates as percentages of requests, from 5 of them in a period', () => {
     const alarms = alarmsByName();
 
     const expressionOf = (name: string) =>
@@ -972,11 +984,11 @@ describe('alarms and dashboard', () => {
     expect(expressionOf('ServerErrorRateAlarm')).toEqual([
       '5xx',
       'Count',
-      'IF(requests > 0, 100 * errors / requests, 0)',
+      'IF(FILL(errors, 0) >= 5, 100 * FILL(errors, 0) / requests, 0)',
     ]);
     expect(expressionOf('WriteContentionRateAlarm')).toEqual([
       'Count',
-      'IF(requests > 0, 100 * errors / requests, 0)',
+      'IF(FILL(errors, 0) >= 5, 100 * FILL(errors, 0) / requests, 0)',
       'WriteContention',
     ]);
     expect(alarms.WriteContentionRateAlarm?.Properties.Threshold).toBe(1);
