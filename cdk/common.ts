@@ -5,19 +5,6 @@ import type { IConstruct } from 'constructs';
 /** The repository root: entries, lock file, tsconfig and the web build are resolved from here, whatever the cwd. */
 export const projectRoot = fileURLToPath(new URL('..', import.meta.url));
 
-/** How the app reads its CDK context (`-c key=value`, cdk.json); see cdk/app.ts. */
-export type Context = (key: string) => unknown;
-
-/** A context value that must be a non-empty string when it is given. */
-export const contextString = (context: Context, key: string): string | undefined => {
-  const value = context(key);
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'string' || value.trim() === '') {
-    throw new Error(`CDK context '${key}' must be a non-empty string`);
-  }
-  return value.trim();
-};
-
 /** `customer-relations` → `CustomerRelations`: construct ids and alarm names from the route table's names. */
 export const pascalCase = (name: string): string =>
   name

@@ -2,7 +2,7 @@ import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import { Construct } from 'constructs';
 import { roles } from '../lib/domain/roles';
-import { acknowledge, type Context, contextString, pascalCase } from './common';
+import { acknowledge, pascalCase } from './common';
 
 /** An identity provider outside the stack whose JWTs the API trusts instead of its own user pool. */
 export interface ExternalIdentity {
@@ -11,29 +11,6 @@ export interface ExternalIdentity {
   /** Audience (`aud`, or `client_id` of an access token). */
   readonly audience: string;
 }
-
-/**
- * The identity provider from the context: `-c jwtIssuer=… -c jwtAudience=…` name an
- * external one; neither, the stack's own user pool. One without the other is refused, so a
- * deploy never trusts a half-configured provider (or none) by accident.
- */
-export const identityFromContext = (context: Context): ExternalIdentity | undefined => {
-  const issuer = contextString(context, 'jwtIssuer');
-  const audience = contextString(context, 'jwtAudience');
-  if (issuer === undefined && audience === undefined) return undefined;
-  if (issuer === undefined || audience === undefined) {
-    throw new Error(
-      `CDK context: jwtIssuer and jwtAudience go together (got only ${issuer ? 'jwtIssuer' : 'jwtAudience'}). ` +
-        'Pass both (-c jwtIssuer=https://issuer.example.com/ -c jwtAudience=my-api) to trust an external ' +
-        'identity provider, or neither to use the Cognito user pool the stack creates.',
-    );
-  }
-  // API Gateway accepts only an https issuer; say so at synth rather than at deploy.
-  if (!issuer.startsWith('https://')) {
-    throw new Error(`CDK context 'jwtIssuer' must be an https:// URL, got '${issuer}'`);
-  }
-  return { issuer, audience };
-};
 
 export interface IdentityProps {
   /** Trust this provider's JWTs; without it a Cognito user pool is created and trusted. */
