@@ -1,20 +1,14 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Stack } from 'aws-cdk-lib';
-import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
-import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as logs from 'aws-cdk-lib/aws-logs';
+import { Annotations, Match, type Template } from 'aws-cdk-lib/assertions';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { accessLogFields } from '../../cdk/http-api';
-import { Operations } from '../../cdk/operations';
-import { DataTable } from '../../cdk/table';
 import { logger, observeRequest } from '../../lib/http/observability';
 import { functionNames } from '../../lib/routes';
 import { apiEvent } from '../support/events';
 import { captureLines, type LogLine } from '../support/logs';
-import { appWithoutBundling, variant } from './fixtures';
+import { variant, withStreamConsumer } from './fixtures';
 
 interface Resource {
   readonly Type: string;
@@ -311,34 +305,13 @@ describe('who receives the alarms', () => {
 
 describe('a function added later', () => {
   it('is alarmed on, as a stream consumer, when it falls more than a minute behind the stream', () => {
-    const stack = new Stack(appWithoutBundling(), 'ConsumerStack');
-    const { table } = new DataTable(stack);
-    const httpApi = new apigwv2.HttpApi(stack, 'Api', { createDefaultStage: false });
-    const stage = new apigwv2.HttpStage(stack, 'Stage', { httpApi, stageName: '$default' });
-    const fn = (id: string) =>
-      new lambda.Function(stack, id, {
-        runtime: lambda.Runtime.NODEJS_22_X,
-        handler: 'index.handler',
-        code: lambda.Code.fromInline('exports.handler = async () => {};'),
-      });
-    const watched = (name: string, kind: 'api' | 'stream-consumer', id: string) => ({
-      name,
-      kind,
-      fn: fn(id),
-      logGroup: new logs.LogGroup(stack, `${id}Logs`),
-    });
-    new Operations(stack, 'Operations', {
-      alarmEmail: 'ops@example.com',
-      api: { stage, accessLogs: new logs.LogGroup(stack, 'AccessLogs') },
-      table,
-      functions: [watched('health', 'api', 'Health'), watched('change-feed', 'stream-consumer', 'Consumer')],
-    });
+    const { template } = withStreamConsumer();
 
-    const names = Object.values(Template.fromStack(stack).findResources('AWS::CloudWatch::Alarm')).map(
+    const names = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map(
       (alarm) => alarm.Properties.AlarmName,
     );
     const [iteratorAge] = Object.values(
-      Template.fromStack(stack).findResources('AWS::CloudWatch::Alarm', {
+      template.findResources('AWS::CloudWatch::Alarm', {
         Properties: { AlarmName: 'ConsumerStack-ChangeFeedIteratorAge' },
       }),
     );

@@ -1,10 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { App, Validations } from 'aws-cdk-lib';
+import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import { AwsSolutionsChecks, type IApplyRule, NagRuleCompliance } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
+import { Operations } from '../../cdk/operations';
 import { NoLostUpdatesStack, type NoLostUpdatesStackProps } from '../../cdk/stack';
+import { DataTable } from '../../cdk/table';
 
 /** The context of cdk.json (its feature flags), so a test synthesises what `cdk synth` would. */
 export const cdkContext = (
@@ -24,6 +29,34 @@ export const variant = (
 ): { stack: NoLostUpdatesStack; template: Template } => {
   const built = new NoLostUpdatesStack(appWithoutBundling(), id, props);
   return { stack: built, template: Template.fromStack(built) };
+};
+
+/**
+ * Operations as a later change will use them: an API function and a stream consumer
+ * (`change-feed`) on the list of functions it watches, in a stack of their own.
+ */
+export const withStreamConsumer = (): { stack: Stack; template: Template } => {
+  const stack = new Stack(appWithoutBundling(), 'ConsumerStack');
+  const { table } = new DataTable(stack);
+  const httpApi = new apigwv2.HttpApi(stack, 'Api', { createDefaultStage: false });
+  const stage = new apigwv2.HttpStage(stack, 'Stage', { httpApi, stageName: '$default' });
+  const watched = (name: string, kind: 'api' | 'stream-consumer', id: string) => ({
+    name,
+    kind,
+    fn: new lambda.Function(stack, id, {
+      runtime: lambda.Runtime.NODEJS_22_X,
+      handler: 'index.handler',
+      code: lambda.Code.fromInline('exports.handler = async () => {};'),
+    }),
+    logGroup: new logs.LogGroup(stack, `${id}Logs`),
+  });
+  new Operations(stack, 'Operations', {
+    alarmEmail: 'ops@example.com',
+    api: { stage, accessLogs: new logs.LogGroup(stack, 'AccessLogs') },
+    table,
+    functions: [watched('health', 'api', 'Health'), watched('change-feed', 'stream-consumer', 'Consumer')],
+  });
+  return { stack, template: Template.fromStack(stack) };
 };
 
 /**
