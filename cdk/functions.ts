@@ -123,6 +123,8 @@ export interface ApiFunctionsProps {
  */
 export class ApiFunctions extends Construct {
   readonly byName: ReadonlyMap<FunctionName, AppFunction>;
+  /** The Lambda function of each name. */
+  readonly functions: ReadonlyMap<FunctionName, NodejsFunction>;
 
   constructor(scope: Construct, id: string, props: ApiFunctionsProps) {
     super(scope, id);
@@ -153,10 +155,6 @@ export class ApiFunctions extends Construct {
       byName.set(name, created);
     }
     this.byName = byName;
-  }
-
-  /** The Lambda function of each name. */
-  get functions(): ReadonlyMap<FunctionName, NodejsFunction> {
-    return new Map([...this.byName].map(([name, created]) => [name, created.fn]));
+    this.functions = new Map([...byName].map(([name, created]) => [name, created.fn]));
   }
 }

@@ -60,21 +60,24 @@ export interface WebAppProps {
  * whatever role it is given, so the narrowing happens as they are added.
  */
 class DeploymentRole extends iam.Role {
-  private distributionArn: string | undefined;
+  private readonly distributionArn: string;
 
-  invalidates(distribution: cloudfront.Distribution): this {
+  constructor(scope: Construct, id: string, distribution: cloudfront.IDistribution) {
+    super(scope, id, {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'Copies the web app into its bucket and invalidates its distribution',
+    });
     this.distributionArn = distribution.distributionArn;
-    return this;
   }
 
   override addToPrincipalPolicy(statement: iam.PolicyStatement): iam.AddToPrincipalPolicyResult {
     const cloudFrontOnAll =
       statement.actions.every((action) => action.startsWith('cloudfront:')) &&
       statement.resources.includes('*');
-    if (!cloudFrontOnAll) return super.addToPrincipalPolicy(statement);
-    if (!this.distributionArn) throw new Error('DeploymentRole: no distribution to scope invalidation to');
     return super.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: statement.actions, resources: [this.distributionArn] }),
+      cloudFrontOnAll
+        ? new iam.PolicyStatement({ actions: statement.actions, resources: [this.distributionArn] })
+        : statement,
     );
   }
 }
@@ -189,10 +192,7 @@ export class WebApp extends Construct {
       removalPolicy: RemovalPolicy.DESTROY,
     });
     // Its own role, as the API's functions have: its own log group, not AWSLambdaBasicExecutionRole.
-    const role = new DeploymentRole(this, 'DeploymentRole', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'Copies the web app into its bucket and invalidates its distribution',
-    }).invalidates(this.distribution);
+    const role = new DeploymentRole(this, 'DeploymentRole', this.distribution);
     role.addToPolicy(
       new iam.PolicyStatement({
         actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
