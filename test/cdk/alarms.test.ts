@@ -28,8 +28,8 @@ const webBuild = mkdtempSync(join(tmpdir(), 'web-build-'));
 writeFileSync(join(webBuild, 'index.html'), '<!doctype html><title>test</title>');
 afterAll(() => rmSync(webBuild, { recursive: true, force: true }));
 
-const withEmail = variant({ webAppDir: webBuild, alarmEmail: 'ops@example.com' }, 'AlarmStack');
-const withoutEmail = variant({ webAppDir: webBuild }, 'QuietStack');
+const withEmail = variant({ webAppDir: webBuild }, 'AlarmStack');
+const withoutEmail = variant({ webAppDir: webBuild, alarmEmail: undefined }, 'QuietStack');
 const resources = (template: Template) =>
   Object.entries(template.toJSON().Resources as Record<string, Resource>);
 const ofType = (template: Template, type: string) =>

@@ -22,12 +22,18 @@ export const cdkContext = (
 export const appWithoutBundling = (): App =>
   new App({ context: { ...cdkContext, 'aws:cdk:bundling-stacks': [] } });
 
-/** Another variant of the stack, synthesised without bundling the functions (its templates only). */
+/** Where the test stacks mail their alarms: a stack without one warns at every synth. */
+export const alarmEmail = 'ops@example.com';
+
+/**
+ * Another variant of the stack, synthesised without bundling the functions (its templates
+ * only); its alarms go to {@link alarmEmail} unless `props` say otherwise.
+ */
 export const variant = (
   props: NoLostUpdatesStackProps,
   id = 'VariantStack',
 ): { stack: NoLostUpdatesStack; template: Template } => {
-  const built = new NoLostUpdatesStack(appWithoutBundling(), id, props);
+  const built = new NoLostUpdatesStack(appWithoutBundling(), id, { alarmEmail, ...props });
   return { stack: built, template: Template.fromStack(built) };
 };
 
@@ -51,7 +57,7 @@ export const withStreamConsumer = (): { stack: Stack; template: Template } => {
     logGroup: new logs.LogGroup(stack, `${id}Logs`),
   });
   new Operations(stack, 'Operations', {
-    alarmEmail: 'ops@example.com',
+    alarmEmail,
     api: { stage, accessLogs: new logs.LogGroup(stack, 'AccessLogs') },
     table,
     functions: [watched('health', 'api', 'Health'), watched('change-feed', 'stream-consumer', 'Consumer')],

@@ -5,7 +5,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { afterAll, describe, expect, it } from 'vitest';
 import { NoLostUpdatesStack } from '../../cdk/stack';
-import { appWithoutBundling, variant } from './fixtures';
+import { alarmEmail, appWithoutBundling, variant } from './fixtures';
 
 interface Resource {
   readonly Type: string;
@@ -68,7 +68,7 @@ const deployed = [
     stackName,
     env: { account: '111122223333', region },
     webAppDir: webBuild,
-    alarmEmail: 'ops@example.com',
+    alarmEmail,
   }),
 }));
 const templates = deployed.map(({ stack, region }) => ({ region, template: Template.fromStack(stack) }));

@@ -50,7 +50,7 @@ writeFileSync(join(webBuild, 'index.html'), '<!doctype html><title>test</title>'
 afterAll(() => rmSync(webBuild, { recursive: true, force: true }));
 
 /** The stack as the doc deploys it: the default name, its own user pool, an alarm address. */
-const deployed = variant({ webAppDir: webBuild, alarmEmail: 'ops@example.com' }, defaultStackName);
+const deployed = variant({ webAppDir: webBuild }, defaultStackName);
 const resources = (template: Template) =>
   Object.values(
     template.toJSON().Resources as Record<

@@ -24,7 +24,7 @@ import {
   routes,
 } from '../../lib/routes';
 import { apiEvent } from '../support/events';
-import { acknowledgementsOf, cdkContext, deadAcknowledgements, variant } from './fixtures';
+import { acknowledgementsOf, alarmEmail, cdkContext, deadAcknowledgements, variant } from './fixtures';
 
 const jwtIssuer = 'https://issuer.test.invalid/';
 const jwtAudience = 'stack-test-audience';
@@ -229,7 +229,11 @@ beforeAll(() => {
   webBuild = mkdtempSync(join(tmpdir(), 'web-build-'));
   writeFileSync(join(webBuild, 'index.html'), '<!doctype html><title>test</title>');
   app = new App({ context: { ...cdkContext, [ASSET_RESOURCE_METADATA_ENABLED_CONTEXT]: true } });
-  stack = new NoLostUpdatesStack(app, 'TestStack', { webAppDir: webBuild, reservedConcurrency: 20 });
+  stack = new NoLostUpdatesStack(app, 'TestStack', {
+    webAppDir: webBuild,
+    reservedConcurrency: 20,
+    alarmEmail,
+  });
   template = Template.fromStack(stack);
 }, 120_000);
 
