@@ -799,8 +799,20 @@ describe('web app at the edge', () => {
     const [policy] = Object.values(external.template.findResources('AWS::CloudFront::ResponseHeadersPolicy'));
 
     expect(
-      JSON.stringify(policy?.Properties.ResponseHeadersPolicyConfig.SecurityHeadersConfig),
-    ).not.toContain('cognito-idp');
+      policy?.Properties.ResponseHeadersPolicyConfig.SecurityHeadersConfig.ContentSecurityPolicy,
+    ).toEqual({
+      ContentSecurityPolicy: {
+        'Fn::Join': [
+          '',
+          [
+            "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self' https://*.execute-api.",
+            region,
+            ".amazonaws.com; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+          ],
+        ],
+      },
+      Override: true,
+    });
   });
 
   it('rewrites no error to index.html: the app’s routes are in the hash, so a missing file stays an error', () => {
