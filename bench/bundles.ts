@@ -10,12 +10,12 @@ import { type BenchTable, median } from './measure';
 import type { BenchSize } from './run';
 
 /**
- * The esbuild settings the stack builds every function with (cdk/stack.ts `bundlingOptions`,
+ * The esbuild settings the stack builds every function with (cdk/functions.ts `bundlingOptions`,
  * NodejsFunction's names for esbuild's options), so what is measured is what deploys.
  */
 const stackSettings = async (): Promise<{ esbuild: BuildOptions; sourceMaps: boolean }> => {
   // Loaded only here: the stack's module brings aws-cdk-lib with it.
-  const { bundlingOptions: options } = await import('../cdk/stack');
+  const { bundlingOptions: options } = await import('../cdk/functions');
   return {
     esbuild: {
       bundle: true,
@@ -174,7 +174,7 @@ export const bundlesTableOf = (measures: BundleMeasures): BenchTable => {
       ...(entry.control ? { control: true } : {}),
     })),
     notes: [
-      `Baseline cold import: ${measures.baseImport.toFixed(0)} ms (median of ${measures.coldImports} fresh node processes, the bundles alternating). Built with the stack's \`bundlingOptions\` (cdk/stack.ts)${measures.sourceMaps ? '; sizes without the source map' : ''}.`,
+      `Baseline cold import: ${measures.baseImport.toFixed(0)} ms (median of ${measures.coldImports} fresh node processes, the bundles alternating). Built with the stack's \`bundlingOptions\` (cdk/functions.ts)${measures.sourceMaps ? '; sizes without the source map' : ''}.`,
     ],
   };
 };

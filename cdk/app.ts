@@ -1,34 +1,10 @@
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { defaultThrottle, identityFromContext, NoLostUpdatesStack } from './stack';
+import { stackFromContext } from './context';
+import { NoLostUpdatesStack } from './stack';
 
 const app = new App();
 // cdk-nag on every synth and deploy: any finding not fixed or acknowledged in the stack stops it.
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { writeSuppressionsToCloudFormation: true }));
-const context = (key: string): unknown => app.node.tryGetContext(key);
-
-/** A positive whole number from the context (`-c key=N` arrives as text), or the default. */
-const positiveInteger = (key: string, fallback: number | undefined): number | undefined => {
-  const value = context(key);
-  if (value === undefined) return fallback;
-  const number = Number(value);
-  if (!Number.isInteger(number) || number <= 0) {
-    throw new Error(`CDK context '${key}' must be a positive whole number, got '${String(value)}'`);
-  }
-  return number;
-};
-
-const alarmEmail = context('alarmEmail');
-const identity = identityFromContext(context);
-const reservedConcurrency = positiveInteger('reservedConcurrency', undefined);
-
-new NoLostUpdatesStack(app, 'NoLostUpdates', {
-  ...(identity ? { identity } : {}),
-  throttle: {
-    rateLimit: positiveInteger('apiRateLimit', defaultThrottle.rateLimit) as number,
-    burstLimit: positiveInteger('apiBurstLimit', defaultThrottle.burstLimit) as number,
-  },
-  ...(reservedConcurrency ? { reservedConcurrency } : {}),
-  ...(typeof alarmEmail === 'string' && alarmEmail !== '' ? { alarmEmail } : {}),
-  description: 'No Lost Updates: HTTP API, Lambda functions, DynamoDB table, sign-in, web app and alarms',
-});
+const { stackName, props } = stackFromContext((key) => app.node.tryGetContext(key));
+new NoLostUpdatesStack(app, stackName, props);

@@ -2,7 +2,7 @@
  * `npm run smoke -- --url <base URL> --token <JWT>`: runs the seed scenarios against a
  * deployed stack (the `ApiUrl` output, a Cognito token) or the local server (`npm start`
  * prints its URL and tokens), and reports each one. The token's user needs all six groups
- * (README, Deploy). Exit code 0 when every scenario passed, 1 otherwise.
+ * (docs/operations.md, Smoke test). Exit code 0 when every scenario passed, 1 otherwise.
  */
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
