@@ -6,7 +6,7 @@ import { tableSpec } from '../lib/db/table-spec';
 /**
  * The one DynamoDB table, built from the table spec the local runtime and the tests use too.
  * It outlives the stack: retained on deletion and replacement, and protected from deletion.
- * Whatever reads its changes (a stream consumer) takes `table` from here.
+ * Its stream (new and old images) feeds the live channel's consumer, which takes `table` from here.
  */
 export class DataTable extends Construct {
   readonly table: dynamodb.TableV2;
@@ -22,6 +22,8 @@ export class DataTable extends Construct {
       billing: dynamodb.Billing.onDemand(),
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       timeToLiveAttribute: tableSpec.ttlAttribute,
+      // The change feed's source (lib/live): every item change, before and after.
+      dynamoStream: dynamodb.StreamViewType[tableSpec.stream],
       globalSecondaryIndexes: tableSpec.globalIndexes.map((index) => ({
         indexName: index.name,
         partitionKey: { name: index.partitionKey, type: dynamodb.AttributeType.STRING },

@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { z } from 'zod';
 import { loadHandler } from '../functions/index';
+import { attachLive, LIVE_PATH } from '../lib/live/local';
 import { demoUsers } from '../lib/local/demo-users';
 import { startDynamoLocal } from '../lib/local/dynamodb-local';
 import { createLocalServer } from '../lib/local/server';
@@ -99,9 +100,13 @@ const main = async (): Promise<void> => {
 
   const tokens = localTokens(signingSecret());
   const server = createLocalServer(tokens, loadHandler);
+  // Changes pushed to open pages, from DynamoDB Local's stream of the table (lib/live).
+  const live = attachLive(server, { tokens, endpoint: dynamo.endpoint, tableName: TABLE_NAME });
   try {
+    await live.ready;
     await listen(server, env.PORT, env.HOST);
   } catch (error) {
+    await live.stop();
     await dynamo.stop();
     throw error;
   }
@@ -111,6 +116,7 @@ const main = async (): Promise<void> => {
 
   const lines = [
     `API listening on ${url} (DynamoDB Local on ${dynamo.endpoint}, ${inMemory ? 'in memory' : `data in ${resolve(env.DATA_DIR)}`})`,
+    `Live changes on ${url.replace(/^http/, 'ws')}${LIVE_PATH}?token=<token>`,
     '',
     'Tokens for demo users (valid 24 h; POST /_local/token {"sub","groups"} makes more):',
   ];
@@ -132,6 +138,7 @@ const main = async (): Promise<void> => {
     if (stopping) return;
     stopping = true;
     server.close();
+    await live.stop();
     await dynamo.stop();
     process.exit(0);
   };

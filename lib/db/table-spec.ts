@@ -9,6 +9,11 @@ export const tableSpec = {
   sortKey: 'sk',
   /** Epoch seconds after which DynamoDB may delete the item (tombstones, idempotency records). */
   ttlAttribute: 'expiresAt',
+  /**
+   * The table's change stream: every item change once, in order per item, with the item
+   * before and after it (DynamoDB Streams, kept 24 h). The live channel reads it (lib/live).
+   */
+  stream: 'NEW_AND_OLD_IMAGES',
   globalIndexes: [
     /** Sparse index listing live records of one type; tombstones drop out of it. */
     { name: 'byType', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' },

@@ -1,7 +1,9 @@
 import {
   CreateTableCommand,
+  DescribeTableCommand,
   type DynamoDBClient,
   ResourceInUseException,
+  UpdateTableCommand,
   UpdateTimeToLiveCommand,
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
@@ -9,7 +11,8 @@ import { tableSpec } from '../db/table-spec';
 
 /**
  * Creates the table from the same spec CDK deploys, unless it exists already (a restart
- * over kept data). Only for DynamoDB Local: the deployed table belongs to CDK.
+ * over kept data, whose table gets the spec's stream if it was made before it had one).
+ * Only for DynamoDB Local: the deployed table belongs to CDK.
  */
 export const ensureTable = async (client: DynamoDBClient, tableName: string): Promise<void> => {
   const keyAttributes = [
@@ -35,10 +38,11 @@ export const ensureTable = async (client: DynamoDBClient, tableName: string): Pr
           ],
           Projection: { ProjectionType: 'ALL' },
         })),
+        StreamSpecification: { StreamEnabled: true, StreamViewType: tableSpec.stream },
       }),
     );
   } catch (error) {
-    if (error instanceof ResourceInUseException) return;
+    if (error instanceof ResourceInUseException) return ensureStream(client, tableName);
     throw error;
   }
   await waitUntilTableExists({ client, maxWaitTime: 30 }, { TableName: tableName });
@@ -46,6 +50,18 @@ export const ensureTable = async (client: DynamoDBClient, tableName: string): Pr
     new UpdateTimeToLiveCommand({
       TableName: tableName,
       TimeToLiveSpecification: { AttributeName: tableSpec.ttlAttribute, Enabled: true },
+    }),
+  );
+};
+
+/** The spec's stream on a table that was made without one (data kept from an earlier release). */
+const ensureStream = async (client: DynamoDBClient, tableName: string): Promise<void> => {
+  const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+  if (Table?.StreamSpecification?.StreamEnabled) return;
+  await client.send(
+    new UpdateTableCommand({
+      TableName: tableName,
+      StreamSpecification: { StreamEnabled: true, StreamViewType: tableSpec.stream },
     }),
   );
 };

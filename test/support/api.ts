@@ -3,6 +3,7 @@ import { afterAll, afterEach, beforeAll } from 'vitest';
 import { loadHandler } from '../../functions/index';
 import { type ApiClient, createApiClient } from '../../lib/client/api-client';
 import type { Role } from '../../lib/domain/roles';
+import { attachLive, LIVE_PATH, type LocalLive } from '../../lib/live/local';
 import { createLocalServer } from '../../lib/local/server';
 import { type LocalTokens, localTokens, newSigningSecret } from '../../lib/local/tokens';
 import { contractViolations } from './contract';
@@ -33,6 +34,10 @@ export interface TestApi {
   tokenFor(sub: string, ...groups: Role[]): Promise<string>;
   /** The typed client as `token`, its every answer held to the OpenAPI document too. */
   client(token: string, options?: { resendDelayMs?: number; fetch?: typeof fetch }): ApiClient;
+  /** The live channel (`useApi({ live: true })`), fed from this file's table's stream. */
+  live: LocalLive | undefined;
+  /** `ws://…/live`. */
+  liveUrl: string;
 }
 
 /**
@@ -62,13 +67,15 @@ const contractFetch =
  * The local server (the same code as `npm start`) on a free port for this test file,
  * over the file's own table in DynamoDB Local.
  */
-export const useApi = (options: { webRoot?: string } = {}): TestApi => {
+export const useApi = (options: { webRoot?: string; live?: boolean } = {}): TestApi => {
   const secret = newSigningSecret();
   const tokens = localTokens(secret);
   const server = createLocalServer(tokens, loadHandler, options);
   const violationsSeen: string[] = [];
   const api: TestApi = {
     url: '',
+    live: undefined,
+    liveUrl: '',
     secret,
     tokens,
     tokenFor: (sub, ...groups) => tokens.sign({ sub, groups }),
@@ -110,10 +117,20 @@ export const useApi = (options: { webRoot?: string } = {}): TestApi => {
     if (seen.length > 0) throw new Error(`Answers outside the contract:\n${seen.join('\n')}`);
   });
   beforeAll(async () => {
+    if (options.live) {
+      api.live = attachLive(server, {
+        tokens,
+        endpoint: process.env.DYNAMODB_ENDPOINT ?? '',
+        tableName: process.env.TABLE_NAME ?? '',
+      });
+      await api.live.ready;
+    }
     await new Promise<void>((listening) => server.listen(0, '127.0.0.1', listening));
     api.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    api.liveUrl = `${api.url.replace(/^http/, 'ws')}${LIVE_PATH}`;
   });
   afterAll(async () => {
+    await api.live?.stop();
     server.closeAllConnections();
     await new Promise((closed) => server.close(closed));
   });

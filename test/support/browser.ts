@@ -38,7 +38,7 @@ export interface BrowserApi {
  */
 export const useBrowser = (): BrowserApi => {
   const webRoot = join(tmpdir(), `web-${randomUUID()}`);
-  const api = useApi({ webRoot });
+  const api = useApi({ webRoot, live: true });
   let browser: Browser | undefined;
   beforeAll(async () => {
     const { build } = await import('vite');
