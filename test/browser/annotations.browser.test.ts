@@ -19,7 +19,10 @@ const save = (page: Page) => page.getByRole('button', { name: 'Save', exact: tru
 const conflictOnOne = async (tag: string) => {
   const created = await alice.createAnnotation({ name: `Cell ${tag}`, description: 'd0', tags: ['x'] });
   const hash = `#/annotations/${created.id}`;
-  const [a, b] = await Promise.all([signedIn('alice', hash), signedIn('bob', hash, { poll: 600_000 })]);
+  const [a, b] = await Promise.all([
+    signedIn('alice', hash),
+    signedIn('bob', hash, { poll: 600_000, live: false }),
+  ]);
   await Promise.all([
     a.getByLabel('Name', { exact: true }).waitFor(),
     b.getByLabel('Name', { exact: true }).waitFor(),
@@ -115,7 +118,7 @@ describe('annotations in two windows', () => {
 
   it('the same change already saved by Alice is “already saved by alice”, and nothing is written', async () => {
     const created = await alice.createAnnotation({ name: 'Same' });
-    const b = await signedIn('bob', `#/annotations/${created.id}`, { poll: 600_000 });
+    const b = await signedIn('bob', `#/annotations/${created.id}`, { poll: 600_000, live: false });
     await b.getByLabel('Name', { exact: true }).waitFor();
     await alice.patchAnnotation(created.id, 1, { name: 'Same change' });
     await fill(b, 'Name', 'Same change');
@@ -134,7 +137,7 @@ describe('annotations in two windows', () => {
     const created = await alice.createAnnotation({ name: 'Doomed' });
     const [a, b] = await Promise.all([
       signedIn('alice', `#/annotations/${created.id}`),
-      signedIn('bob', `#/annotations/${created.id}`, { poll: 600_000 }),
+      signedIn('bob', `#/annotations/${created.id}`, { poll: 600_000, live: false }),
     ]);
     await b.getByLabel('Name', { exact: true }).waitFor();
     await a.getByRole('button', { name: 'Delete' }).click();

@@ -65,7 +65,7 @@ describe('what an answer says, the page says', () => {
 
   it('a save answered with Applied-Version: “saved as version 2; changed by alice since”, and the page shows the record as it is now', async () => {
     const created = await alice.createAnnotation({ name: 'Applied', description: 'd0' });
-    const b = await signedIn('bob', `#/annotations/${created.id}`, { poll: 600_000 });
+    const b = await signedIn('bob', `#/annotations/${created.id}`, { poll: 600_000, live: false });
     await b.getByLabel('Name', { exact: true }).fill('Bob’s name');
     // The save is applied as version 2; before its answer arrives, Alice writes version 3.
     await b.route('**/annotations/*', async (route) => {
@@ -91,7 +91,7 @@ describe('what an answer says, the page says', () => {
       customer: 'Stale',
       lines: [{ sku: 'BOLT', quantity: 1, unitPrice: 25 }],
     });
-    const b = await signedIn('bob', `#/orders/${order.id}`, { poll: 600_000 });
+    const b = await signedIn('bob', `#/orders/${order.id}`, { poll: 600_000, live: false });
     await b.getByLabel('New line SKU').fill('WASHER');
     await b.getByLabel('Unit price (EUR)').fill('0.10');
     await alice.addLine(order.id, 1, { sku: 'NUT', quantity: 2, unitPrice: 5 });

@@ -129,7 +129,7 @@ describe('text typed is never lost', () => {
 
   it('an open conflict, with the choices made in it, survives a reload and is then decided', async () => {
     const created = await alice.createAnnotation({ name: 'Conflicted', description: 'd0' });
-    const b = await signedIn('bob', `#/annotations/${created.id}`, { poll: 600_000 });
+    const b = await signedIn('bob', `#/annotations/${created.id}`, { poll: 600_000, live: false });
     await b.getByLabel('Name', { exact: true }).fill('Bob’s name');
     await b.getByLabel('Description').fill('bob desc');
     await alice.patchAnnotation(created.id, 1, { description: 'alice desc' });

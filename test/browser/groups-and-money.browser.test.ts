@@ -24,7 +24,7 @@ describe('a debtor: two departments at once', () => {
     const [f, e, late] = await Promise.all([
       signedIn('frank', hash),
       signedIn('erin', hash),
-      signedIn('frank', hash, { poll: 600_000 }),
+      signedIn('frank', hash, { poll: 600_000, live: false }),
     ]);
     await Promise.all([
       f.getByLabel('Street').waitFor(),
@@ -106,7 +106,7 @@ describe('an article: one save, two groups, one of them stale', () => {
     await grace.call('POST /articles', { body: { id: sku, description: 'Bolt M8', salesPrice: 100 } });
     const hash = `#/articles/${sku}`;
     const [alice, purchasing] = await Promise.all([
-      signedIn('alice', hash, { poll: 600_000 }),
+      signedIn('alice', hash, { poll: 600_000, live: false }),
       signedIn('grace', hash),
     ]);
     await Promise.all([alice, purchasing].map((page) => page.getByLabel('Description').waitFor()));

@@ -77,7 +77,7 @@ describe('a lock as its holder lives it', () => {
 
   it('a save under a lock that is no longer current, answered 409 LOCK_LOST, tells the holder their lock is gone and keeps the change', async () => {
     const created = await alice.createAnnotation({ name: 'Held unknowingly' });
-    const a = await signedIn('alice', `#/annotations/${created.id}`, { poll: 600_000 });
+    const a = await signedIn('alice', `#/annotations/${created.id}`, { poll: 600_000, live: false });
     await a.getByRole('button', { name: 'Edit with lock' }).click();
     await a.getByText(/^You hold the lock until/).waitFor();
     await a.getByLabel('Description').fill('written under a lost lock');

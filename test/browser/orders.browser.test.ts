@@ -40,7 +40,10 @@ describe('an order in three windows (two sales users and a supervisor)', () => {
   it('a colleague’s saved quantity survives a later price change of the same line; untouched lines show what is stored after every save and re-apply', async () => {
     const order = await twoLines();
     const hash = `#/orders/${order.id}`;
-    const [a, b] = await Promise.all([signedIn('alice', hash), signedIn('bob', hash, { poll: 600_000 })]);
+    const [a, b] = await Promise.all([
+      signedIn('alice', hash),
+      signedIn('bob', hash, { poll: 600_000, live: false }),
+    ]);
     await Promise.all([quantity(a, 'NUT').waitFor(), quantity(b, 'NUT').waitFor()]);
 
     // Bob saves a new BOLT quantity: version 2.
@@ -90,7 +93,10 @@ describe('an order in three windows (two sales users and a supervisor)', () => {
   it('an approval while a line is being edited: the conflict says what the state allows, and nothing can be re-applied', async () => {
     const order = await twoLines();
     const hash = `#/orders/${order.id}`;
-    const [b, c] = await Promise.all([signedIn('bob', hash, { poll: 600_000 }), signedIn('carol', hash)]);
+    const [b, c] = await Promise.all([
+      signedIn('bob', hash, { poll: 600_000, live: false }),
+      signedIn('carol', hash),
+    ]);
     await quantity(b, 'NUT').fill('40');
     await c.getByRole('button', { name: 'Move to approved' }).click();
     await c.getByText('Order approved: version 2.').waitFor();

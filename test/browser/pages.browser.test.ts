@@ -112,6 +112,7 @@ describe('the main pages', () => {
     const created = await sales.createAnnotation({ name: 'Keyboard', description: 'd0' });
     const b = await signedIn('bob', `#/annotations/${created.id}`, {
       poll: 600_000,
+      live: false,
       width: 390,
       height: 844,
     });

@@ -22,6 +22,11 @@ export interface PageOptions {
   height?: number;
   /** Playwright's fake clock in the page, installed before it loads (time runs until told otherwise). */
   clock?: boolean;
+  /**
+   * The live channel (default on). Off (`?live=0`), the page learns of others' changes only
+   * by polling: with a long `poll`, a page that has not heard of a change yet.
+   */
+  live?: boolean;
 }
 
 export interface BrowserApi {
@@ -65,7 +70,9 @@ export const useBrowser = (): BrowserApi => {
     newPage,
     signedIn: async (user, hash, options = {}) => {
       const page = await newPage(options);
-      await page.goto(`${api.url}/?poll=${options.poll ?? 300}${hash}`);
+      await page.goto(
+        `${api.url}/?poll=${options.poll ?? 300}${options.live === false ? '&live=0' : ''}${hash}`,
+      );
       await page.getByRole('button', { name: new RegExp(`^Sign in as ${user} `) }).click();
       await page.getByText(`Signed in as ${user}`).waitFor();
       return page;

@@ -1,6 +1,7 @@
 import type { ComponentChildren } from 'preact';
 import { discard, type EditSession, isDirty } from './edit-session';
-import type { OpenRecord, Versioned } from './record';
+import { PresenceNote } from './live';
+import type { LiveChange, OpenRecord, Versioned } from './record';
 import { Notice, Submit, Time } from './ui';
 
 /**
@@ -32,15 +33,66 @@ export const RestoredNote = ({
 
 /**
  * Someone saved a newer version while the person has changes: untouched fields show it
- * already. Not while a conflict says the same in more detail (`quiet`).
+ * already, and **Merge now** opens the conflict view at once, before they save (`onMerge`;
+ * none when nothing of theirs meets the change). Not while a conflict says the same in more
+ * detail (`quiet`).
  */
-export const ChangedSince = ({ session, quiet }: { session: EditSession | undefined; quiet?: boolean }) =>
+export const ChangedSince = ({
+  session,
+  quiet,
+  onMerge,
+}: {
+  session: EditSession | undefined;
+  quiet?: boolean;
+  onMerge?: (() => void) | null | undefined;
+}) =>
   !quiet && session && isDirty(session) && session.stored.version > session.base.version ? (
-    <p class="banner stale" role="status">
-      Changed by {session.stored.updatedBy} at <Time iso={session.stored.updatedAt} /> since you started
-      editing (version {session.base.version} → {session.stored.version}). Fields you did not change show it
-      already; saving shows you what collides.
-    </p>
+    <div class="banner stale changed-since">
+      <p role="status">
+        Changed by {session.stored.updatedBy} at <Time iso={session.stored.updatedAt} /> since you started
+        editing (version {session.base.version} → {session.stored.version}). Fields you did not change show it
+        already; saving shows you what collides.
+      </p>
+      {onMerge ? (
+        <button type="button" onClick={onMerge}>
+          Merge now
+        </button>
+      ) : null}
+    </div>
+  ) : null;
+
+/**
+ * A colleague's change, shown as it arrives: who, when, the versions, and each field that
+ * changed with the value it has now. Put away with **OK**.
+ */
+export const LiveNote = ({
+  change,
+  session,
+  nameOf = (path) => path,
+  onDismiss,
+}: {
+  change: LiveChange | undefined;
+  session: EditSession | undefined;
+  nameOf?: ((path: string) => string) | undefined;
+  onDismiss: () => void;
+}) =>
+  change && session ? (
+    <div class="banner live-change" role="status">
+      <p>
+        {change.by} changed this at <Time iso={change.at} /> (version {change.from} → {change.to})
+        {change.paths.length > 0 ? ': ' : '.'}
+        {change.paths.map((path, index) => (
+          <span key={path} class="changed-field">
+            {index > 0 ? ', ' : ''}
+            {nameOf(path)} “{session.stored.values[path] ?? ''}”
+          </span>
+        ))}
+        {change.paths.length > 0 ? '.' : ''}
+      </p>
+      <button type="button" onClick={onDismiss}>
+        OK
+      </button>
+    </div>
   ) : null;
 
 /** A save sent whose answer never came: it can only be sent again, as the same request. */
@@ -101,16 +153,26 @@ export const EditorNotes = <R extends Versioned>({
   open,
   saving,
   onSendAgain,
+  nameOf,
+  onMerge = () => open.mergeNow(),
   children,
 }: {
   open: OpenRecord<R> & { record: R };
   saving: { busy: boolean; message: string | undefined; error: string | undefined };
   onSendAgain: () => void;
+  /** What people call the field at a path (default: the path). */
+  nameOf?: (path: string) => string;
+  /** Merge now, before saving (default: the whole record's conflict); null: not offered. */
+  onMerge?: (() => void) | null;
   children?: ComponentChildren;
 }) => (
   <>
     <Meta record={open.record} />
+    <PresenceNote people={open.people} />
     <Notice error={open.gone} />
+    {open.conflict ? null : (
+      <LiveNote change={open.change} session={open.session} nameOf={nameOf} onDismiss={open.dismissChange} />
+    )}
     <RestoredNote
       keptAt={open.restored}
       session={open.session}
@@ -120,7 +182,7 @@ export const EditorNotes = <R extends Versioned>({
         open.setPending(undefined);
       }}
     />
-    <ChangedSince session={open.session} quiet={Boolean(open.conflict)} />
+    <ChangedSince session={open.session} quiet={Boolean(open.conflict)} onMerge={onMerge} />
     {children}
     <Notice message={saving.message} error={saving.error} />
     <SendAgain pending={Boolean(open.pending)} busy={saving.busy} onSend={onSendAgain} />

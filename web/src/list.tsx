@@ -1,6 +1,8 @@
 import type { ComponentChildren } from 'preact';
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Answer, NotModified } from '../../lib/client/api-client';
+import { listTopic, type Present, type Resource, type Topic } from '../../lib/live/protocol';
+import { peopleText, useLiveTopic } from './live';
 import { explain } from './problems';
 import { Field, Notice, Time, usePolling } from './ui';
 
@@ -28,14 +30,19 @@ export interface ListQuery {
   q?: string;
 }
 
+/** How long a list waits for more changes before it reads again: a burst is one read. */
+const SETTLE_MS = 100;
+
 /**
  * A list read a page at a time, newest first, and kept current (the same polling and focus
- * as open records); `pager` moves between its pages.
+ * as open records; pushed changes of its records or, for `topic`, of any record of the
+ * resource); `pager` moves between its pages.
  */
 export const usePaged = <T,>(
   label: string,
   fetch: (query: ListQuery) => Promise<Answer<ListPage<T>> | NotModified>,
   q?: string,
+  topic?: Topic,
 ) => {
   // The cursors of the pages before this one, so "Newer" goes back.
   const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
@@ -43,9 +50,13 @@ export const usePaged = <T,>(
   const [page, setPage] = useState<ListPage<T> & { q?: string | undefined }>();
   const [error, setError] = useState<string>();
   const cursor = cursors[cursors.length - 1];
+  // The page and search asked for now: an answer to one asked for before is not shown.
+  const asked = useRef({ cursor, q });
+  asked.current = { cursor, q };
   const ask = async () => {
     try {
       const answer = await fetch({ limit: 20, ...(cursor ? { cursor } : {}), ...(q ? { q } : {}) });
+      if (asked.current.cursor !== cursor || asked.current.q !== q) return;
       if ('body' in answer) setPage({ ...answer.body, q });
       setError(undefined);
     } catch (failure) {
@@ -55,6 +66,17 @@ export const usePaged = <T,>(
   useEffect(() => setCursors([undefined]), [q]);
   useEffect(() => void ask(), [cursor, q]);
   usePolling(ask, [cursor, q]);
+  const settle = useRef<ReturnType<typeof setTimeout>>(undefined);
+  const latest = useRef(ask);
+  latest.current = ask;
+  const [people, setPeople] = useState<Record<string, Present[]>>({});
+  useLiveTopic(topic, (notice) => {
+    if (notice.type === 'presence') return setPeople((before) => ({ ...before, [notice.id]: notice.people }));
+    if (notice.type !== 'change' && notice.type !== 'resync') return;
+    clearTimeout(settle.current);
+    settle.current = setTimeout(() => void latest.current(), SETTLE_MS);
+  });
+  useEffect(() => () => clearTimeout(settle.current), []);
   const pager = (
     <nav class="paging" aria-label={`${label} pages`}>
       <button type="button" disabled={cursors.length === 1} onClick={() => setCursors(cursors.slice(0, -1))}>
@@ -70,7 +92,7 @@ export const usePaged = <T,>(
       </button>
     </nav>
   );
-  return { page, error, pager, reload: ask };
+  return { page, error, pager, reload: ask, people };
 };
 
 /**
@@ -79,6 +101,7 @@ export const usePaged = <T,>(
  */
 export const ListView = <T extends Listed>({
   label,
+  resource,
   fetch,
   searchLabel,
   href,
@@ -86,6 +109,8 @@ export const ListView = <T extends Listed>({
 }: {
   /** What the table lists: "Annotations". */
   label: string;
+  /** Its records on the live channel: changes and who has them open, as they happen. */
+  resource: Resource;
   fetch: (query: ListQuery) => Promise<Answer<ListPage<T>> | NotModified>;
   /** The search field's label; none when the list cannot be searched. */
   searchLabel?: string;
@@ -94,7 +119,7 @@ export const ListView = <T extends Listed>({
 }) => {
   const [typed, setTyped] = useState('');
   const [q, setQ] = useState<string>();
-  const { page, error, pager } = usePaged(label, fetch, q);
+  const { page, error, pager, people } = usePaged(label, fetch, q, listTopic(resource));
   return (
     <section aria-label={label}>
       {searchLabel ? (
@@ -141,7 +166,16 @@ export const ListView = <T extends Listed>({
               <tr key={item.id}>
                 {columns.map((column, index) => (
                   <td key={column.title} data-label={column.title}>
-                    {index === 0 ? <a href={href(item)}>{column.cell(item)}</a> : column.cell(item)}
+                    {index === 0 ? (
+                      <>
+                        <a href={href(item)}>{column.cell(item)}</a>
+                        {people[item.id]?.length ? (
+                          <span class="presence"> ({peopleText(people[item.id] ?? [])})</span>
+                        ) : null}
+                      </>
+                    ) : (
+                      column.cell(item)
+                    )}
                   </td>
                 ))}
                 <td data-label="Last changed">

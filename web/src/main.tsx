@@ -1,6 +1,7 @@
 import { render } from 'preact';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { discardDrafts, keepDraft, useDrafts, useLeaveWarning } from './drafts';
+import { LiveContext, LiveIndicator, useLiveClient } from './live';
 import { AccountList, AccountPage } from './pages/accounts';
 import { AnnotationEditor, AnnotationList } from './pages/annotations';
 import { GroupRecordList, GroupRecordPage } from './pages/groups';
@@ -114,44 +115,53 @@ const App = ({ config }: { config: AppConfig }) => {
   const app = useMemo(() => (session ? { session, client, config, pollMs } : undefined), [session]);
   const drafts = useDrafts(session?.sub ?? '');
   useLeaveWarning(drafts.length > 0);
+  const live = useLiveClient(config, session?.sub);
   if (!app) return <SignIn config={config} onSignedIn={(signedIn) => setSession(keepSession(signedIn))} />;
   return (
     <AppContext.Provider value={app}>
-      <header>
-        <nav aria-label="Sections">
-          {SECTIONS.map((link) => (
-            <a key={link} href={`#/${link}`} aria-current={hash.startsWith(`#/${link}`) ? 'page' : undefined}>
-              {link[0]?.toUpperCase()}
-              {link.slice(1)}
-            </a>
-          ))}
-        </nav>
-        <p class="who">
-          {drafts.length > 0 ? (
-            <a class="unsaved" href="#/drafts">
-              Unsaved work ({drafts.length})
-            </a>
-          ) : null}{' '}
-          <strong>{`Signed in as ${app.session.name}`}</strong> ({app.session.groups.join(', ') || 'no roles'}
-          ) <SignOut sub={app.session.sub} count={drafts.length} onSignedOut={() => setSession(undefined)} />
-        </p>
-      </header>
-      <main>
-        <Page key={hash} hash={hash} sub={app.session.sub} />
-      </main>
-      {again ? (
-        <div class="overlay">
-          <SignIn
-            config={config}
-            as={again.stale}
-            onSignedIn={(renewed) => {
-              setAgain(undefined);
-              again.done(renewed);
-            }}
-          />
-        </div>
-      ) : null}
-      <Announcer />
+      <LiveContext.Provider value={live}>
+        <header>
+          <nav aria-label="Sections">
+            {SECTIONS.map((link) => (
+              <a
+                key={link}
+                href={`#/${link}`}
+                aria-current={hash.startsWith(`#/${link}`) ? 'page' : undefined}
+              >
+                {link[0]?.toUpperCase()}
+                {link.slice(1)}
+              </a>
+            ))}
+          </nav>
+          <p class="who">
+            {drafts.length > 0 ? (
+              <a class="unsaved" href="#/drafts">
+                Unsaved work ({drafts.length})
+              </a>
+            ) : null}{' '}
+            <strong>{`Signed in as ${app.session.name}`}</strong> (
+            {app.session.groups.join(', ') || 'no roles'}){' '}
+            <SignOut sub={app.session.sub} count={drafts.length} onSignedOut={() => setSession(undefined)} />
+          </p>
+          <LiveIndicator pollMs={app.pollMs} />
+        </header>
+        <main>
+          <Page key={hash} hash={hash} sub={app.session.sub} />
+        </main>
+        {again ? (
+          <div class="overlay">
+            <SignIn
+              config={config}
+              as={again.stale}
+              onSignedIn={(renewed) => {
+                setAgain(undefined);
+                again.done(renewed);
+              }}
+            />
+          </div>
+        ) : null}
+        <Announcer />
+      </LiveContext.Provider>
     </AppContext.Provider>
   );
 };

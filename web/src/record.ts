@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Answer, NotModified } from '../../lib/client/api-client';
+import type { Present, Resource, Topic } from '../../lib/live/protocol';
 import { keepDraft, readDraft } from './drafts';
 import {
   type Base,
@@ -15,6 +16,7 @@ import {
   shown,
   type Values,
 } from './edit-session';
+import { useLiveTopic, usePresence } from './live';
 import { codeOf, explain } from './problems';
 import { useApp, usePolling } from './ui';
 
@@ -51,8 +53,21 @@ interface Kept {
   pending?: Pending;
 }
 
+/**
+ * A colleague's change the page learnt of (pushed, or found by a poll): who made the latest,
+ * when, from which version to which, and the fields that differ since (their new values are
+ * what the page shows now).
+ */
+export interface LiveChange {
+  by: string;
+  at: string;
+  from: number;
+  to: number;
+  paths: string[];
+}
+
 export interface RecordSpec<R extends Versioned> {
-  /** The draft's name: `annotations/<id>`. */
+  /** The draft's name, and the record's on the live channel: `annotations/<id>`. */
   name: string;
   href: string;
   title: (record: R) => string;
@@ -72,6 +87,8 @@ export const useRecord = <R extends Versioned>(spec: RecordSpec<R>) => {
   const specRef = useRef(spec);
   specRef.current = spec;
   const [state, setState] = useState<{ record: R; session: EditSession }>();
+  const stateRef = useRef(state);
+  stateRef.current = state;
   /** When the read that gave the shown lock was sent (ms): a lock is judged only by reads sent after it was taken. */
   const [readAt, setReadAt] = useState(0);
   const [conflict, setConflict] = useState<OpenConflict<R>>();
@@ -80,7 +97,11 @@ export const useRecord = <R extends Versioned>(spec: RecordSpec<R>) => {
   const [gone, setGone] = useState<string>();
   const [restored, setRestored] = useState<string>();
   const [kept, setKept] = useState<Kept>();
+  const [change, setChange] = useState<LiveChange>();
+  const [people, setPeople] = useState<Present[]>([]);
   const watchingLock = useRef(false);
+  const [resource, ...rest] = spec.name.split('/');
+  const id = rest.join('/');
 
   const snapshot = (record: R): Snapshot => ({
     version: record.version,
@@ -89,9 +110,31 @@ export const useRecord = <R extends Versioned>(spec: RecordSpec<R>) => {
     values: specRef.current.values(record),
   });
 
+  /** Someone else's newer version: what differs from what the page showed, kept until dismissed. */
+  const noteChange = (before: Snapshot, now: Snapshot) => {
+    if (now.version <= before.version || now.updatedBy === user.sub) return;
+    const paths = Object.keys({ ...before.values, ...now.values }).filter(
+      (path) =>
+        !(specRef.current.same ?? ((_p, a, b) => a === b))(
+          path,
+          before.values[path] ?? '',
+          now.values[path] ?? '',
+        ),
+    );
+    setChange((earlier) => ({
+      by: now.updatedBy,
+      at: now.updatedAt,
+      from: earlier?.from ?? before.version,
+      to: now.version,
+      paths: [...new Set([...(earlier?.paths ?? []), ...paths])],
+    }));
+  };
+
   /** A fresher record (a read sent at `sentAt`, an answer, a conflict's `current`): untouched fields show it. */
   const fresh = (record: R, sentAt?: number) => {
     if (sentAt !== undefined) setReadAt((before) => Math.max(before, sentAt));
+    const shown = stateRef.current;
+    if (shown) noteChange(shown.session.stored, snapshot(record));
     setState((before) =>
       !before
         ? { record, session: openSession(snapshot(record)) }
@@ -175,24 +218,44 @@ export const useRecord = <R extends Versioned>(spec: RecordSpec<R>) => {
     setState((before) =>
       before ? { ...before, session: editField(before.session, path, value, specRef.current.same) } : before,
     );
-  usePolling(
-    async () => {
-      const sentAt = Date.now();
-      try {
-        const answer = await specRef.current.read(watchingLock.current ? undefined : state?.record.version);
-        if ('body' in answer) fresh(answer.body, sentAt);
-      } catch (failure) {
-        if (codeOf(failure) === 'GONE') setGone(explain(failure));
-      }
-    },
-    [spec.name],
-    Boolean(state) && !gone,
-  );
+  /** Reads again; in full when a lock is watched (a lock changes without the version), else only if changed. */
+  const refresh = async (full = watchingLock.current) => {
+    const sentAt = Date.now();
+    try {
+      const answer = await specRef.current.read(full ? undefined : stateRef.current?.record.version);
+      if ('body' in answer) fresh(answer.body, sentAt);
+    } catch (failure) {
+      if (codeOf(failure) === 'GONE') setGone(explain(failure));
+    }
+  };
+  usePolling(refresh, [spec.name], Boolean(state) && !gone);
+  // Pushed: a change of a newer version, or of the lock, is read at once; after a reconnect
+  // everything is read again (whatever happened meanwhile); who else is here, as it changes.
+  useLiveTopic(state && !gone ? (`record/${spec.name}` as Topic) : undefined, (notice) => {
+    if (notice.type === 'presence') return setPeople(notice.people);
+    if (notice.type === 'resync') return void refresh();
+    if (notice.type !== 'change') return;
+    const { event } = notice;
+    if (event.kind === 'lock') return void refresh(true);
+    if (event.version > (stateRef.current?.record.version ?? 0)) void refresh();
+  });
+  usePresence(resource as Resource, id, state && isDirty(state.session) ? 'editing' : 'viewing');
 
   return {
     record: state?.record,
     session: state?.session,
     readAt,
+    /** A colleague's change since the person last looked, and a way to put the note away. */
+    change,
+    dismissChange: () => setChange(undefined),
+    /** Who else has the record open, and who of them is editing it. */
+    people,
+    /** Opens the conflict with what is stored now, before saving (of `scopes` only, for field groups). */
+    mergeNow: (scopes?: string[]) => {
+      if (!state) return;
+      setChange(undefined);
+      setConflict({ current: state.record, choices: {}, ...(scopes ? { scopes } : {}) });
+    },
     error,
     gone,
     /** The draft of a record that could not be read (deleted): the person's text, to copy. */

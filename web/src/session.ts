@@ -23,6 +23,8 @@ export interface Session {
 
 interface Common {
   apiUrl: string;
+  /** The live channel (`wss://…`; the stack's `LiveUrl`); locally `/live` on the page's own host. */
+  liveUrl?: string;
   /** The currency of prices, totals and credit limits (accounts carry their own). */
   currency: string;
 }
@@ -51,8 +53,13 @@ export const loadConfig = async (): Promise<AppConfig> => {
     region?: string;
     clientId?: string;
     currency?: string;
+    liveUrl?: string;
   };
-  const common = { apiUrl: (config.apiUrl ?? '').replace(/\/$/, ''), currency: config.currency ?? 'EUR' };
+  const common = {
+    apiUrl: (config.apiUrl ?? '').replace(/\/$/, ''),
+    currency: config.currency ?? 'EUR',
+    ...(config.liveUrl ? { liveUrl: config.liveUrl } : {}),
+  };
   if (config.mode === 'local') return { ...common, mode: 'local' };
   if (config.clientId && config.region)
     return { ...common, mode: 'cognito', region: config.region, clientId: config.clientId };

@@ -3,6 +3,7 @@ import { useContext, useEffect, useId, useRef, useState } from 'preact/hooks';
 import type { ApiClient } from '../../lib/client/api-client';
 import type { RouteKey } from '../../lib/contract/operations';
 import { routes } from '../../lib/routes';
+import { useLiveStatus } from './live';
 import { formatMoney } from './money';
 import type { AppConfig, Session } from './session';
 import { when } from './time';
@@ -32,12 +33,14 @@ export const mayCall = (session: Session, key: RouteKey): boolean => {
 };
 
 /**
- * Runs `ask` now and again every `pollMs` after its last answer, and at once when the
- * window gets focus back or the tab is shown again: lists, records, locks and balances stay
- * current while the person looks elsewhere.
+ * Runs `ask` every `pollMs` after its last answer while the live channel is not up (it
+ * pushes every change while it is), and at once when the window gets focus back or the tab
+ * is shown again: lists, records, locks and balances stay current while the person looks
+ * elsewhere, and while the channel is down.
  */
 export const usePolling = (ask: () => Promise<void>, deps: unknown[], enabled = true) => {
   const { pollMs } = useApp();
+  const polling = useLiveStatus() !== 'live';
   const latest = useRef(ask);
   latest.current = ask;
   useEffect(() => {
@@ -55,12 +58,12 @@ export const usePolling = (ask: () => Promise<void>, deps: unknown[], enabled = 
         // A failed poll is tried again at the next tick; the page's own reads report errors.
       }
       running = false;
-      if (!stopped) timer = setTimeout(() => void run(), pollMs);
+      if (!stopped && polling) timer = setTimeout(() => void run(), pollMs);
     };
     const visible = () => {
       if (document.visibilityState === 'visible') void run();
     };
-    timer = setTimeout(() => void run(), pollMs);
+    if (polling) timer = setTimeout(() => void run(), pollMs);
     addEventListener('focus', visible);
     document.addEventListener('visibilitychange', visible);
     return () => {
@@ -69,7 +72,7 @@ export const usePolling = (ask: () => Promise<void>, deps: unknown[], enabled = 
       removeEventListener('focus', visible);
       document.removeEventListener('visibilitychange', visible);
     };
-  }, [...deps, pollMs, enabled]);
+  }, [...deps, pollMs, enabled, polling]);
 };
 
 /** A moment with its date, in the reader's locale; the exact time is in its `datetime`. */

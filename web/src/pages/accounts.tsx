@@ -1,7 +1,9 @@
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError } from '../../../lib/client/api-client';
+import type { Present } from '../../../lib/live/protocol';
 import { CreateForm, IntentForm, useIntent } from '../intents';
 import { ListView, usePaged } from '../list';
+import { PresenceNote, useLiveTopic, usePresence } from '../live';
 import { formatMoney, parseMoney } from '../money';
 import { explain } from '../problems';
 import { Money, mayCall, Notice, Time, useApp, usePolling } from '../ui';
@@ -46,6 +48,7 @@ export const AccountList = () => {
       ) : null}
       <ListView<Account>
         label="Accounts"
+        resource="accounts"
         searchLabel="Search accounts by name"
         fetch={(query) => client.call('GET /accounts', { query })}
         href={(item) => `#/accounts/${encodeURIComponent(item.id)}`}
@@ -82,6 +85,29 @@ export const AccountPage = ({ id }: { id: string }) => {
   };
   useEffect(() => void load(), [id]);
   usePolling(load, [id]);
+  // Pushed: a movement's new balance shows at once and its entry is read; anything else is read.
+  const [people, setPeople] = useState<Present[]>([]);
+  useLiveTopic(`record/accounts/${id}`, (notice) => {
+    if (notice.type === 'presence') return setPeople(notice.people);
+    if (notice.type === 'resync') return void Promise.all([load(), entries.reload()]);
+    if (notice.type !== 'change') return;
+    const { event } = notice;
+    if (event.movement)
+      setAccount((before) =>
+        before && event.version > before.version
+          ? {
+              ...before,
+              balance: event.movement?.value ?? before.balance,
+              version: event.version,
+              updatedAt: event.at,
+              updatedBy: event.by ?? before.updatedBy,
+            }
+          : before,
+      );
+    else void load();
+    void entries.reload();
+  });
+  usePresence('accounts', id, 'viewing');
   // Where money can go: the other accounts of this currency, by name.
   const [targets, setTargets] = useState<Account[]>([]);
   useEffect(() => {
@@ -158,6 +184,7 @@ export const AccountPage = ({ id }: { id: string }) => {
           · {account.currency} · version {account.version}, last changed <Time iso={account.updatedAt} />
         </p>
       ) : null}
+      <PresenceNote people={people} />
       <Notice error={error ?? entries.error} />
       {mayCall(session, 'POST /accounts/{id}/deposits') && account ? (
         <>

@@ -48,6 +48,7 @@ export const AnnotationList = () => {
       />
       <ListView<Annotation>
         label="Annotations"
+        resource="annotations"
         searchLabel="Search annotations by name"
         fetch={(query) => client.call('GET /annotations', { query })}
         href={(item) => `#/annotations/${item.id}`}
@@ -116,7 +117,12 @@ export const AnnotationEditor = ({ id }: { id: string }) => {
   return (
     <section>
       <h1>Annotation “{record.name}”</h1>
-      <EditorNotes open={{ ...open, record }} saving={saving} onSendAgain={() => void saving.sendAgain()}>
+      <EditorNotes
+        open={{ ...open, record }}
+        saving={saving}
+        onSendAgain={() => void saving.sendAgain()}
+        nameOf={(path) => names[path] ?? path}
+      >
         {lock.panel}
       </EditorNotes>
       {conflict ? (

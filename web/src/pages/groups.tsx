@@ -7,6 +7,7 @@ import {
   differences,
   discard,
   type EditSession,
+  isDirty,
   refreshed,
   resolved,
   type Same,
@@ -101,6 +102,7 @@ export const GroupRecordList = ({ kind }: { kind: Kind }) => {
       {kind === 'debtors' ? (
         <ListView<Debtor>
           label="Debtors"
+          resource="debtors"
           searchLabel="Search debtors by name"
           fetch={(query) => client.call('GET /debtors', { query })}
           href={(item) => `#/debtors/${encodeURIComponent(item.id)}`}
@@ -113,6 +115,7 @@ export const GroupRecordList = ({ kind }: { kind: Kind }) => {
       ) : (
         <ListView<Article>
           label="Articles"
+          resource="articles"
           searchLabel="Search articles by SKU or description"
           fetch={(query) => client.call('GET /articles', { query })}
           href={(item) => `#/articles/${encodeURIComponent(item.id)}`}
@@ -342,6 +345,17 @@ export const GroupRecordPage = ({ kind, id }: { kind: Kind; id: string }) => {
     else saving.report(`Kept what is stored for ${label(group)}; your changes there were dropped.`);
   };
   const owns = Object.keys(entity.groups).filter(owned);
+  // The groups in which someone else changed a field and the person has unsaved changes: each
+  // is written whole, so those are what a merge decides.
+  const merging = owns.filter((group) => {
+    const inGroup = (path: string) => groupOf(path) === group;
+    return (
+      isDirty(session, inGroup) &&
+      differences(session, session.stored, same, inGroup).some(
+        (d) => d.side === 'both' || d.side === 'theirs',
+      )
+    );
+  });
 
   return (
     <section>
@@ -362,6 +376,8 @@ export const GroupRecordPage = ({ kind, id }: { kind: Kind; id: string }) => {
         open={{ ...open, record }}
         saving={saving}
         onSendAgain={() => (open.pending ? void save(session, [], open.pending) : undefined)}
+        nameOf={label}
+        onMerge={merging.length > 0 ? () => open.mergeNow(merging) : null}
       />
       <form
         onSubmit={(event) => {

@@ -46,6 +46,7 @@ export const OrderList = () => {
       ) : null}
       <ListView<OrderHeader>
         label="Orders"
+        resource="orders"
         searchLabel="Search orders by customer"
         fetch={(query) => client.call('GET /orders', { query })}
         href={(item) => `#/orders/${item.id}`}
@@ -294,6 +295,7 @@ export const OrderEditor = ({ id }: { id: string }) => {
         open={{ ...open, record: order }}
         saving={saving}
         onSendAgain={() => void saving.sendAgain()}
+        nameOf={nameOf}
       >
         {lock.panel}
       </EditorNotes>
