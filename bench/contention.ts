@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { type ApiClient, createApiClient } from '../lib/client/api-client';
-import { isRetryableConflict, updateWithRetry } from '../lib/core/retry';
+import { isRetryableConflict, updateWithRetry } from '../lib/client/retry';
 import { type BenchTable, ratio } from './measure';
 import type { BenchSize } from './run';
 import type { BenchServer } from './server';

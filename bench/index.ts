@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: starts its own DynamoDB Local and table, then prints one markdown table per
- * question (lib/README: Benchmark). `BENCH_QUICK=1` runs the same with small N.
+ * question (docs/performance.md). `BENCH_QUICK=1` runs the same with small N.
  */
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';

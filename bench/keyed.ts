@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { changeRecord, createRecord } from '../lib/core/record-store';
+import { changeRecord, createRecord } from '../lib/core/features/records/store';
 import { recordRequests } from '../test/support/sdk';
 import { alternate, type BenchTable, medians, microseconds, ratio } from './measure';
 import { benchEntity } from './peers';
