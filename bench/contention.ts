@@ -3,8 +3,8 @@ import { performance } from 'node:perf_hooks';
 import { type ApiClient, createApiClient } from '../lib/client/api-client';
 import { isRetryableConflict, updateWithRetry } from '../lib/client/retry';
 import { type BenchTable, ratio } from './measure';
-import type { BenchSize } from './run';
 import type { BenchServer } from './server';
+import type { BenchSize } from './size';
 
 /** One way of adding 1 to one hot record through the HTTP API. */
 interface Mode {

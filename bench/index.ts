@@ -24,7 +24,8 @@ const main = async (): Promise<void> => {
     await ensureTable(admin, process.env.TABLE_NAME);
     admin.destroy();
     // Loaded once the environment is set: the config is read when its module loads.
-    const { fullSize, machine, markdown, quickSize, runBench } = await import('./run');
+    const { machine, markdown, runBench } = await import('./run');
+    const { fullSize, quickSize } = await import('./size');
     const started = new Date();
     console.log(`# npm run bench${quick ? ' (BENCH_QUICK=1: small N, figures not meaningful)' : ''}`);
     console.log('');

@@ -3,8 +3,8 @@ import { changeRecord, createRecord } from '../lib/core/features/records/store';
 import { recordRequests } from '../test/support/sdk';
 import { alternate, type BenchTable, medians, microseconds, ratio } from './measure';
 import { benchEntity } from './peers';
-import type { BenchSize } from './run';
 import { consumedCapacity } from './sdk';
+import type { BenchSize } from './size';
 
 interface Subject {
   name: string;
