@@ -1,7 +1,7 @@
 import * as z from 'zod';
-import { SEARCH_QUERIES, SEARCH_QUERY_ITEMS } from '../core/search';
-import { type ErrorCode, problemCatalog, retryAfterCodes } from '../errors';
+import { SEARCH_QUERIES, SEARCH_QUERY_ITEMS } from '../core/build/search';
 import { SEARCH_TERM_MAX } from '../http/validation';
+import { type ErrorCode, problemCatalog, retryAfterCodes } from '../problems';
 import { bodyMediaTypes, routeKeyOf, routes } from '../routes';
 import { type HeaderUse, type Operation, operations } from './operations';
 import { problem } from './responses';

@@ -16,8 +16,8 @@ import {
   replaceOrderSchema,
   transitionSchema,
 } from '../domain/schemas/orders';
-import type { ErrorCode } from '../errors';
 import { deleteBodySchema, lockBodySchema } from '../http/validation';
+import type { ErrorCode } from '../problems';
 import * as answers from './responses';
 
 /** The headers an operation takes or answers beyond the common ones. */

@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import type { FieldGroupEntity } from '../core/field-groups';
+import type { FieldGroupEntity } from '../core/features/field-groups/groups';
 import { issueDetail } from './schemas/issue-detail';
 
 /** Money and prices: integers in minor units (cents), at most 1e12 either way. */

@@ -1,5 +1,6 @@
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { db, tableName } from '../../lib/db/client';
+import { db } from '../../lib/db/client';
+import { tableName } from '../../lib/db/table-name';
 
 /** Every item of this test file's table, in key order: to prove a request changed nothing. */
 export const tableSnapshot = async (): Promise<Record<string, unknown>[]> => {

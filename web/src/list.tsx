@@ -1,6 +1,6 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import type { Answer, NotModified } from '../../lib/client/api-client';
+import type { Answer, NotModified } from '../../lib/client/answers';
 import { listTopic, type Present, type Resource, type Topic } from '../../lib/live/protocol';
 import { peopleText, useLiveTopic } from './live';
 import { explain } from './problems';

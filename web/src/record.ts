@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import type { Answer, NotModified } from '../../lib/client/api-client';
+import type { Answer, NotModified } from '../../lib/client/answers';
 import type { Present, Resource, Topic } from '../../lib/live/protocol';
 import { keepDraft, readDraft } from './drafts';
 import {
