@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { Stack, Validations } from 'aws-cdk-lib';
+import { Stack, Token, Validations } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 
 /** The repository root: entries, lock file, tsconfig and the web build are resolved from here, whatever the cwd. */
@@ -39,3 +39,10 @@ export const regionUniqueName = (scope: IConstruct, suffix: string): string =>
 /** A log group's name, `/<stack>/<what>`: unique in the region, and all of a stack's found by one prefix. */
 export const logGroupName = (scope: IConstruct, what: string): string =>
   `/${Stack.of(scope).stackName}/${what}`;
+
+/**
+ * A part of an ARN as cdk-nag writes it in a finding's id: the value where the stack knows it
+ * at synth (an account and region given as its `env`), else `<AWS::…>`, the pseudo parameter.
+ */
+export const arnPartOf = (value: string, pseudo: 'AccountId' | 'Region' | 'Partition'): string =>
+  Token.isUnresolved(value) ? `<AWS::${pseudo}>` : value;

@@ -7,6 +7,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { metricNames, metricsNamespace, serviceName } from '../lib/observability';
 import { functionTableAccess } from '../lib/routes';
@@ -18,11 +19,12 @@ const period = Duration.minutes(5);
 /**
  * A Lambda function the operator is told about: its errors, throttles and duration, and
  * by its kind what it serves. `api`: its request log lines are counted (5xx by function);
- * `stream-consumer`: how far it lags behind the stream it reads (IteratorAge).
+ * `stream-consumer`: how far it lags behind the stream it reads (IteratorAge); `websocket`:
+ * a WebSocket API's route or authorizer, nothing beyond the three.
  */
 export interface WatchedFunction {
   readonly name: string;
-  readonly kind: 'api' | 'stream-consumer';
+  readonly kind: 'api' | 'stream-consumer' | 'websocket';
   readonly fn: lambda.IFunction;
   readonly logGroup: logs.ILogGroup;
 }
@@ -34,6 +36,12 @@ export interface OperationsProps {
   readonly table: dynamodb.ITableV2;
   /** Each is alarmed on and graphed; a function added later (a stream consumer) joins this list. */
   readonly functions: readonly WatchedFunction[];
+  /** Queues where something failed is kept (a consumer's failure destination): any message is an alarm. */
+  readonly failureQueues?: readonly {
+    readonly name: string;
+    readonly summary: string;
+    readonly queue: sqs.IQueue;
+  }[];
 }
 
 /** `a@b.c`, roughly: enough to catch `-c alarmEmail=true` or a name without a domain. */
@@ -205,7 +213,7 @@ export class Operations extends Construct {
           above: 1,
           datapoints: [2, 3],
         });
-      } else {
+      } else if (watched.kind === 'stream-consumer') {
         this.alarm(
           `${id}IteratorAge`,
           `The ${name} function is more than a minute behind the stream it reads`,
@@ -216,6 +224,18 @@ export class Operations extends Construct {
           },
         );
       }
+    }
+
+    for (const failures of props.failureQueues ?? []) {
+      this.alarm(pascalCase(failures.name), failures.summary, {
+        metric: failures.queue.metricApproximateNumberOfMessagesVisible({
+          period,
+          statistic: 'Maximum',
+          label: failures.name,
+        }),
+        atLeast: 1,
+        datapoints: [1, 3],
+      });
     }
 
     const app = (metricName: string, label: string) =>

@@ -12,6 +12,7 @@ import { projectRoot } from './common';
 import { ApiFunctions } from './functions';
 import { type ApiThrottle, HttpApi } from './http-api';
 import { type ExternalIdentity, Identity } from './identity';
+import { LiveChannel } from './live';
 import { Operations } from './operations';
 import { DataTable } from './table';
 import { WebApp } from './web-app';
@@ -49,6 +50,7 @@ export class NoLostUpdatesStack extends Stack {
   readonly functions: ReadonlyMap<FunctionName, NodejsFunction>;
   readonly userPool: cognito.UserPool | undefined;
   readonly userPoolClient: cognito.UserPoolClient | undefined;
+  readonly live: LiveChannel;
   readonly alarmTopic: sns.Topic;
   readonly alarms: readonly cloudwatch.Alarm[];
 
@@ -72,6 +74,13 @@ export class NoLostUpdatesStack extends Stack {
     this.userPool = identity.userPool;
     this.userPoolClient = identity.userPoolClient;
 
+    // Changes, locks and presence pushed to open pages, from the table's stream.
+    this.live = new LiveChannel(this, 'Live', {
+      table,
+      issuer: identity.issuer,
+      audience: identity.audience,
+    });
+
     const web = new WebApp(this, 'Web', {
       buildDir: props.webAppDir ?? join(projectRoot, 'web', 'dist'),
       ...(identity.signInOrigin ? { connectTo: [identity.signInOrigin] } : {}),
@@ -88,6 +97,7 @@ export class NoLostUpdatesStack extends Stack {
 
     web.publish({
       apiUrl: api.url,
+      liveUrl: this.live.url,
       userPoolId: identity.userPool?.userPoolId,
       clientId: identity.userPoolClient?.userPoolClientId,
     });
@@ -96,18 +106,38 @@ export class NoLostUpdatesStack extends Stack {
       ...(props.alarmEmail !== undefined ? { alarmEmail: props.alarmEmail } : {}),
       api,
       table,
-      functions: [...functions.byName].map(([name, created]) => ({
-        name,
-        kind: 'api' as const,
-        fn: created.fn,
-        logGroup: created.logGroup,
-      })),
+      functions: [
+        ...[...functions.byName].map(([name, created]) => ({
+          name,
+          kind: 'api' as const,
+          fn: created.fn,
+          logGroup: created.logGroup,
+        })),
+        ...[...this.live.functions].map(([name, created]) => ({
+          name,
+          kind: name === 'live-stream' ? ('stream-consumer' as const) : ('websocket' as const),
+          fn: created.fn,
+          logGroup: created.logGroup,
+        })),
+      ],
+      failureQueues: [
+        {
+          name: 'live-failed-changes',
+          summary:
+            'The live channel gave up on changes of the table’s stream: open pages missed them until they read again',
+          queue: this.live.failed,
+        },
+      ],
     });
     this.alarmTopic = operations.topic;
     this.alarms = operations.alarms;
 
     new CfnOutput(this, 'ApiUrl', { value: api.url, description: 'Base URL of the HTTP API' });
     new CfnOutput(this, 'WebAppUrl', { value: web.url, description: 'The web app (CloudFront)' });
+    new CfnOutput(this, 'LiveUrl', {
+      value: this.live.url,
+      description: 'The live channel (WebSocket; connect with ?token=<JWT>)',
+    });
     new CfnOutput(this, 'TableName', { value: table.tableName, description: 'The DynamoDB table' });
     new CfnOutput(this, 'AlarmTopicArn', {
       value: operations.topic.topicArn,

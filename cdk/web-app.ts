@@ -40,9 +40,11 @@ const bootstrapAssetsArn = (stack: Stack): string => {
   return `arn:${known(stack.partition, 'Partition')}:s3:::${bucket}`;
 };
 
-/** What the web app reads from `config.json` to find the API and its sign-in. */
+/** What the web app reads from `config.json` to find the API, its live channel and its sign-in. */
 export interface WebAppConfig {
   readonly apiUrl: string;
+  /** `wss://…`: the live channel. */
+  readonly liveUrl: string;
   readonly userPoolId: string | undefined;
   readonly clientId: string | undefined;
 }
@@ -127,6 +129,8 @@ export class WebApp extends Construct {
           // whose headers would name the API), so any API Gateway API of this region.
           contentSecurityPolicy: contentSecurityPolicy([
             `https://*.execute-api.${region}.amazonaws.com`,
+            // The live channel: API Gateway's WebSocket API, of this region too.
+            `wss://*.execute-api.${region}.amazonaws.com`,
             ...(props.connectTo ?? []),
           ]),
           override: true,

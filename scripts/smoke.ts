@@ -1,13 +1,16 @@
 /**
- * `npm run smoke -- --url <base URL> --token <JWT>`: runs the seed scenarios against a
- * deployed stack (the `ApiUrl` output, a Cognito token) or the local server (`npm start`
- * prints its URL and tokens), and reports each one. The token's user needs all six groups
- * (docs/operations.md, Smoke test). Exit code 0 when every scenario passed, 1 otherwise.
+ * `npm run smoke -- --url <base URL> --token <JWT> [--live-url <wss URL>]`: runs the seed
+ * scenarios against a deployed stack (the `ApiUrl` and `LiveUrl` outputs, a Cognito token) or
+ * the local server (`npm start` prints its URL and tokens; its live channel is `/live` on the
+ * same port), and reports each one. The token's user needs all six groups (docs/operations.md,
+ * Smoke test). Exit code 0 when every scenario passed, 1 otherwise.
  */
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ApiError } from '../lib/client/answers';
 import { type ApiClient, createApiClient } from '../lib/client/api-client';
+import { createLiveClient } from '../lib/client/live-client';
+import type { LiveEvent } from '../lib/live/protocol';
 
 export interface ScenarioResult {
   name: string;
@@ -34,8 +37,17 @@ const refusal = async (call: Promise<unknown>): Promise<string> => {
 
 const run = Date.now().toString(36);
 
+/** Where the live channel is and who connects to it. */
+export interface LiveTarget {
+  liveUrl: string;
+  token: string;
+}
+
+/** How long the live scenario waits for its change before it fails. */
+const LIVE_WAIT_MS = 15_000;
+
 /** The seed scenarios: each the shortest story that shows one promise of the API, end to end. */
-export const scenarios: { name: string; run: (client: ApiClient) => Promise<string> }[] = [
+export const scenarios: { name: string; run: (client: ApiClient, live: LiveTarget) => Promise<string> }[] = [
   {
     name: 'health and OpenAPI document are public',
     run: async (client) => {
@@ -191,14 +203,61 @@ export const scenarios: { name: string; run: (client: ApiClient) => Promise<stri
       return 'balances 70 and 30, entries sum to 70';
     },
   },
+  {
+    name: 'live: a change is pushed to a subscriber of its record, from the table’s stream',
+    run: async (client, { liveUrl, token }) => {
+      const { body } = await client.call('POST /annotations', { body: { name: `live ${run}` } });
+      const live = createLiveClient({
+        url: liveUrl,
+        token: () => token,
+        backoff: { initialMs: 250, maxMs: 2000 },
+      });
+      try {
+        let answered = 0;
+        const heard = await new Promise<LiveEvent>((resolve, reject) => {
+          const timer = setTimeout(
+            () => reject(new Error(`no change arrived on ${liveUrl} within ${LIVE_WAIT_MS / 1000} s`)),
+            LIVE_WAIT_MS,
+          );
+          let written = false;
+          live.watch(`record/annotations/${body.id}`, (notice) => {
+            if (notice.type === 'refused') reject(new Error('the live channel refused the subscription'));
+            if (notice.type === 'resync' && !written) {
+              written = true;
+              client
+                .call('PATCH /annotations/{id}', {
+                  params: { id: body.id },
+                  ifMatch: 1,
+                  body: { description: 'pushed' },
+                })
+                .then(() => {
+                  answered = Date.now();
+                }, reject);
+            }
+            if (notice.type === 'change' && notice.event.version === 2) {
+              clearTimeout(timer);
+              resolve(notice.event);
+            }
+          });
+        });
+        expectThat(
+          heard.kind === 'changed' && heard.fields?.join() === 'description',
+          `the event said ${JSON.stringify(heard)}`,
+        );
+        return `version 2 (description changed by ${heard.by}) arrived ${answered ? `${Date.now() - answered} ms after the write's answer` : 'before the write was answered'}`;
+      } finally {
+        live.close();
+      }
+    },
+  },
 ];
 
 /** Runs every scenario in order, each on its own: one failing does not stop the others. */
-export const runSmoke = async (client: ApiClient): Promise<ScenarioResult[]> => {
+export const runSmoke = async (client: ApiClient, live: LiveTarget): Promise<ScenarioResult[]> => {
   const results: ScenarioResult[] = [];
   for (const scenario of scenarios) {
     try {
-      results.push({ name: scenario.name, ok: true, detail: await scenario.run(client) });
+      results.push({ name: scenario.name, ok: true, detail: await scenario.run(client, live) });
     } catch (error) {
       results.push({
         name: scenario.name,
@@ -211,14 +270,19 @@ export const runSmoke = async (client: ApiClient): Promise<ScenarioResult[]> => 
 };
 
 const main = async (): Promise<void> => {
-  const { values } = parseArgs({ options: { url: { type: 'string' }, token: { type: 'string' } } });
+  const { values } = parseArgs({
+    options: { url: { type: 'string' }, token: { type: 'string' }, 'live-url': { type: 'string' } },
+  });
   const url = values.url ?? process.env.API_URL;
   const token = values.token ?? process.env.API_TOKEN;
   if (!url || !token) {
     console.error('Usage: npm run smoke -- --url <base URL> --token <JWT>   (or API_URL and API_TOKEN)');
     process.exit(2);
   }
-  const results = await runSmoke(createApiClient({ baseUrl: url.replace(/\/$/, ''), token }));
+  const baseUrl = url.replace(/\/$/, '');
+  // The local server's live channel is on its own port; a stack's is its LiveUrl output.
+  const liveUrl = values['live-url'] ?? process.env.LIVE_URL ?? `${baseUrl.replace(/^http/, 'ws')}/live`;
+  const results = await runSmoke(createApiClient({ baseUrl, token }), { liveUrl, token });
   for (const result of results)
     console.log(`${result.ok ? 'PASS' : 'FAIL'}  ${result.name}\n      ${result.detail}`);
   const failed = results.filter((result) => !result.ok).length;

@@ -3,8 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Annotations, Match, type Template } from 'aws-cdk-lib/assertions';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { pascalCase } from '../../cdk/common';
 import { accessLogFields } from '../../cdk/http-api';
 import { logger, observeRequest } from '../../lib/http/observability';
+import { liveFunctionNames } from '../../lib/live/connections-spec';
 import { functionNames } from '../../lib/routes';
 import { apiEvent } from '../support/events';
 import { captureLines, type LogLine } from '../support/logs';
@@ -59,6 +61,13 @@ const thresholds: [string, string, number, number][] = [
     [`${pascal(name)}Duration`, 'GreaterThanThreshold', 5000, 3],
     [`${pascal(name)}ServerErrorRate`, 'GreaterThanThreshold', 1, 2],
   ]),
+  ...liveFunctionNames.flatMap((name): [string, string, number, number][] => [
+    [`${pascalCase(name)}Errors`, 'GreaterThanOrEqualToThreshold', 3, 2],
+    [`${pascalCase(name)}Throttles`, 'GreaterThanOrEqualToThreshold', 5, 2],
+    [`${pascalCase(name)}Duration`, 'GreaterThanThreshold', 5000, 3],
+  ]),
+  ['LiveStreamIteratorAge', 'GreaterThanThreshold', 60_000, 2],
+  ['LiveFailedChanges', 'GreaterThanOrEqualToThreshold', 1, 1],
 ];
 
 /** Each rate alarm: the least errors a period needs to count, its errors and its requests. */

@@ -28,6 +28,8 @@ const namedTypes: Record<string, { unique: 'account' | 'region'; name: string }>
   'AWS::Lambda::Function': { unique: 'region', name: 'FunctionName' },
   'AWS::Lambda::LayerVersion': { unique: 'region', name: 'LayerName' },
   'AWS::DynamoDB::GlobalTable': { unique: 'region', name: 'TableName' },
+  'AWS::DynamoDB::Table': { unique: 'region', name: 'TableName' },
+  'AWS::SQS::Queue': { unique: 'region', name: 'QueueName' },
   'AWS::SNS::Topic': { unique: 'region', name: 'TopicName' },
   'AWS::Cognito::UserPool': { unique: 'region', name: 'UserPoolName' },
   'AWS::ApiGatewayV2::Api': { unique: 'region', name: 'Name' },
@@ -44,11 +46,13 @@ const scopedTypes = new Set([
   'AWS::Cognito::UserPoolClient',
   'AWS::Cognito::UserPoolGroup',
   'AWS::IAM::Policy',
+  'AWS::Lambda::EventSourceMapping',
   'AWS::Lambda::Permission',
   'AWS::Logs::MetricFilter',
   'AWS::S3::BucketPolicy',
   'AWS::SNS::Subscription',
   'AWS::SNS::TopicPolicy',
+  'AWS::SQS::QueuePolicy',
   'Custom::CDKBucketDeployment',
 ]);
 

@@ -9,6 +9,7 @@ import { pascalCase } from '../../cdk/common';
 import { defaultStackName, stackFromContext } from '../../cdk/context';
 import { accessLogFields } from '../../cdk/http-api';
 import { roles } from '../../lib/domain/roles';
+import { liveFunctionNames, liveTableAccess } from '../../lib/live/connections-spec';
 import { metricNames, metricsNamespace } from '../../lib/observability';
 import { functionNames, functionTableAccess } from '../../lib/routes';
 import { variant, withStreamConsumer } from './fixtures';
@@ -167,7 +168,18 @@ module.exports = (tool) => {
 
     expect(groups).toEqual([...roles]);
     expect(callsOf('npm', 'run', 'smoke')).toEqual([
-      ['npm', 'run', 'smoke', '--', '--url', 'stub-ApiUrl', '--token', 'stub-aws-initiate-auth'],
+      [
+        'npm',
+        'run',
+        'smoke',
+        '--',
+        '--url',
+        'stub-ApiUrl',
+        '--token',
+        'stub-aws-initiate-auth',
+        '--live-url',
+        'stub-LiveUrl',
+      ],
     ]);
   });
 
@@ -222,6 +234,17 @@ describe('docs/operations.md against the template', () => {
     );
   });
 
+  it('grants each live channel function, in its least privilege table, exactly what it declares', () => {
+    const rows = tableOf(sectionOf('## Live channel'));
+
+    expect(rows.map(([name, table]) => [name, table])).toEqual(
+      liveFunctionNames.map((name) => [
+        name,
+        liveTableAccess[name].map((action) => action.replace('dynamodb:', '')).join(', ') || 'none',
+      ]),
+    );
+  });
+
   it('says how long each log group keeps its lines and that it goes with the stack', () => {
     const rows = tableOf(sectionOf('### Log groups')).map(([name, , kept, onTearDown]) => {
       const [pattern = ''] = codeSpans(name ?? '');
@@ -229,10 +252,11 @@ describe('docs/operations.md against the template', () => {
     });
     const nameOf = (pattern: string) => (fn: string) =>
       pattern.replace('<stack>', defaultStackName).replace('<function>', fn);
+    const everyFunction = [...functionNames, ...liveFunctionNames];
 
     const described = ofType('AWS::Logs::LogGroup').map((group) => {
       const name = group.Properties.LogGroupName as string;
-      const row = rows.find((candidate) => functionNames.map(nameOf(candidate.pattern)).includes(name));
+      const row = rows.find((candidate) => everyFunction.map(nameOf(candidate.pattern)).includes(name));
       return [name, row && { days: row.days, deleted: row.deleted }];
     });
 
@@ -244,7 +268,7 @@ describe('docs/operations.md against the template', () => {
     );
     expect(
       rows.every((row) =>
-        described.some(([name]) => functionNames.map(nameOf(row.pattern)).includes(name as string)),
+        described.some(([name]) => everyFunction.map(nameOf(row.pattern)).includes(name as string)),
       ),
     ).toBe(true);
   });
@@ -301,7 +325,15 @@ describe('docs/operations.md, the alarms runbook', () => {
   const rows = tableOf(sectionOf('## Alarms')).map(
     ([alarm = '', firesWhen = '', periods = '', means = '', todo = '']) => {
       const [name = ''] = codeSpans(alarm);
-      return { name, consumers: alarm.includes('(stream consumers)'), firesWhen, periods, means, todo };
+      return {
+        name,
+        consumers: alarm.includes('(stream consumers)'),
+        apiOnly: alarm.includes('(API functions)'),
+        firesWhen,
+        periods,
+        means,
+        todo,
+      };
     },
   );
   const alarmsOf = (template: Template, stackName: string) =>
@@ -317,7 +349,16 @@ describe('docs/operations.md, the alarms runbook', () => {
     name.includes('<Function>') ? fns.map((fn) => name.replace('<Function>', pascalCase(fn))) : [name];
 
   it('has a line for every alarm of the stack, and no line for an alarm it does not have', () => {
-    const documented = rows.filter((row) => !row.consumers).flatMap((row) => expand(row.name, functionNames));
+    const documented = rows.flatMap((row) =>
+      expand(
+        row.name,
+        row.consumers
+          ? ['live-stream']
+          : row.apiOnly
+            ? functionNames
+            : [...functionNames, ...liveFunctionNames],
+      ),
+    );
 
     expect(documented.sort()).toEqual(Object.keys(stackAlarms).sort());
   });

@@ -8,6 +8,7 @@ import { ASSET_RESOURCE_METADATA_ENABLED_CONTEXT } from 'aws-cdk-lib/cx-api';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pascalCase } from '../../cdk/common';
 import { identityFromContext } from '../../cdk/context';
 import { accessLogFields } from '../../cdk/http-api';
 import { NoLostUpdatesStack } from '../../cdk/stack';
@@ -15,6 +16,7 @@ import { openApiDocument } from '../../lib/contract/openapi';
 import { tableSpec } from '../../lib/db/table-spec';
 import { roles } from '../../lib/domain/roles';
 import type { ApiEvent } from '../../lib/http/request';
+import { liveFunctionNames } from '../../lib/live/connections-spec';
 import {
   type FunctionName,
   functionNames,
@@ -133,8 +135,25 @@ let stack: NoLostUpdatesStack;
 let template: Template;
 let webBuild: string;
 
-const resourcesOfType = (type: string): Record<string, Resource> =>
-  template.findResources(type) as Record<string, Resource>;
+/**
+ * The template's resources of a type. API Gateway's are the HTTP API's: the live channel's
+ * WebSocket API, its routes, stage, authorizer and invoke permissions are asserted in
+ * test/cdk/live.test.ts.
+ */
+const resourcesOfType = (type: string): Record<string, Resource> => {
+  const found = template.findResources(type) as Record<string, Resource>;
+  if (!type.startsWith('AWS::ApiGatewayV2::') && type !== 'AWS::Lambda::Permission') return found;
+  const webSocketApi = `{"Ref":"${logicalIdOf(stack.live.api)}"}`;
+  return Object.fromEntries(
+    Object.entries(found).filter(
+      ([, resource]) =>
+        resource.Properties.ProtocolType !== 'WEBSOCKET' &&
+        !JSON.stringify(resource.Properties.ApiId ?? resource.Properties.SourceArn ?? '').includes(
+          webSocketApi,
+        ),
+    ),
+  );
+};
 
 /** The one entry of `entries`, failing the test unless there is exactly one. */
 const onlyEntry = <T>(entries: [string, T][]): [string, T] => {
@@ -311,7 +330,7 @@ describe('HTTP API routes', () => {
 });
 
 describe('Lambda functions', () => {
-  it('creates exactly one function per function name, besides the web deployment handler', () => {
+  it('creates exactly one function per function name and per live function, besides the web deployment handler', () => {
     const functionIds = Object.keys(resourcesOfType('AWS::Lambda::Function'));
 
     const [deploymentHandler, ...others] = functionIds.filter((id) =>
@@ -320,7 +339,12 @@ describe('Lambda functions', () => {
     const apiFunctions = functionIds.filter((id) => id !== deploymentHandler);
 
     expect([deploymentHandler === undefined, others]).toEqual([false, []]);
-    expect(apiFunctions.sort()).toEqual(functionNames.map((name) => logicalIdOf(functionOf(name))).sort());
+    expect(apiFunctions.sort()).toEqual(
+      [
+        ...functionNames.map((name) => logicalIdOf(functionOf(name))),
+        ...liveFunctionNames.map((name) => logicalIdOf(stack.live.functions.get(name)?.fn as IConstruct)),
+      ].sort(),
+    );
   });
 
   it.each(functionNames)('bundles %s as an ES module with a require shim and no source map', (name) => {
@@ -606,7 +630,9 @@ describe('sign-in', () => {
   it('trusts an external provider instead when one is given, and creates no user pool', () => {
     const external = variant({ identity: { issuer: jwtIssuer, audience: jwtAudience } });
 
-    const authorizers = Object.values(external.template.findResources('AWS::ApiGatewayV2::Authorizer'));
+    const authorizers = Object.values(
+      external.template.findResources('AWS::ApiGatewayV2::Authorizer'),
+    ).filter((authorizer) => authorizer.Properties.AuthorizerType === 'JWT');
 
     expect(authorizers.map((authorizer) => authorizer.Properties.JwtConfiguration)).toEqual([
       { Issuer: jwtIssuer, Audience: [jwtAudience] },
@@ -661,6 +687,7 @@ describe('sign-in', () => {
         'ApiUrl',
         'DashboardUrl',
         'JwtIssuer',
+        'LiveUrl',
         'TableName',
         'UserPoolClientId',
         'UserPoolId',
@@ -777,6 +804,8 @@ describe('web app at the edge', () => {
               [
                 "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self' https://*.execute-api.",
                 region,
+                '.amazonaws.com wss://*.execute-api.',
+                region,
                 '.amazonaws.com https://cognito-idp.',
                 region,
                 ".amazonaws.com; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
@@ -806,6 +835,8 @@ describe('web app at the edge', () => {
           '',
           [
             "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self' https://*.execute-api.",
+            region,
+            '.amazonaws.com wss://*.execute-api.',
             region,
             ".amazonaws.com; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
           ],
@@ -875,7 +906,10 @@ describe('web app at the edge', () => {
     const onAll = allStatements().filter((statement) => JSON.stringify(statement.Resource) === '"*"');
 
     expect(onAll.map(actionsOf)).toEqual(
-      Array(functionNames.length).fill(['xray:PutTelemetryRecords', 'xray:PutTraceSegments']),
+      Array(functionNames.length + liveFunctionNames.length).fill([
+        'xray:PutTelemetryRecords',
+        'xray:PutTraceSegments',
+      ]),
     );
   });
 
@@ -883,7 +917,8 @@ describe('web app at the edge', () => {
     const logGroups = Object.values(resourcesOfType('AWS::Logs::LogGroup'));
 
     expect(logGroups.map((group) => [group.DeletionPolicy, group.Properties.RetentionInDays])).toEqual(
-      Array(functionNames.length + 2).fill(['Delete', 30]),
+      // Each function's, the API's and the live channel's access logs, the web deployment's.
+      Array(functionNames.length + liveFunctionNames.length + 3).fill(['Delete', 30]),
     );
   });
 
@@ -913,7 +948,9 @@ describe('guardrails', () => {
   it('throttles the stage as told', () => {
     const throttled = variant({ throttle: { rateLimit: 7, burstLimit: 9 } });
 
-    const [stage] = Object.values(throttled.template.findResources('AWS::ApiGatewayV2::Stage'));
+    const [stage] = Object.values(throttled.template.findResources('AWS::ApiGatewayV2::Stage')).filter(
+      (found) => found.Properties.StageName === '$default',
+    );
 
     expect(stage?.Properties.DefaultRouteSettings).toEqual({
       ThrottlingRateLimit: 7,
@@ -949,7 +986,7 @@ describe('alarms and dashboard', () => {
       ]),
     );
 
-  it('has the API, contention, throttling, table and per-function alarms', () => {
+  it('has the API, contention, throttling, table, per-function and live channel alarms', () => {
     const names = Object.keys(alarmsByName()).sort();
 
     expect(names).toEqual(
@@ -968,6 +1005,16 @@ describe('alarms and dashboard', () => {
             `${id}ServerErrorRateAlarm`,
           ];
         }),
+        ...liveFunctionNames.flatMap((name) => {
+          const id = pascalCase(name);
+          return [
+            `${id}ErrorsAlarm`,
+            `${id}ThrottlesAlarm`,
+            `${id}DurationAlarm`,
+            ...(name === 'live-stream' ? [`${id}IteratorAgeAlarm`] : []),
+          ];
+        }),
+        'LiveFailedChangesAlarm',
       ].sort(),
     );
   });
@@ -980,7 +1027,9 @@ describe('alarms and dashboard', () => {
       alarm.Properties.OKActions,
     ]);
 
-    expect(actions.length).toBe(5 + 4 * functionNames.length);
+    // The stack's five, four per API function, three per live function, the stream consumer's
+    // iterator age and its failure queue.
+    expect(actions.length).toBe(5 + 4 * functionNames.length + 3 * liveFunctionNames.length + 2);
     for (const action of actions) expect(action).toEqual([[{ Ref: topicId }], [{ Ref: topicId }]]);
   });
 

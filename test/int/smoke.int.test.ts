@@ -7,7 +7,7 @@ import { runSmoke, scenarios } from '../../scripts/smoke';
 import { useApi } from '../support/api';
 
 /** The smoke test against the local server (the code `npm start` runs), as a user in every group. */
-const api = useApi();
+const api = useApi({ live: true });
 let token = '';
 
 beforeAll(async () => {
@@ -16,7 +16,7 @@ beforeAll(async () => {
 
 describe('npm run smoke', () => {
   it('passes every seed scenario, each through the typed client held to the document', async () => {
-    const results = await runSmoke(api.client(token));
+    const results = await runSmoke(api.client(token), { liveUrl: api.liveUrl, token });
 
     expect(results.map((result) => [result.name, result.ok, result.ok ? '' : result.detail])).toEqual(
       scenarios.map((scenario) => [scenario.name, true, '']),
