@@ -1,5 +1,6 @@
 import type { DynamoDBStreamEvent } from 'aws-lambda';
-import { awsChannel, consumeStream } from '../lib/live/aws';
+import { awsChannel } from '../lib/live/aws';
+import { consumeStream } from '../lib/live/consumer';
 
-/** The consumer of the table's stream: its changes pushed to the live channel (lib/live/aws.ts). */
+/** The consumer of the table's stream: its changes pushed to the live channel (lib/live/consumer.ts). */
 export const handler = (event: DynamoDBStreamEvent) => consumeStream(event, awsChannel());

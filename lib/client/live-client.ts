@@ -28,15 +28,11 @@ export type LiveNotice =
   /** The server refused the topic (no such topic, or not this user's to read). */
   | { type: 'refused' };
 
-type WebSocketLike = {
-  readyState: number;
-  onopen: ((event: unknown) => void) | null;
-  onmessage: ((event: { data: unknown }) => void) | null;
-  onclose: ((event: { code: number }) => void) | null;
-  onerror: ((event: unknown) => void) | null;
-  send(data: string): void;
-  close(code?: number, reason?: string): void;
-};
+/** What the client needs of a WebSocket: the platform's, in a browser and in Node 22. */
+type WebSocketLike = Pick<
+  WebSocket,
+  'readyState' | 'onopen' | 'onmessage' | 'onclose' | 'onerror' | 'send' | 'close'
+>;
 
 export interface LiveClientOptions {
   /** The channel's address: `ws://localhost:3000/live`, or the stack's `LiveUrl`. */

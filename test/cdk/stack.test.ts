@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -356,6 +357,36 @@ describe('Lambda functions', () => {
     expect(existsSync(join(assetDir, 'index.mjs.map'))).toBe(false);
     expect(existsSync(join(assetDir, 'index.js'))).toBe(false);
   });
+
+  it.each(liveFunctionNames)(
+    'starts the %s bundle in a fresh process with only the environment the stack gives it',
+    (name) => {
+      const fn = resourceById(logicalIdOf(stack.live.functions.get(name)?.fn as IConstruct));
+      const variables = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+      // What CloudFormation resolves at deploy (a table's name, an endpoint) stands in as a URL.
+      const env = Object.fromEntries(
+        Object.entries(variables).map(([key, value]) => [
+          key,
+          typeof value === 'string' ? value : `https://resolved.example/${key}`,
+        ]),
+      );
+      const bundle = pathToFileURL(
+        join(app.outdir, String(fn.Metadata?.['aws:asset:path']), 'index.mjs'),
+      ).href;
+
+      const started = spawnSync(
+        process.execPath,
+        [
+          '--input-type=module',
+          '-e',
+          `const { handler } = await import(${JSON.stringify(bundle)}); if (typeof handler !== 'function') process.exit(3);`,
+        ],
+        { env: { PATH: process.env.PATH, AWS_REGION: 'eu-central-1', ...env }, encoding: 'utf8' },
+      );
+
+      expect([started.status, started.stderr]).toEqual([0, '']);
+    },
+  );
 
   it('loads the health bundle as an ES module whose handler answers 200, and serves the OpenAPI document', async () => {
     const bundleUrl = pathToFileURL(join(assetDirOf('health'), 'index.mjs')).href;

@@ -230,10 +230,11 @@ export const useRecord = <R extends Versioned>(spec: RecordSpec<R>) => {
   };
   usePolling(refresh, [spec.name], Boolean(state) && !gone);
   // Pushed: a change of a newer version, or of the lock, is read at once; after a reconnect
-  // everything is read again (whatever happened meanwhile); who else is here, as it changes.
+  // everything is read again in full (whatever happened meanwhile, the lock too); who else is
+  // here, as it changes.
   useLiveTopic(state && !gone ? (`record/${spec.name}` as Topic) : undefined, (notice) => {
     if (notice.type === 'presence') return setPeople(notice.people);
-    if (notice.type === 'resync') return void refresh();
+    if (notice.type === 'resync') return void refresh(true);
     if (notice.type !== 'change') return;
     const { event } = notice;
     if (event.kind === 'lock') return void refresh(true);
