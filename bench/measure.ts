@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 
 /** One table of the bench: its rows as printed, the control row marked. */
 export interface BenchTable {
-  id: 'overhead' | 'conflict' | 'keyed' | 'contention' | 'bundles' | 'round-trips';
+  id: 'overhead' | 'conflict' | 'keyed' | 'contention' | 'bundles' | 'round-trips' | 'live';
   title: string;
   headers: string[];
   rows: { cells: string[]; control?: boolean }[];

@@ -3,6 +3,7 @@ import { bundlesTable } from './bundles';
 import { conflictTable } from './conflict';
 import { type ContentionResult, contentionTable } from './contention';
 import { keyedTable } from './keyed';
+import { liveTable } from './live';
 import { type BenchTable, markdown } from './measure';
 import { overheadTable } from './overhead';
 import { roundTripsTable } from './round-trips';
@@ -39,6 +40,7 @@ export const runBench = async (
     done(measured.table);
     done(await bundlesTable(size));
     done(await roundTripsTable(server));
+    done(await liveTable(server, size));
   } finally {
     await server.close();
   }

@@ -1,11 +1,14 @@
 import type { AddressInfo } from 'node:net';
 import { loadHandler } from '../functions/index';
 import type { Role } from '../lib/domain/roles';
+import { attachLive, LIVE_PATH } from '../lib/live/local';
 import { createLocalServer } from '../lib/local/server';
 import { localTokens, newSigningSecret } from '../lib/local/tokens';
 
 export interface BenchServer {
   url: string;
+  /** The live channel, fed from the bench table's stream: `ws://…/live`. */
+  liveUrl: string;
   tokenFor(sub: string, ...groups: Role[]): Promise<string>;
   /** One request as sent, no key added: the keyless routes the typed client never sends. */
   call(
@@ -21,11 +24,18 @@ export interface BenchServer {
 export const startServer = async (): Promise<BenchServer> => {
   const tokens = localTokens(newSigningSecret());
   const server = createLocalServer(tokens, loadHandler);
+  const live = attachLive(server, {
+    tokens,
+    endpoint: process.env.DYNAMODB_ENDPOINT ?? '',
+    tableName: process.env.TABLE_NAME ?? '',
+  });
+  await live.ready;
   await new Promise<void>((listening) => server.listen(0, '127.0.0.1', listening));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const tokenFor = (sub: string, ...groups: Role[]) => tokens.sign({ sub, groups });
   return {
     url,
+    liveUrl: `${url.replace(/^http/, 'ws')}${LIVE_PATH}`,
     tokenFor,
     call: async (token, method, path, options = {}) => {
       const response = await fetch(`${url}${path}`, {
@@ -41,6 +51,7 @@ export const startServer = async (): Promise<BenchServer> => {
       return { status: response.status, body: text ? JSON.parse(text) : {} };
     },
     close: async () => {
+      await live.stop();
       server.closeAllConnections();
       await new Promise((closed) => server.close(closed));
     },

@@ -9,6 +9,8 @@ export interface BenchSize {
   keyed: Rounds;
   contention: { clients: readonly number[]; increments: number };
   coldImports: number;
+  /** Pushed changes timed, polling rounds of `pollers` pages, and how long the idle pages are counted. */
+  live: { pushSamples: number; pollRounds: number; pollers: number; idleSeconds: number };
 }
 
 export const fullSize: BenchSize = {
@@ -18,6 +20,7 @@ export const fullSize: BenchSize = {
   keyed: { rounds: 24, perRound: 10, warmup: 10 },
   contention: { clients: [1, 4, 16, 64], increments: 8 },
   coldImports: 9,
+  live: { pushSamples: 40, pollRounds: 4, pollers: 10, idleSeconds: 60 },
 };
 
 /** Small N, C up to 16 (64 takes the helper's full backoff): every table, no figure worth reading. */
@@ -28,4 +31,5 @@ export const quickSize: BenchSize = {
   keyed: { rounds: 2, perRound: 2, warmup: 1 },
   contention: { clients: [1, 4, 16], increments: 1 },
   coldImports: 1,
+  live: { pushSamples: 2, pollRounds: 1, pollers: 2, idleSeconds: 6 },
 };

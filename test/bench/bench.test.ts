@@ -8,7 +8,7 @@ import { quickSize } from '../../bench/size';
  * ratio says nothing a test could hold.
  */
 describe('npm run bench, quick', () => {
-  it('prints all six tables, each with a control row, counts lost updates only without a version, and bundles no database client into health', async () => {
+  it('prints all seven tables, each with a control row, counts lost updates only without a version, and bundles no database client into health', async () => {
     const { tables, contention } = await runBench(quickSize);
 
     expect(tables.map((table) => table.id)).toEqual([
@@ -18,6 +18,7 @@ describe('npm run bench, quick', () => {
       'contention',
       'bundles',
       'round-trips',
+      'live',
     ]);
     for (const table of tables) {
       expect(table.rows.some((row) => row.control)).toBe(true);
