@@ -131,6 +131,10 @@ export const parseJsonBody = (event: ApiEvent): unknown => {
 const ETAG_VERSION = /^"([1-9][0-9]{0,14})"$/;
 /** One entity tag (RFC 9110 §8.8.3), weak or strong. */
 const ENTITY_TAG = /^(W\/)?"[\x21\x23-\x7E\x80-\xFF]*"$/;
+/** What `If-Match` may be: `*` or one entity tag (the document's pattern). */
+export const IF_MATCH = new RegExp(`^(?:\\*|${ENTITY_TAG.source.slice(1, -1)})$`);
+/** The 400 for a request whose `If-Match` and body `version` disagree. */
+export const DISAGREEING_PRECONDITIONS = 'If-Match and the body version disagree.';
 /**
  * A well-formed tag that is none of this API's ETags ("0", "three") or a weak one (If-Match
  * compares strongly): it matches no version, so the write is refused as stale (412 with the
@@ -149,7 +153,7 @@ export const preconditionOf = (request: ApiRequest, bodyVersion: number | undefi
     if (ifMatch === '*') fromHeader = { kind: 'any' };
     else {
       const match = ETAG_VERSION.exec(ifMatch);
-      if (!match?.[1] && !ENTITY_TAG.test(ifMatch))
+      if (!match?.[1] && !IF_MATCH.test(ifMatch))
         throw new MalformedRequestError('If-Match must be "*" or one ETag such as "3".');
       fromHeader = {
         kind: 'version',
@@ -160,7 +164,7 @@ export const preconditionOf = (request: ApiRequest, bodyVersion: number | undefi
   }
   if (fromHeader && bodyVersion !== undefined) {
     if (fromHeader.kind === 'any' || fromHeader.version !== bodyVersion) {
-      throw new MalformedRequestError('If-Match and the body version disagree.');
+      throw new MalformedRequestError(DISAGREEING_PRECONDITIONS);
     }
   }
   if (fromHeader) return fromHeader;
@@ -176,7 +180,11 @@ export const notModified = (request: ApiRequest, version: number): boolean => {
   return value.split(',').some((tag) => tag.trim().replace(/^W\//, '') === `"${version}"`);
 };
 
-const IDEMPOTENCY_KEY = /^[\x20-\x7e]{1,255}$/;
+/**
+ * 1-255 printable ASCII characters, neither first nor last a space (HTTP strips those from a
+ * header value, so no key could keep them).
+ */
+export const IDEMPOTENCY_KEY = /^[\x21-\x7e](?:[\x20-\x7e]{0,253}[\x21-\x7e])?$/;
 
 /**
  * The request's Idempotency-Key, scoped to the caller, with a hash of everything the
@@ -206,7 +214,7 @@ export const requiredIdempotencyOf = (request: ApiRequest): Idempotency => {
 };
 
 /** Ids this API makes or accepts (SKUs, line ids, account ids) are short and URL-safe. */
-const ID = /^[A-Za-z0-9_-]{1,128}$/;
+export const ID = /^[A-Za-z0-9_-]{1,128}$/;
 
 /** A path id; one that no record of this API can have is 404 before any database request. */
 export const pathParameter = (request: ApiRequest, name: string): string => {
@@ -226,7 +234,7 @@ export const writeContextOf = (request: ApiRequest): WriteContext => ({
   lockToken: lockTokenOf(request),
 });
 
-const LOCK_TOKEN = /^[A-Za-z0-9_-]{1,64}$/;
+export const LOCK_TOKEN = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** The `Lock-Token` header, if sent; a malformed one is 400. */
 export const lockTokenOf = (request: ApiRequest): string | undefined => {

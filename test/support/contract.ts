@@ -1,7 +1,7 @@
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
-import { openApiDocument } from '../../lib/contract/openapi';
 import { matchRoute } from '../../lib/routes';
+import { loadDocument } from './document';
 
 /**
  * Holds an answer to the OpenAPI document: its status is declared for its route, its body
@@ -14,7 +14,8 @@ interface DocumentedResponse {
   content?: Record<string, { schema: Schema }>;
 }
 
-const document = openApiDocument() as {
+/** The document as built and served, with its `$ref`s resolved. */
+const document = loadDocument().dereferenced as unknown as {
   paths: Record<string, Record<string, { responses: Record<string, DocumentedResponse> }>>;
 };
 const ajv = new Ajv2020({ allErrors: true, strict: false });
