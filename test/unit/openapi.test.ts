@@ -3,8 +3,10 @@ import { copyFileSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { openApiDocument } from '../../lib/contract/openapi';
+import { DOCUMENT_BYTES_LIMIT, documentSizeLine } from '../../lib/contract/size';
 import { routeKeyOf, routes } from '../../lib/routes';
 import { contractViolations } from '../support/contract';
 import { documentFile } from '../support/document';
@@ -20,8 +22,16 @@ describe('the OpenAPI document', () => {
     expect(documented.sort()).toEqual(routes.map(routeKeyOf).sort());
   });
 
-  it('is the file npm run openapi built, to the byte', () => {
+  it('is the file npm run openapi built, to the byte, and its gzip', () => {
     expect(readFileSync(documentFile, 'utf8')).toBe(JSON.stringify(document));
+    expect(gunzipSync(readFileSync(`${documentFile}.gz`)).toString('utf8')).toBe(JSON.stringify(document));
+  });
+
+  it('is at most a third of the size it had before sharing by $ref, as npm run bundles prints', () => {
+    const bytes = readFileSync(documentFile).byteLength;
+    const gzip = readFileSync(`${documentFile}.gz`).byteLength;
+    expect(bytes).toBeLessThanOrEqual(DOCUMENT_BYTES_LIMIT);
+    expect(documentSizeLine(bytes, gzip)).toMatch(/ — met$/);
   });
 
   it('passes a third-party linter (Redocly, recommended rules) without an error or a warning', () => {
