@@ -44,7 +44,14 @@ const corsAllowHeaders = [
   'idempotency-key',
   'lock-token',
 ];
-const corsExposeHeaders = ['etag', 'location', 'idempotent-replayed', 'retry-after'];
+const corsExposeHeaders = [
+  'etag',
+  'location',
+  'idempotent-replayed',
+  'retry-after',
+  'applied-version',
+  'allow',
+];
 
 export interface HttpApiProps {
   /** The Lambda function of each name the route table sends requests to. */
