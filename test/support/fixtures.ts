@@ -5,6 +5,7 @@ import { db } from '../../lib/db/client';
 import { tableName } from '../../lib/db/table-name';
 import type { Role } from '../../lib/domain/roles';
 import type { CallResult, TestApi } from './api';
+import { sendForTest } from './table';
 
 /**
  * The fixtures many test files share: tokens for a cast of users, an answer's body once its
