@@ -7,7 +7,7 @@ import { gzipSync } from 'node:zlib';
 import { type BuildOptions, build } from 'esbuild';
 import { functionNames } from '../lib/routes';
 import { type BenchTable, median } from './measure';
-import type { BenchSize } from './run';
+import type { BenchSize } from './size';
 
 /**
  * The esbuild settings the stack builds every function with (cdk/functions.ts `bundlingOptions`,

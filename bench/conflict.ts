@@ -1,7 +1,7 @@
 import { recordRequests } from '../test/support/sdk';
 import { alternate, type BenchTable, medians, microseconds, ratio } from './measure';
 import { type ConflictAnswer, conflictAnswers } from './peers';
-import type { BenchSize } from './run';
+import type { BenchSize } from './size';
 
 interface Subject {
   name: string;

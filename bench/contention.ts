@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { type ApiClient, createApiClient } from '../lib/client/api-client';
-import { isRetryableConflict, updateWithRetry } from '../lib/core/retry';
+import { isRetryableConflict, updateWithRetry } from '../lib/client/retry';
 import { type BenchTable, ratio } from './measure';
-import type { BenchSize } from './run';
 import type { BenchServer } from './server';
+import type { BenchSize } from './size';
 
 /** One way of adding 1 to one hot record through the HTTP API. */
 interface Mode {

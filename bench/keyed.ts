@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { changeRecord, createRecord } from '../lib/core/record-store';
+import { changeRecord, createRecord } from '../lib/core/features/records/store';
 import { recordRequests } from '../test/support/sdk';
 import { alternate, type BenchTable, medians, microseconds, ratio } from './measure';
 import { benchEntity } from './peers';
-import type { BenchSize } from './run';
 import { consumedCapacity } from './sdk';
+import type { BenchSize } from './size';
 
 interface Subject {
   name: string;

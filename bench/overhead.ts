@@ -2,8 +2,8 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import { recordRequests } from '../test/support/sdk';
 import { alternate, type BenchTable, type Contender, medians, microseconds, ratio } from './measure';
 import { type Peer, peers, raw, storedItem } from './peers';
-import type { BenchSize } from './run';
 import { consumedCapacity, withStubbedNetwork } from './sdk';
+import type { BenchSize } from './size';
 
 const CONTROL = 'raw `UpdateCommand` again (control: raw vs raw)';
 

@@ -20,10 +20,11 @@ import {
   UpdateItemCommand,
 } from 'dynamodb-toolbox';
 import { Entity as ElectroEntity } from 'electrodb';
-import { listingIndex, newId } from '../lib/core/keys';
-import { changeRecord, createRecord } from '../lib/core/record-store';
-import { db, tableName } from '../lib/db/client';
-import type { StoredItem } from '../lib/db/sdk-errors';
+import type { StoredItem } from '../lib/core/build/items';
+import { listingIndex, newId } from '../lib/core/build/keys';
+import { changeRecord, createRecord } from '../lib/core/features/records/store';
+import { db } from '../lib/db/client';
+import { tableName } from '../lib/db/table-name';
 import { StaleDataError } from '../lib/errors';
 
 export const benchEntity = { type: 'BENCH', fields: ['name'] };

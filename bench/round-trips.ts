@@ -5,7 +5,7 @@ import type { BenchServer } from './server';
 /** One request of a route on its success path (or its conflict answer), and the contract's budget for it. */
 interface Case {
   route: string;
-  /** The README's "Round trips per request" entry, in requests to DynamoDB. */
+  /** The "Round trips per request" entry of docs/semantics.md, in requests to DynamoDB. */
   budget: number;
   budgetText: string;
   /** The status the request is answered with; anything else fails the bench. */
@@ -22,7 +22,7 @@ const h = (version: number | '*', key?: string) => ({
 
 /**
  * 6. Requests to DynamoDB per route, counted by the SDK middleware the tests count with,
- * against the budget the contract states (README, Round trips per request).
+ * against the budget the contract states (docs/semantics.md, Round trips per request).
  */
 export const roundTripsTable = async (server: BenchServer): Promise<BenchTable> => {
   const [user, sales, finance, relations, warehouse] = await Promise.all([
@@ -322,7 +322,14 @@ export const roundTripsTable = async (server: BenchServer): Promise<BenchTable> 
   return {
     id: 'round-trips',
     title: "6. Round trips per route vs the contract's budget",
-    headers: ['request', 'status', 'budget (README)', 'measured', 'measured vs budget', 'within budget'],
+    headers: [
+      'request',
+      'status',
+      'budget (docs/semantics.md)',
+      'measured',
+      'measured vs budget',
+      'within budget',
+    ],
     rows,
     notes: [
       'Requests to DynamoDB, counted outside the SDK\'s own retries by the middleware the tests count with (test/support/sdk.ts); "keyed" = with an Idempotency-Key.',

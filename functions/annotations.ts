@@ -14,10 +14,10 @@ import {
   patchAnnotationSchema,
   replaceAnnotationSchema,
 } from '../lib/domain/schemas/annotations';
-import { createAction, getAction, listAction } from '../lib/http/actions';
+import { createAction, getAction, listAction, versionedAction } from '../lib/http/actions';
 import { createHandler } from '../lib/http/handler';
 import { lockActions } from '../lib/http/lock-actions';
-import { pathParameter, preconditionOf, writeContextOf } from '../lib/http/request';
+import { writeContextOf } from '../lib/http/request';
 import { json, noContent, recordResult, replayHeaders } from '../lib/http/response';
 import { deleteBodySchema, parseBody } from '../lib/http/validation';
 import { annotationRoutes } from '../lib/routes';
@@ -31,39 +31,26 @@ export const handler = createHandler(annotationRoutes, {
 
   'GET /annotations/{id}': getAction(getAnnotation),
 
-  'PUT /annotations/{id}': async (request) => {
-    const { version, ...fields } = parseBody(replaceAnnotationSchema, request.body);
-    const precondition = preconditionOf(request, version);
-    const { record, ...outcome } = await replaceAnnotation(
-      pathParameter(request, 'id'),
-      precondition,
-      fields,
-      writeContextOf(request),
-    );
-    return recordResult(200, record, outcome);
-  },
+  'PUT /annotations/{id}': versionedAction(
+    replaceAnnotationSchema,
+    async ({ id, precondition, input, context }) => {
+      const { record, ...outcome } = await replaceAnnotation(id, precondition, input, context);
+      return recordResult(200, record, outcome);
+    },
+  ),
 
-  'PATCH /annotations/{id}': async (request) => {
-    const { version, ...patch } = parseBody(patchAnnotationSchema, request.body);
-    const precondition = preconditionOf(request, version);
-    const { record, ...outcome } = await patchAnnotation(
-      pathParameter(request, 'id'),
-      precondition,
-      patch,
-      writeContextOf(request),
-    );
-    return recordResult(200, record, outcome);
-  },
+  'PATCH /annotations/{id}': versionedAction(
+    patchAnnotationSchema,
+    async ({ id, precondition, input, context }) => {
+      const { record, ...outcome } = await patchAnnotation(id, precondition, input, context);
+      return recordResult(200, record, outcome);
+    },
+  ),
 
-  'DELETE /annotations/{id}': async (request) => {
-    const precondition = preconditionOf(request, parseBody(deleteBodySchema, request.body)?.version);
-    const { replayed } = await deleteAnnotation(
-      pathParameter(request, 'id'),
-      precondition,
-      writeContextOf(request),
-    );
+  'DELETE /annotations/{id}': versionedAction(deleteBodySchema, async ({ id, precondition, context }) => {
+    const { replayed } = await deleteAnnotation(id, precondition, context);
     return noContent(replayHeaders(replayed));
-  },
+  }),
 
   'POST /annotations/batch': async (request) => {
     const { atomic, updates } = parseBody(batchSchema, request.body);

@@ -6,7 +6,8 @@
  */
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { type ApiClient, ApiError, createApiClient } from '../lib/client/api-client';
+import { ApiError } from '../lib/client/answers';
+import { type ApiClient, createApiClient } from '../lib/client/api-client';
 
 export interface ScenarioResult {
   name: string;

@@ -1,6 +1,6 @@
 import type * as z from 'zod';
 import { countryCode, currencyCode } from '../domain/field-values';
-import { type ErrorCode, problemCatalog } from '../errors';
+import { type ErrorCode, problemCatalog } from '../problems';
 import * as answers from './responses';
 
 type Json = Record<string, unknown>;

@@ -1,13 +1,14 @@
 import * as z from 'zod';
-import { SEARCH_QUERIES, SEARCH_QUERY_ITEMS } from '../core/search';
+import { SEARCH_QUERIES, SEARCH_QUERY_ITEMS } from '../core/build/search';
 import { documentedKeywords } from '../domain/schemas/common';
-import { type ErrorCode, problemCatalog, retryAfterCodes } from '../errors';
-import { ID, IDEMPOTENCY_KEY, IF_MATCH, LOCK_TOKEN } from '../http/request';
+import { ENTITY_TAG_PATTERN } from '../etag';
+import { ID, IDEMPOTENCY_KEY, LOCK_TOKEN } from '../http/request';
 import { SEARCH_TERM_MAX } from '../http/validation';
+import { type ErrorCode, problemCatalog, retryAfterCodes } from '../problems';
 import { bodyMediaTypes, routeKeyOf, routes } from '../routes';
 import { namedSchemas, refOf, shareResponses, shareSchemas } from './components';
 import { type HeaderUse, type Operation, operations, type Rule } from './operations';
-import { problemWhen } from './problems';
+import { problemWhen } from './problem-descriptions';
 
 /** The status each code is answered with, from the one table the errors are made from. */
 export const statusesOf = Object.fromEntries(
@@ -57,6 +58,9 @@ const headerParameter: Record<HeaderUse, string> = {
   'lock-token': 'LockToken',
   'lock-token-required': 'LockTokenRequired',
 };
+
+/** What `If-Match` may be: `*`, or one entity tag (`parseIfMatch`: any other value is 400). */
+const IF_MATCH = new RegExp(`^(?:\\*|${ENTITY_TAG_PATTERN.source.slice(1, -1)})$`);
 
 const idempotencyKey = {
   in: 'header',

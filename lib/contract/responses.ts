@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { orderStatuses } from '../domain/catalog';
-import type { ErrorCode } from '../errors';
+import type { ErrorCode } from '../problems';
 
 /**
  * The shapes of every answer body, as zod schemas: what the OpenAPI document declares and

@@ -10,15 +10,8 @@ import type {
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { DeserializeMiddleware, MiddlewareStack } from '@smithy/types';
 import { config } from '../config';
-import { note } from './request-stats';
+import { ATTEMPT_TIMEOUT_MS, note } from './request-stats';
 import { isThrottling } from './sdk-errors';
-
-/**
- * How long one attempt may be on its way before it is given up. It also bounds how long a
- * request given up on can still land: recognition windows that go by time (see
- * lib/core/attempts.ts) count on it.
- */
-export const ATTEMPT_TIMEOUT_MS = 5000;
 
 /**
  * How far one attempt got, as seen right beside the wire: never sent; answered by DynamoDB
@@ -112,5 +105,3 @@ export const sendAttempt = async <O>(command: Command): Promise<Attempted<O>> =>
     stack.remove(observe);
   }
 };
-
-export const tableName = (): string => config.TABLE_NAME;

@@ -13,6 +13,13 @@ export interface RequestStats {
 }
 
 /**
+ * How long one attempt may be on its way before it is given up. It also bounds how long a
+ * request given up on can still land: recognition windows that go by time (see
+ * lib/core/attempts.ts) count on it.
+ */
+export const ATTEMPT_TIMEOUT_MS = 5000;
+
+/**
  * How long one request may run, the most a Lambda function of the stack runs (its timeout),
  * less the time one attempt may take: no attempt is started that could still be on its way
  * when the request's time is up. Recognition windows that go by time count on it.

@@ -1,10 +1,11 @@
 import type * as z from 'zod/mini';
-import { type CounterMovement, moveCounters } from '../core/counters';
-import type { Idempotency } from '../core/idempotency';
-import { type EntitySpec, newId } from '../core/keys';
-import { entryPut, type LedgerEntry, listEntries, newEntry } from '../core/ledger';
-import { createRecord, getRecord, listOf, type WriteResult } from '../core/record-store';
-import type { PublicRecord, WriteContext } from '../core/records';
+import type { Idempotency } from '../core/build/key-record';
+import { type EntitySpec, newId } from '../core/build/keys';
+import type { PublicRecord, WriteContext } from '../core/build/records';
+import { type CounterMovement, moveCounters } from '../core/features/counters/counters';
+import { entryPut, type LedgerEntry, listEntries, newEntry } from '../core/features/counters/ledger';
+import { createRecord, listOf, type WriteResult } from '../core/features/records/store';
+import { getRecord } from '../core/send/reads';
 import { InsufficientFundsError, NotFoundError, ValidationError } from '../errors';
 import type { createAccountSchema, movementSchema, transferSchema } from './schemas/accounts';
 

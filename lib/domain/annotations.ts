@@ -1,15 +1,15 @@
-import { type BatchResult, type BatchUpdate, changeAll, changeEach } from '../core/batch';
-import type { EntitySpec } from '../core/keys';
+import type { EntitySpec } from '../core/build/keys';
+import { type Change, mergePatch, type PublicRecord, type WriteContext } from '../core/build/records';
+import type { Precondition } from '../core/build/version';
+import { type BatchResult, type BatchUpdate, changeAll, changeEach } from '../core/features/records/batch';
 import {
   changeRecord,
   createRecord,
   deleteRecord,
-  getRecord,
   listOf,
   type WriteResult,
-} from '../core/record-store';
-import { type Change, mergePatch, type PublicRecord, type WriteContext } from '../core/records';
-import type { Precondition } from '../core/version';
+} from '../core/features/records/store';
+import { getRecord } from '../core/send/reads';
 import type { AnnotationFields } from './schemas/annotations';
 
 /** Annotations: simple versioned records any signed-in user may edit. */

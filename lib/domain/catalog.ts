@@ -4,8 +4,9 @@
  * and which order states and moves exist and who may make them. Pure data, no imports that need Node: the web app
  * bundles this file as it is, so a rule lives here once for both.
  */
-import type { AggregateSpec } from '../core/aggregate';
-import type { FieldGroupEntity } from '../core/field-groups';
+
+import type { AggregateSpec } from '../core/features/aggregates/actions';
+import type { FieldGroupEntity } from '../core/features/field-groups/groups';
 import type { Role } from './roles';
 
 /** Debtors: field groups owned by customer relations and finance; `balance` moves only by postings. */

@@ -1,10 +1,11 @@
 import type * as z from 'zod/mini';
-import { moveCounters } from '../core/counters';
-import type { GroupPatch } from '../core/field-groups';
-import { patchGroups } from '../core/field-groups';
-import type { Idempotency } from '../core/idempotency';
-import { createRecord, getRecord, listOf, type WriteResult } from '../core/record-store';
-import type { PublicRecord, WriteContext } from '../core/records';
+import type { Idempotency } from '../core/build/key-record';
+import type { PublicRecord, WriteContext } from '../core/build/records';
+import { moveCounters } from '../core/features/counters/counters';
+import type { GroupPatch } from '../core/features/field-groups/groups';
+import { patchGroups } from '../core/features/field-groups/patch';
+import { createRecord, listOf, type WriteResult } from '../core/features/records/store';
+import { getRecord } from '../core/send/reads';
 import { debtorEntity } from './catalog';
 import type { createDebtorSchema, postingSchema } from './schemas/debtors';
 

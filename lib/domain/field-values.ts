@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import type { FieldGroupEntity } from '../core/field-groups';
+import type { FieldGroupEntity } from '../core/features/field-groups/groups';
 import { documented } from './schemas/common';
 import { issueDetail } from './schemas/issue-detail';
 

@@ -1,37 +1,20 @@
-import { isDeepStrictEqual } from 'node:util';
 import type * as z from 'zod/mini';
+import { newId } from '../core/build/keys';
+import { mergePatch, type PublicRecord, toPublicRecord, type WriteContext } from '../core/build/records';
+import type { Precondition } from '../core/build/version';
 import {
   type Aggregate,
-  type AggregateWrite,
-  aggregateActions,
   assertHeaderAllows,
-  type ChildWrite,
   childSeq,
-  createAggregate,
   inAddedOrder,
-  readAggregate,
-  readHeader,
   toPublicChild,
-  writeHeader,
-} from '../core/aggregate';
-import { commit } from '../core/commit';
-import { newId } from '../core/keys';
-import { listOf } from '../core/record-store';
-import {
-  type Change,
-  changeIsPresent,
-  mergePatch,
-  noChange,
-  type PublicRecord,
-  toPublicRecord,
-  type WriteContext,
-} from '../core/records';
-import { type Precondition, pinnedTo } from '../core/version';
-import type { StoredItem } from '../db/sdk-errors';
-import { ForbiddenError, InvalidStateError, NotFoundError, StaleDataError, ValidationError } from '../errors';
+} from '../core/features/aggregates/actions';
+import { createAggregate, readAggregate, writeHeader } from '../core/features/aggregates/aggregate';
+import { listOf } from '../core/features/records/store';
+import { ForbiddenError, InvalidStateError, StaleDataError } from '../errors';
 import { EDITABLE, type OrderStatus, orderEntity, orderStatuses, transitions } from './catalog';
 import type { Role } from './roles';
-import type { createOrderSchema, LineFields, replaceOrderSchema } from './schemas/orders';
+import type { createOrderSchema, LineFields } from './schemas/orders';
 
 export { type OrderStatus, orderEntity, orderStatuses };
 
@@ -84,7 +67,7 @@ export const orderView = ({ header, children }: Aggregate, now: Date): PublicRec
  * unless the refusal came from a read that had them. `present` says whether the current
  * order already holds the change, for `changeAlreadyPresent`.
  */
-const withCurrentOrder = async <T>(
+export const withCurrentOrder = async <T>(
   id: string,
   now: Date,
   write: () => Promise<T>,
@@ -100,7 +83,7 @@ const withCurrentOrder = async <T>(
 };
 
 /** A refusal found in the order as read carries that order, lines and all. */
-const assertOrderAllows = (
+export const assertOrderAllows = (
   actions: Parameters<typeof assertHeaderAllows>[0],
   order: Aggregate,
   now: Date,
@@ -116,7 +99,7 @@ const assertOrderAllows = (
   }
 };
 
-const lineItem = (fields: LineFields, seq: string) => ({ ...fields, seq });
+export const lineItem = (fields: LineFields, seq: string) => ({ ...fields, seq });
 
 export const createOrder = async (
   input: z.infer<typeof createOrderSchema>,
@@ -188,245 +171,3 @@ export const transitionOrder = (
     return { header: response, ...outcome };
   });
 };
-
-/**
- * A line write that needs no line read (an add, a removal): the header's version bump and
- * the child write in one transaction. `If-Match: *` reads the header first, to pin the
- * transaction to the version there is, and reads again if it moves.
- */
-const writeLinesBlind = <R>(
-  id: string,
-  precondition: Precondition,
-  write: Omit<AggregateWrite, 'precondition' | 'pinned'>,
-  context: WriteContext,
-  response: (version: number) => R,
-) =>
-  commit(
-    {
-      read: () => (precondition.kind === 'any' ? readHeader(orderEntity, id) : Promise.resolve(undefined)),
-      plan: (header) => {
-        const pinned = pinnedTo(precondition, header);
-        const version = pinned.version;
-        const actions = aggregateActions(
-          orderEntity,
-          id,
-          { ...write, precondition: pinned, pinned: precondition.kind === 'any' },
-          context,
-        );
-        if (precondition.kind === 'any') assertHeaderAllows(actions, header);
-        return { actions, response: response(version + 1) };
-      },
-    },
-    context,
-  );
-
-/** `POST /orders/{id}/lines`: one new line and the header's version bump, in one transaction. */
-export const addLine = (
-  id: string,
-  precondition: Precondition,
-  line: LineFields,
-  context: WriteContext,
-): Promise<{
-  body: { orderId: string; version: number; line: Record<string, unknown> };
-  replayed: boolean;
-}> =>
-  withCurrentOrder(id, context.now, async () => {
-    const lineId = newId();
-    const { response, replayed } = await writeLinesBlind(
-      id,
-      precondition,
-      {
-        header: noChange,
-        children: [{ kind: 'add', childId: lineId, fields: lineItem(line, childSeq(context.now, 0)) }],
-        allowedStatuses: EDITABLE,
-        childCount: { delta: 1 },
-      },
-      context,
-      (version) => ({ orderId: id, version, line: { lineId, ...line } }),
-    );
-    return { body: response, replayed };
-  });
-
-/**
- * `PATCH /orders/{id}/lines/{lineId}`: reads the order (header and lines, one Query), then
- * writes the merge patch and the header bump in one transaction pinned to the version read,
- * so the answer's line is exact. Reading header and lines together tells a line removed
- * since the caller's read (stale: 412/409 with the order) from one that never was (404).
- */
-export const patchLine = (
-  id: string,
-  lineId: string,
-  precondition: Precondition,
-  patch: Record<string, unknown>,
-  context: WriteContext,
-): Promise<{
-  body: { orderId: string; version: number; line: Record<string, unknown> };
-  replayed: boolean;
-}> => {
-  const change = mergePatch(patch);
-  return withCurrentOrder(id, context.now, async () => {
-    const { response, replayed } = await commit(
-      {
-        read: () => readAggregate(orderEntity, id, context.now),
-        plan: (order) => {
-          const pinned = pinnedTo(precondition, order.header);
-          const version = pinned.version;
-          const before = order.children.find((child) => child.lineId === lineId);
-          const children: ChildWrite[] = before ? [{ kind: 'update', childId: lineId, change }] : [];
-          const actions = aggregateActions(
-            orderEntity,
-            id,
-            {
-              precondition: pinned,
-              pinned: precondition.kind === 'any',
-              header: noChange,
-              children,
-              allowedStatuses: EDITABLE,
-            },
-            context,
-          );
-          assertOrderAllows(
-            actions,
-            order,
-            context.now,
-            before !== undefined && changeIsPresent(before, change),
-          );
-          if (!before) throw new NotFoundError('No such line.');
-          const after: StoredItem = { ...before, ...change.set };
-          for (const field of change.remove) delete after[field];
-          return { actions, response: { orderId: id, version: version + 1, line: toPublicChild(after) } };
-        },
-      },
-      context,
-    );
-    return { body: response, replayed };
-  });
-};
-
-/** `DELETE /orders/{id}/lines/{lineId}`: the line's removal and the header bump, one transaction. */
-export const removeLine = (
-  id: string,
-  lineId: string,
-  precondition: Precondition,
-  context: WriteContext,
-): Promise<{ body: { orderId: string; version: number }; replayed: boolean }> =>
-  withCurrentOrder(
-    id,
-    context.now,
-    async () => {
-      const { response, replayed } = await writeLinesBlind(
-        id,
-        precondition,
-        {
-          header: noChange,
-          children: [{ kind: 'remove', childId: lineId }],
-          allowedStatuses: EDITABLE,
-          childCount: { delta: -1 },
-        },
-        context,
-        (version) => ({ orderId: id, version }),
-      );
-      return { body: response, replayed };
-    },
-    // Someone else removed the line already: still stale, but the change is there.
-    (order) => !order.children.some((child) => child.lineId === lineId),
-  );
-
-/** Whether the order already holds what a PUT asks for: same header fields, same lines in order. */
-const holdsReplacement = (order: Aggregate, input: Omit<z.infer<typeof replaceOrderSchema>, 'version'>) => {
-  const lines = inAddedOrder(order.children).map((child) => {
-    const { lineId: _id, ...fields } = toPublicChild(child);
-    return fields;
-  });
-  const wanted = input.lines.map(({ lineId: _id, ...fields }) => fields);
-  return (
-    order.header.customer === input.customer &&
-    order.header.notes === input.notes &&
-    isDeepStrictEqual(lines, wanted)
-  );
-};
-
-/**
- * `PUT /orders/{id}`: reads the order, diffs the given lines against the stored ones and
- * writes only what changed, with the header, in one transaction. Lines with a known
- * `lineId` are kept or changed, lines without one added, lines left out removed.
- */
-export const replaceOrder = (
-  id: string,
-  precondition: Precondition,
-  input: Omit<z.infer<typeof replaceOrderSchema>, 'version'>,
-  context: WriteContext,
-): Promise<{ order: PublicRecord; replayed: boolean }> =>
-  withCurrentOrder(id, context.now, async () => {
-    const { response, replayed } = await commit(
-      {
-        read: () => readAggregate(orderEntity, id, context.now),
-        plan: (stored) => {
-          const pinned = pinnedTo(precondition, stored.header);
-          const version = pinned.version;
-          const header: Change = {
-            set: { customer: input.customer, ...(input.notes === undefined ? {} : { notes: input.notes }) },
-            remove: input.notes === undefined ? ['notes'] : [],
-          };
-          const write = (children: ChildWrite[], count: number): AggregateWrite => ({
-            precondition: pinned,
-            pinned: precondition.kind === 'any',
-            header,
-            children,
-            allowedStatuses: EDITABLE,
-            childCount: { set: count },
-          });
-          // The header's rules (lock, version, state) decide before the lines are looked at.
-          assertOrderAllows(
-            aggregateActions(orderEntity, id, write([], 0), { ...context, idempotency: undefined }),
-            stored,
-            context.now,
-            holdsReplacement(stored, input),
-          );
-          const storedLines = new Map(stored.children.map((child) => [String(child.lineId), child]));
-          const unknown = input.lines.flatMap((line, index) =>
-            line.lineId !== undefined && !storedLines.has(line.lineId)
-              ? [{ pointer: `/lines/${index}/lineId`, detail: 'No such line in this order.' }]
-              : [],
-          );
-          if (unknown.length > 0) throw new ValidationError(unknown);
-
-          const writes: ChildWrite[] = [];
-          const finalLines: StoredItem[] = [];
-          input.lines.forEach(({ lineId, ...fields }, index) => {
-            const existing = lineId === undefined ? undefined : storedLines.get(lineId);
-            if (lineId !== undefined && existing) {
-              const item = lineItem(fields, String(existing.seq));
-              const changed = !isDeepStrictEqual(toPublicChild({ ...existing, lineId: undefined }), {
-                ...fields,
-                lineId: undefined,
-              });
-              if (changed) writes.push({ kind: 'replace', childId: lineId, fields: item });
-              finalLines.push({ lineId, ...item });
-            } else {
-              const childId = newId();
-              const item = lineItem(fields, childSeq(context.now, index));
-              writes.push({ kind: 'add', childId, fields: item });
-              finalLines.push({ lineId: childId, ...item });
-            }
-          });
-          const kept = new Set(input.lines.map((line) => line.lineId));
-          for (const lineId of storedLines.keys()) {
-            if (!kept.has(lineId)) writes.push({ kind: 'remove', childId: lineId });
-          }
-          const actions = aggregateActions(orderEntity, id, write(writes, finalLines.length), context);
-          const { notes: _notes, ...headerBefore } = stored.header;
-          const headerAfter: StoredItem = {
-            ...headerBefore,
-            ...header.set,
-            version: version + 1,
-            updatedAt: context.now.toISOString(),
-            updatedBy: context.actor,
-          };
-          return { actions, response: orderView({ header: headerAfter, children: finalLines }, context.now) };
-        },
-      },
-      context,
-    );
-    return { order: response, replayed };
-  });

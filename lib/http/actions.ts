@@ -1,9 +1,17 @@
 import type * as z from 'zod/mini';
-import type { GroupPatch } from '../core/field-groups';
-import type { PublicRecord, WriteContext } from '../core/records';
+import type { PublicRecord, WriteContext } from '../core/build/records';
+import type { Precondition } from '../core/build/version';
+import type { GroupPatch } from '../core/features/field-groups/groups';
 import type { Action } from './handler';
-import { notModified, pathParameter, queryParameters, writeContextOf } from './request';
-import { json, readResult, recordResult } from './response';
+import {
+  type ApiRequest,
+  notModified,
+  pathParameter,
+  preconditionOf,
+  queryParameters,
+  writeContextOf,
+} from './request';
+import { type ApiResult, json, readResult, recordResult } from './response';
 import { listQuerySchema, parseBody, parseQuery } from './validation';
 
 /**
@@ -62,4 +70,40 @@ export const groupPatchAction =
     );
     const { record, groups, replayed } = result;
     return recordResult(200, record, { body: { record, groups }, replayed });
+  };
+
+/** What a change of a versioned record is made from: the ids its path names, its precondition, its body, its writer. */
+export interface VersionedChange<B> {
+  id: string;
+  /** The second id of the path, where it has one (an order's `lineId`). */
+  childId: string;
+  precondition: Precondition;
+  input: B;
+  context: WriteContext;
+  request: ApiRequest;
+}
+
+/**
+ * A change of a versioned record (or of an order's lines), in the one shape they all have:
+ * the body parsed, the precondition taken from `If-Match` or the body's `version` (both and
+ * different: 400; neither: 428), one call into lib, its answer. A body-less route (a
+ * delete) takes its version from an optional body.
+ */
+export const versionedAction =
+  <S extends z.ZodMiniType>(
+    schema: S,
+    change: (made: VersionedChange<Omit<NonNullable<z.infer<S>>, 'version'>>) => Promise<ApiResult>,
+  ): Action =>
+  async (request) => {
+    const { version, ...input } = (parseBody(schema, request.body) ?? {}) as { version?: number };
+    return change({
+      id: pathParameter(request, 'id'),
+      get childId() {
+        return pathParameter(request, 'lineId');
+      },
+      precondition: preconditionOf(request, version),
+      input: input as Omit<NonNullable<z.infer<S>>, 'version'>,
+      context: writeContextOf(request),
+      request,
+    });
   };

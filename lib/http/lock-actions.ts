@@ -1,5 +1,5 @@
-import type { EntitySpec } from '../core/keys';
-import { acquireLease, releaseLease, renewLease } from '../core/leases';
+import type { EntitySpec } from '../core/build/keys';
+import { acquireLease, releaseLease, renewLease } from '../core/features/leases/leases';
 import { ForbiddenError, MalformedRequestError } from '../errors';
 import type { Action } from './handler';
 import { lockTokenOf, pathParameter, writeContextOf } from './request';

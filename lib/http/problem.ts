@@ -1,4 +1,4 @@
-import { AppError, InternalError } from '../errors';
+import { AppError, InternalError } from '../problems';
 import type { ApiResult } from './response';
 
 /** A stable URI per code: the problem `type` (RFC 9457). */

@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
-import { type Idempotency, idempotencyKeyHash, requestHashOf } from '../core/key-record';
-import type { WriteContext } from '../core/records';
-import type { Precondition } from '../core/version';
+import { type Idempotency, idempotencyKeyHash, requestHashOf } from '../core/build/key-record';
+import type { WriteContext } from '../core/build/records';
+import type { Precondition } from '../core/build/version';
 import { type Role, roles } from '../domain/roles';
 import {
   ForbiddenError,
@@ -13,6 +13,8 @@ import {
   UnauthenticatedError,
   UnsupportedMediaTypeError,
 } from '../errors';
+import { namesVersion, parseIfMatch } from '../etag';
+
 import { bodyMediaTypes, type RouteSpec } from '../routes';
 
 export type ApiEvent = APIGatewayProxyEventV2WithJWTAuthorizer;
@@ -128,11 +130,6 @@ export const parseJsonBody = (event: ApiEvent): unknown => {
   return body;
 };
 
-const ETAG_VERSION = /^"([1-9][0-9]{0,14})"$/;
-/** One entity tag (RFC 9110 §8.8.3), weak or strong. */
-const ENTITY_TAG = /^(W\/)?"[\x21\x23-\x7E\x80-\xFF]*"$/;
-/** What `If-Match` may be: `*` or one entity tag (the document's pattern). */
-export const IF_MATCH = new RegExp(`^(?:\\*|${ENTITY_TAG.source.slice(1, -1)})$`);
 /** The 400 for a request whose `If-Match` and body `version` disagree. */
 export const DISAGREEING_PRECONDITIONS = 'If-Match and the body version disagree.';
 /**
@@ -147,20 +144,15 @@ const MATCHES_NOTHING = 0;
  * both and different is 400, neither is 428, `*` is an explicit overwrite.
  */
 export const preconditionOf = (request: ApiRequest, bodyVersion: number | undefined): Precondition => {
-  const ifMatch = header(request.event, 'if-match')?.trim();
+  const ifMatch = header(request.event, 'if-match');
   let fromHeader: Precondition | undefined;
   if (ifMatch !== undefined) {
-    if (ifMatch === '*') fromHeader = { kind: 'any' };
-    else {
-      const match = ETAG_VERSION.exec(ifMatch);
-      if (!match?.[1] && !IF_MATCH.test(ifMatch))
-        throw new MalformedRequestError('If-Match must be "*" or one ETag such as "3".');
-      fromHeader = {
-        kind: 'version',
-        version: match?.[1] ? Number(match[1]) : MATCHES_NOTHING,
-        source: 'header',
-      };
-    }
+    const named = parseIfMatch(ifMatch);
+    if (named === undefined) throw new MalformedRequestError('If-Match must be "*" or one ETag such as "3".');
+    fromHeader =
+      named === '*'
+        ? { kind: 'any' }
+        : { kind: 'version', version: named === 'none' ? MATCHES_NOTHING : named, source: 'header' };
   }
   if (fromHeader && bodyVersion !== undefined) {
     if (fromHeader.kind === 'any' || fromHeader.version !== bodyVersion) {
@@ -175,9 +167,7 @@ export const preconditionOf = (request: ApiRequest, bodyVersion: number | undefi
 /** Whether `If-None-Match` already names this version, so a GET can answer 304. */
 export const notModified = (request: ApiRequest, version: number): boolean => {
   const value = header(request.event, 'if-none-match');
-  if (value === undefined) return false;
-  if (value.trim() === '*') return true;
-  return value.split(',').some((tag) => tag.trim().replace(/^W\//, '') === `"${version}"`);
+  return value !== undefined && namesVersion(value, version);
 };
 
 /**

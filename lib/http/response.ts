@@ -1,4 +1,4 @@
-import { etagOf } from '../errors';
+import { etagOf } from '../etag';
 
 /** What a handler returns: API Gateway v2's result shape, with string header values. */
 export interface ApiResult {

@@ -1,7 +1,8 @@
 import * as z from 'zod/mini';
 import { version } from '../domain/schemas/common';
 import { issueDetail } from '../domain/schemas/issue-detail';
-import { type FieldError, MalformedRequestError, ValidationError } from '../errors';
+import { MalformedRequestError, ValidationError } from '../errors';
+import type { FieldError } from '../problems';
 
 /** RFC 6901 JSON Pointer for a path of keys. */
 export const jsonPointer = (path: readonly PropertyKey[]): string =>

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { quickSize, runBench } from '../../bench/run';
+import { runBench } from '../../bench/run';
+import { quickSize } from '../../bench/size';
 
 /**
  * `BENCH_QUICK=1 npm run bench` in small: every table is produced with its control row, and

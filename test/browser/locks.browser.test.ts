@@ -83,33 +83,19 @@ describe('a lock as its holder lives it', () => {
     await a.getByLabel('Description').fill('written under a lost lock');
     const carol = api.client(await api.tokenFor('carol', 'supervisor'));
     await carol.call('DELETE /annotations/{id}/lock', { params: { id: created.id } });
-    // The page has not read the record since: its save carries the old token, and the API refuses it.
-    const tokens: string[] = [];
-    await a.route('**/annotations/*', (route) => {
-      if (route.request().method() !== 'PATCH') return route.continue();
-      tokens.push(route.request().headers()['lock-token'] ?? '');
-      return route.fulfill({
-        status: 409,
-        headers: { 'content-type': 'application/problem+json' },
-        json: {
-          type: 'https://no-lost-updates.dev/problems/lock-lost',
-          title: 'Lock lost',
-          status: 409,
-          detail: 'The lock token is no longer current.',
-          code: 'LOCK_LOST',
-          requestId: 'stub',
-        },
-      });
-    });
+    // The page has not read the record since: its save carries the old token, and the API
+    // refuses it (no lock is held now, so 409 LOCK_LOST, not 423), writing nothing.
+    const patched = a.waitForResponse((response) => response.request().method() === 'PATCH');
     await a.getByRole('button', { name: 'Save', exact: true }).click();
+    const refusal = await patched;
     await a.locator('.lock .lost').waitFor();
     expect([
-      tokens.length,
+      [Boolean(refusal.request().headers()['lock-token']), refusal.status(), (await refusal.json()).code],
       await a.locator('.banner.error[role="alert"]').first().textContent(),
       await a.getByLabel('Description').inputValue(),
       (await alice.getAnnotation(created.id)).version,
     ]).toEqual([
-      1,
+      [true, 409, 'LOCK_LOST'],
       expect.stringMatching(/^Your lock is gone: it was broken, expired or taken again elsewhere\./),
       'written under a lost lock',
       1,

@@ -41,7 +41,7 @@ describe('the main pages', () => {
     expect(await page.locator('header .who').innerText()).toBe('Signed in as bob (sales) Sign out');
   });
 
-  it('every page has labelled controls and no sideways scroll at 390 × 844; a screenshot of each is left for the README', async () => {
+  it('every page has labelled controls and no sideways scroll at 390 × 844; a screenshot of each is left for the docs', async () => {
     const sales = api.client(await api.tokenFor('alice', 'sales'));
     const finance = api.client(await api.tokenFor('erin', 'finance'));
     const relations = api.client(await api.tokenFor('frank', 'customer-relations'));

@@ -1,5 +1,5 @@
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { mapWithConcurrency } from '../../lib/core/retry';
+import { mapWithConcurrency } from '../../lib/core/send/backoff';
 import { type CallResult, useApi } from '../support/api';
 import { captureErrorLog } from '../support/logs';
 import { recordRequests, withFault } from '../support/sdk';

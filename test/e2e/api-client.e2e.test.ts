@@ -1,8 +1,9 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { ApiError, createApiClient, parseJson } from '../../lib/client/api-client';
-import { SEND_ATTEMPTS } from '../../lib/core/send';
+import { ApiError, parseJson } from '../../lib/client/answers';
+import { createApiClient } from '../../lib/client/api-client';
+import { SEND_ATTEMPTS } from '../../lib/core/send/send';
 import { useApi } from '../support/api';
 import { captureErrorLog } from '../support/logs';
 import { networkTimeout, withFault } from '../support/sdk';

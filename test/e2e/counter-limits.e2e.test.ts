@@ -1,8 +1,9 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { COUNTER_LIMIT } from '../../lib/core/counters';
-import { type EntitySpec, keyOf } from '../../lib/core/keys';
-import { db, tableName } from '../../lib/db/client';
+import { type EntitySpec, keyOf } from '../../lib/core/build/keys';
+import { COUNTER_LIMIT } from '../../lib/core/features/counters/counters';
+import { db } from '../../lib/db/client';
+import { tableName } from '../../lib/db/table-name';
 import { accountEntity } from '../../lib/domain/accounts';
 import { articleEntity } from '../../lib/domain/articles';
 import { debtorEntity } from '../../lib/domain/debtors';

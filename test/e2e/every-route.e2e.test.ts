@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { Answer, CallArguments, Reply } from '../../lib/client/api-client';
+import type { Answer, CallArguments, Reply } from '../../lib/client/answers';
 import type { RouteKey } from '../../lib/contract/operations';
 import { routeKeyOf, routes } from '../../lib/routes';
 import { useApi } from '../support/api';

@@ -1,7 +1,9 @@
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { setClockOffset } from '../../lib/clock';
-import { LOCK_SKEW_MARGIN_MS } from '../../lib/core/locks';
-import { type CallResult, useApi } from '../support/api';
+import { LOCK_SKEW_MARGIN_MS } from '../../lib/core/build/locks';
+import { useApi } from '../support/api';
+import { ok } from '../support/fixtures';
+
 import { type Fault, networkTimeout, throttled, withFault } from '../support/sdk';
 import { tableSnapshot } from '../support/table';
 
@@ -28,11 +30,6 @@ afterEach(() => {
   setClockOffset(0);
   vi.restoreAllMocks();
 });
-
-const ok = (answer: CallResult, status: number) => {
-  expect(answer.status, JSON.stringify(answer.body)).toBe(status);
-  return answer.body;
-};
 
 const debtorIn = async (city: string) =>
   ok(await api.call('POST', '/debtors', { token: tokens.rita, body: { name: 'ACME', city } }), 201) as {
@@ -119,7 +116,7 @@ describe('field groups: applied once even when others wrote the group in between
 
 describe('read-modify-write never loses an increment', () => {
   it('16 clients × 16 increments with If-Match and the retry helper: all 256 land, none lost', async () => {
-    const { updateWithRetry } = await import('../../lib/core/retry');
+    const { updateWithRetry } = await import('../../lib/client/retry');
     const token = tokens.alice;
     const client = api.client(token);
     const created = await client.createAnnotation({ name: 'counter', description: '0' });

@@ -1,9 +1,8 @@
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { setClockOffset } from '../../lib/clock';
-import { keyOf } from '../../lib/core/keys';
-import { db, tableName } from '../../lib/db/client';
 import { type CallResult, useApi } from '../support/api';
+import { ok, storedItem, uniqueName } from '../support/fixtures';
+
 import {
   type Fault,
   networkTimeout,
@@ -45,21 +44,9 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
-let unique = 0;
-const next = (prefix: string) => `${prefix}-${++unique}-${Date.now()}`;
+const next = uniqueName;
 
-const storedItem = async (type: string, id: string) =>
-  (
-    await db().send(
-      new GetCommand({ TableName: tableName(), Key: keyOf({ type }, id), ConsistentRead: true }),
-    )
-  ).Item ?? {};
 const versionOf = async (type: string, id: string) => Number((await storedItem(type, id)).version ?? 0);
-
-const ok = (answer: CallResult, status: number) => {
-  expect(answer.status, JSON.stringify(answer.body)).toBe(status);
-  return answer.body;
-};
 
 interface Variant {
   keyed: boolean;

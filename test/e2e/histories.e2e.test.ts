@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { updateWithRetry } from '../../lib/core/retry';
+import { updateWithRetry } from '../../lib/client/retry';
 import { type CallResult, useApi } from '../support/api';
 import { networkTimeout, throttled, transactionInProgress, withAttemptFates } from '../support/sdk';
 

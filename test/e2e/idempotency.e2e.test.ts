@@ -1,6 +1,6 @@
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { setClockOffset } from '../../lib/clock';
-import { SEND_ATTEMPTS } from '../../lib/core/send';
+import { SEND_ATTEMPTS } from '../../lib/core/send/send';
 import { useApi } from '../support/api';
 import { captureErrorLog } from '../support/logs';
 import { lostAnswerRetriedBySdk, withFault } from '../support/sdk';

@@ -1,8 +1,7 @@
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { keyOf } from '../../lib/core/keys';
-import { db, tableName } from '../../lib/db/client';
 import { type CallResult, useApi } from '../support/api';
+import { ok, storedItem, uniqueName } from '../support/fixtures';
+
 import {
   type Fault,
   interleave,
@@ -30,20 +29,7 @@ beforeAll(async () => {
 
 afterEach(() => vi.restoreAllMocks());
 
-let unique = 0;
-const next = (prefix: string) => `${prefix}-${++unique}-${Date.now()}`;
-
-const ok = (answer: CallResult, status: number) => {
-  expect(answer.status, JSON.stringify(answer.body)).toBe(status);
-  return answer.body;
-};
-
-const storedItem = async (type: string, id: string) =>
-  (
-    await db().send(
-      new GetCommand({ TableName: tableName(), Key: keyOf({ type }, id), ConsistentRead: true }),
-    )
-  ).Item ?? {};
+const next = uniqueName;
 
 const createAnnotation = async () =>
   ok(await api.call('POST', '/annotations', { token: tokens.alice, body: { name: 'locked' } }), 201)

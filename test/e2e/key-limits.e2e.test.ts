@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { setClockOffset } from '../../lib/clock';
-import { CLAIM_STALE_MS } from '../../lib/core/key-record';
+import { CLAIM_STALE_MS } from '../../lib/core/build/key-record';
 import { type CallResult, useApi } from '../support/api';
 import { throttled, withFault } from '../support/sdk';
 import { tableSnapshot } from '../support/table';

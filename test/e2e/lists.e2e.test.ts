@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { EntitySpec } from '../../lib/core/keys';
-import { deleteRecord } from '../../lib/core/record-store';
+import type { EntitySpec } from '../../lib/core/build/keys';
+import { deleteRecord } from '../../lib/core/features/records/store';
 import { accountEntity } from '../../lib/domain/accounts';
 import { articleEntity, debtorEntity, orderEntity } from '../../lib/domain/catalog';
 import { type Role, roles } from '../../lib/domain/roles';

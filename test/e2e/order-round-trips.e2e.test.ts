@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { useApi } from '../support/api';
 import { recordRequests } from '../support/sdk';
 
-/** The round trips of orders and locks (README, Round trips), counted with SDK middleware. */
+/** The round trips of orders and locks (docs/semantics.md, Round trips per request), counted with SDK middleware. */
 const api = useApi();
 let sales = '';
 let supervisor = '';

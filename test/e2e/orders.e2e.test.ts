@@ -1,7 +1,7 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ApiError } from '../../lib/client/api-client';
+import { ApiError } from '../../lib/client/answers';
+import { updateWithRetry } from '../../lib/client/retry';
 import { setClockOffset } from '../../lib/clock';
-import { updateWithRetry } from '../../lib/core/retry';
 import { useApi } from '../support/api';
 import { interleave, lostAnswerRetriedBySdk, recordRequests, withFault } from '../support/sdk';
 import { tableSnapshot } from '../support/table';

@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { useApi } from '../support/api';
 import { recordRequests } from '../support/sdk';
 
-/** The DynamoDB requests each HTTP request may make on its success path (README, Round trips). */
+/** The DynamoDB requests each HTTP request may make on its success path (docs/semantics.md, Round trips per request). */
 const api = useApi();
 let alice = '';
 

@@ -1,11 +1,13 @@
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { encodeAnswer, keyRecordKey } from '../../lib/core/key-record';
-import type { EntitySpec } from '../../lib/core/keys';
-import { acquireLease, releaseLease, renewLease } from '../../lib/core/leases';
-import { changeRecord, createRecord, deleteRecord, getRecord } from '../../lib/core/record-store';
-import { mergePatch, TOMBSTONE_RETENTION_MS } from '../../lib/core/records';
-import { db, tableName } from '../../lib/db/client';
+import { encodeAnswer, keyRecordKey } from '../../lib/core/build/key-record';
+import type { EntitySpec } from '../../lib/core/build/keys';
+import { mergePatch, TOMBSTONE_RETENTION_MS } from '../../lib/core/build/records';
+import { acquireLease, releaseLease, renewLease } from '../../lib/core/features/leases/leases';
+import { changeRecord, createRecord, deleteRecord } from '../../lib/core/features/records/store';
+import { getRecord } from '../../lib/core/send/reads';
+import { db } from '../../lib/db/client';
+import { tableName } from '../../lib/db/table-name';
 import { lostAnswerRetriedBySdk, recordRequests, throttled, withFault } from '../support/sdk';
 
 const entity: EntitySpec = { type: 'THING', fields: ['name', 'note'] };

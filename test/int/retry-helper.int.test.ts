@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { updateWithRetry } from '../../lib/core/retry';
-import { addLine, createOrder, getOrder } from '../../lib/domain/orders';
+import { updateWithRetry } from '../../lib/client/retry';
+import { addLine } from '../../lib/domain/order-lines';
+import { createOrder, getOrder } from '../../lib/domain/orders';
 import { InvalidStateError } from '../../lib/errors';
 
 const context = () => ({ actor: 'batch-job', now: new Date() });

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { decodeCursor, encodeCursor } from '../../lib/core/cursor';
-import { allOf, ExpressionBuilder, updateExpression } from '../../lib/core/expression';
-import { canonicalJson } from '../../lib/core/key-record';
-import { fullJitterDelay, mapWithConcurrency, retryWithBackoff } from '../../lib/core/retry';
+import { decodeCursor, encodeCursor } from '../../lib/core/build/cursor';
+import { allOf, ExpressionBuilder, updateExpression } from '../../lib/core/build/expression';
+import { canonicalJson } from '../../lib/core/build/key-record';
+import { fullJitterDelay, mapWithConcurrency, retryWithBackoff } from '../../lib/core/send/backoff';
 import { StaleDataError } from '../../lib/errors';
 import { problemResult } from '../../lib/http/problem';
 

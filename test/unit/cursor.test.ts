@@ -1,7 +1,7 @@
 import { DynamoDBServiceException } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { type CursorShape, decodeCursor, encodeCursor } from '../../lib/core/cursor';
-import { translateSdkError } from '../../lib/core/sdk-errors';
+import { type CursorShape, decodeCursor, encodeCursor } from '../../lib/core/build/cursor';
+import { translateSdkError } from '../../lib/core/send/translate';
 
 const malformed = expect.objectContaining({ code: 'MALFORMED_REQUEST', status: 400 });
 

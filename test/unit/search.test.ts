@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { ExpressionBuilder } from '../../lib/core/expression';
-import { groupRequest } from '../../lib/core/field-groups';
-import { newRecordItem, toPublicRecord } from '../../lib/core/records';
-import { changeRequest, deleteRequest } from '../../lib/core/requests';
-import { foldForSearch, listSearch } from '../../lib/core/search';
+import { ExpressionBuilder } from '../../lib/core/build/expression';
+import { newRecordItem, toPublicRecord } from '../../lib/core/build/records';
+import { changeRequest, deleteRequest } from '../../lib/core/build/requests';
+import { foldForSearch, listSearch } from '../../lib/core/build/search';
+import { groupRequest } from '../../lib/core/features/field-groups/groups';
 import { articleEntity, debtorEntity } from '../../lib/domain/catalog';
 
 const now = new Date('2026-01-01T00:00:00Z');

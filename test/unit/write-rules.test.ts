@@ -1,18 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { aggregateActions } from '../../lib/core/aggregate';
-import { ATTEMPT_SLOTS, REGISTER_COVER_MS } from '../../lib/core/attempts';
-import { ExpressionBuilder } from '../../lib/core/expression';
-import { Replay, readKeyRecordItem } from '../../lib/core/idempotency';
+import { ATTEMPT_SLOTS, REGISTER_COVER_MS } from '../../lib/core/build/attempts';
+import { ExpressionBuilder } from '../../lib/core/build/expression';
 import {
   ANSWER_PART_BYTES,
   decodeAnswer,
   encodeAnswer,
   keptAnswer,
   keptRecordPut,
-} from '../../lib/core/key-record';
-import { changeRequest, createRequest, deleteRequest } from '../../lib/core/requests';
+} from '../../lib/core/build/key-record';
+import { changeRequest, createRequest, deleteRequest } from '../../lib/core/build/requests';
 import {
   decideFailure,
   inState,
@@ -21,9 +19,11 @@ import {
   MovedError,
   recordExists,
   recordLive,
-} from '../../lib/core/rules';
-import { atVersion } from '../../lib/core/version';
-import { tableName } from '../../lib/db/client';
+} from '../../lib/core/build/rules';
+import { atVersion } from '../../lib/core/build/version';
+import { aggregateActions } from '../../lib/core/features/aggregates/actions';
+import { Replay, readKeyRecordItem } from '../../lib/core/once/replay';
+import { tableName } from '../../lib/db/table-name';
 import { orderEntity } from '../../lib/domain/orders';
 import {
   AlreadyExistsError,

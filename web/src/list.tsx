@@ -1,6 +1,6 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import type { Answer, NotModified } from '../../lib/client/api-client';
+import type { Answer, NotModified } from '../../lib/client/answers';
 import { explain } from './problems';
 import { Field, Notice, Time, usePolling } from './ui';
 

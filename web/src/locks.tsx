@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { ApiError } from '../../lib/client/api-client';
+import { ApiError } from '../../lib/client/answers';
 import { explain } from './problems';
 import { countdown, useNow, when } from './time';
 import { announce, ConfirmButton, hasRole, Notice, Submit, useApp } from './ui';

@@ -1,4 +1,4 @@
-import { ApiError } from '../../lib/client/api-client';
+import { ApiError } from '../../lib/client/answers';
 import { when } from './time';
 
 /**

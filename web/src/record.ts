@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import type { Answer, NotModified } from '../../lib/client/api-client';
+import type { Answer, NotModified } from '../../lib/client/answers';
 import { keepDraft, readDraft } from './drafts';
 import {
   type Base,

@@ -1,5 +1,5 @@
 import { useRef, useState } from 'preact/hooks';
-import { ApiError } from '../../lib/client/api-client';
+import { ApiError } from '../../lib/client/answers';
 import {
   type Choice,
   changes,

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
-import { invalidCursorError } from '../../core/cursor';
-import type { ErrorCode } from '../../errors';
+import { invalidCursorError } from '../../core/build/cursor';
 import { DISAGREEING_PRECONDITIONS } from '../../http/request';
+import type { ErrorCode } from '../../problems';
 
 /** The headers an operation takes or answers beyond the common ones. */
 export type HeaderUse =

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { ApiError } from '../../../lib/client/api-client';
+import { ApiError } from '../../../lib/client/answers';
 import { CreateForm, IntentForm, useIntent } from '../intents';
 import { ListView, usePaged } from '../list';
 import { formatMoney, parseMoney } from '../money';

@@ -1,4 +1,4 @@
-import type { Annotation } from '../../../lib/client/api-client';
+import type { Annotation } from '../../../lib/client/answers';
 import { ConflictView } from '../conflict';
 import { differences, isDirty, type Same } from '../edit-session';
 import { EditorNotes, KeptText } from '../editing';

@@ -1,4 +1,4 @@
-import { type Answer, ApiError, type NotModified, type Reply } from '../../../lib/client/api-client';
+import { type Answer, ApiError, type NotModified, type Reply } from '../../../lib/client/answers';
 import { articleEntity, debtorEntity } from '../../../lib/domain/catalog';
 import { ConflictView } from '../conflict';
 import {

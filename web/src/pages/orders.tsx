@@ -1,4 +1,4 @@
-import { ApiError, type Order, type OrderHeader, type OrderLine } from '../../../lib/client/api-client';
+import { ApiError, type Order, type OrderHeader, type OrderLine } from '../../../lib/client/answers';
 import { EDITABLE, type OrderStatus, transitions } from '../../../lib/domain/catalog';
 import { ConflictView } from '../conflict';
 import { differences, discard, type Same, shown, type Values } from '../edit-session';
