@@ -20,10 +20,10 @@ import {
   UpdateItemCommand,
 } from 'dynamodb-toolbox';
 import { Entity as ElectroEntity } from 'electrodb';
+import type { StoredItem } from '../lib/core/build/items';
 import { listingIndex, newId } from '../lib/core/build/keys';
 import { changeRecord, createRecord } from '../lib/core/features/records/store';
 import { db } from '../lib/db/client';
-import type { StoredItem } from '../lib/db/sdk-errors';
 import { tableName } from '../lib/db/table-name';
 import { StaleDataError } from '../lib/errors';
 

@@ -6,6 +6,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { DOCUMENT_FILE, GZIP_FILE } from '../lib/contract/served';
 import { metricsNamespace, serviceName } from '../lib/observability';
 import { type FunctionName, functionNames, functionTableAccess } from '../lib/routes';
 import { acknowledge, logGroupName, pascalCase, projectRoot } from './common';
@@ -44,7 +45,19 @@ export interface AppFunctionProps {
   readonly name: string;
   readonly environment: Record<string, string>;
   readonly reservedConcurrency?: number;
+  /** Files of the project root copied beside the bundle, built before synth (`openapi.json`). */
+  readonly bundledFiles?: readonly string[];
 }
+
+/**
+ * The shell commands that copy built files beside a bundle, each refusing in one sentence
+ * when the file was not built.
+ */
+export const copyCommands = (files: readonly string[], inputDir: string, outputDir: string): string[] =>
+  files.map(
+    (file) =>
+      `test -f "${inputDir}/${file}" || { echo "${file} is not built: run npm run openapi (npm run deploy does)" >&2; exit 1; }; cp "${inputDir}/${file}" "${outputDir}/${file}"`,
+  );
 
 /**
  * One of this project's Lambda functions, as every one of them is run: bundled with
@@ -97,7 +110,21 @@ export class AppFunction extends Construct {
         POWERTOOLS_SERVICE_NAME: serviceName,
         POWERTOOLS_METRICS_NAMESPACE: metricsNamespace,
       },
-      bundling: { ...bundlingOptions, mainFields: [...bundlingOptions.mainFields], externalModules: [] },
+      bundling: {
+        ...bundlingOptions,
+        mainFields: [...bundlingOptions.mainFields],
+        externalModules: [],
+        ...(props.bundledFiles
+          ? {
+              commandHooks: {
+                beforeBundling: () => [],
+                beforeInstall: () => [],
+                afterBundling: (inputDir: string, outputDir: string) =>
+                  copyCommands(props.bundledFiles ?? [], inputDir, outputDir),
+              },
+            }
+          : {}),
+      },
     });
     acknowledge(this.role, {
       id: 'AwsSolutions-IAM5[Resource::*]',
@@ -135,6 +162,8 @@ export class ApiFunctions extends Construct {
       const created = new AppFunction(this, pascalCase(name), {
         name,
         environment: { TABLE_NAME: table.tableName },
+        // The health function serves the OpenAPI document as built: its file and its gzip.
+        ...(name === 'health' ? { bundledFiles: [DOCUMENT_FILE, GZIP_FILE] } : {}),
         ...(access && props.reservedConcurrency !== undefined
           ? { reservedConcurrency: props.reservedConcurrency }
           : {}),

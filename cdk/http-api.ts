@@ -6,7 +6,7 @@ import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { type FunctionName, routeKeyOf, routes } from '../lib/routes';
+import { anyRouteKeyOf, type FunctionName, pathMethods, routeKeyOf, routes } from '../lib/routes';
 import { acknowledge, logGroupName, pascalCase, regionUniqueName } from './common';
 import { logRetention } from './functions';
 
@@ -44,7 +44,14 @@ const corsAllowHeaders = [
   'idempotency-key',
   'lock-token',
 ];
-const corsExposeHeaders = ['etag', 'location', 'idempotent-replayed', 'retry-after'];
+const corsExposeHeaders = [
+  'etag',
+  'location',
+  'idempotent-replayed',
+  'retry-after',
+  'applied-version',
+  'allow',
+];
 
 export interface HttpApiProps {
   /** The Lambda function of each name the route table sends requests to. */
@@ -142,5 +149,31 @@ export class HttpApi extends Construct {
         });
       }
     }
+
+    // The catch-alls, answered by the health function, which reads no data: beside every path
+    // an `ANY` route, which API Gateway takes for the methods the path does not declare, so
+    // they are 405 with `Allow` (and `PUT /annotations/batch` never reaches `/annotations/{id}`);
+    // `$default` for a path the API does not have, a problem+json 404.
+    const health = integrationOf('health');
+    const catchAll = (routeKey: apigwv2.HttpRouteKey, id: string, what: string) => {
+      const route = new apigwv2.HttpRoute(this, id, {
+        httpApi: this.api,
+        routeKey,
+        integration: health,
+        authorizer: noAuthorizer,
+      });
+      acknowledge(route, {
+        id: 'AwsSolutions-APIG4',
+        reason: `${what} is answered without a token by the health function: a problem+json that reads no data.`,
+      });
+    };
+    for (const path of pathMethods().keys()) {
+      catchAll(
+        apigwv2.HttpRouteKey.with(path, apigwv2.HttpMethod.ANY),
+        `CatchAll${pascalCase(path)}`,
+        anyRouteKeyOf(path),
+      );
+    }
+    catchAll(apigwv2.HttpRouteKey.DEFAULT, 'CatchAllDefault', '$default');
   }
 }

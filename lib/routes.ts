@@ -199,3 +199,76 @@ export const bodyMediaTypes = (routeKey: string): readonly string[] =>
   routeKey === 'PATCH /annotations/{id}'
     ? ['application/json', 'application/merge-patch+json']
     : ['application/json'];
+
+/** The methods a path takes, in this order in every `Allow` header. */
+const methodOrder: readonly HttpMethod[] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
+export const httpMethods = methodOrder;
+
+/** Every path template of the table with the methods it takes. */
+export const pathMethods = (
+  table: readonly RouteSpec[] = routes,
+): ReadonlyMap<string, readonly HttpMethod[]> => {
+  const known = pathsOfTable.get(table);
+  if (known) return known;
+  const byPath = new Map<string, HttpMethod[]>();
+  for (const route of table) byPath.set(route.path, [...(byPath.get(route.path) ?? []), route.method]);
+  for (const methods of byPath.values())
+    methods.sort((a, b) => methodOrder.indexOf(a) - methodOrder.indexOf(b));
+  pathsOfTable.set(table, byPath);
+  return byPath;
+};
+const pathsOfTable = new WeakMap<readonly RouteSpec[], ReadonlyMap<string, readonly HttpMethod[]>>();
+
+/** The catch-all route key of a path: what answers a method the path does not take (405). */
+export const anyRouteKeyOf = (path: string): string => `ANY ${path}`;
+
+/** What a request's method and path are, by the route table. */
+export type RouteMatch =
+  /** A route: its path parameters, as sent (still percent-encoded). */
+  | { readonly route: RouteSpec; readonly parameters: Record<string, string> }
+  /** A path of the table, with a method it does not take: 405 with `Allow`. */
+  | { readonly path: string; readonly allowed: readonly HttpMethod[] }
+  /** No path of the table: 404. */
+  | undefined;
+
+/**
+ * The route a request goes to, as API Gateway picks it with an `ANY` route beside every path
+ * of the table (the stack declares them): the most specific path template that matches wins,
+ * a fixed segment over a parameter, from the left, whatever the method; then the method
+ * decides between the route and 405. So `batch` is never an annotation's id: `PUT
+ * /annotations/batch` is 405, not `PUT /annotations/{id}`. `rawPath` is the path as sent,
+ * neither decoded nor normalised: a fixed segment matches only itself, spelled as itself,
+ * and a parameter is any non-empty segment (`..` and `%2e%2e` included: the action refuses
+ * those as ids).
+ */
+export const matchRoute = (
+  method: string,
+  rawPath: string,
+  table: readonly RouteSpec[] = routes,
+): RouteMatch => {
+  const segments = rawPath.split('/').slice(1);
+  let best: { path: string; score: string; values: string[] } | undefined;
+  for (const path of pathMethods(table).keys()) {
+    const template = path.split('/').slice(1);
+    if (template.length !== segments.length) continue;
+    const values: string[] = [];
+    let score = '';
+    const matches = template.every((part, index) => {
+      const segment = segments[index] ?? '';
+      if (/^\{\w+\}$/.test(part)) {
+        values.push(segment);
+        score += '0';
+        return segment.length > 0;
+      }
+      score += '1';
+      return part === segment;
+    });
+    if (matches && (!best || score > best.score)) best = { path, score, values };
+  }
+  if (!best) return undefined;
+  const { path, values } = best;
+  const route = table.find((candidate) => candidate.path === path && candidate.method === method);
+  if (!route) return { path, allowed: pathMethods(table).get(path) ?? [] };
+  const names = [...path.matchAll(/\{(\w+)\}/g)].map((match) => match[1] as string);
+  return { route, parameters: Object.fromEntries(names.map((name, index) => [name, values[index] ?? ''])) };
+};

@@ -2,12 +2,16 @@
  * `npm run bundles [-- --cold-imports N]`: builds every function as the stack does (its
  * `bundlingOptions`) and a baseline that only does one GetCommand with the same settings,
  * and prints each bundle's size and cold import as ratios to the baseline, with the
- * largest of each against the targets (size ≤ 1.3×, cold import ≤ 1.2×). The measuring is
+ * largest of each against the targets (size ≤ 1.3×, cold import ≤ 1.2×), and the size of the
+ * OpenAPI document as built and served (≤ a third of what it was). The measuring is
  * the bench's (bench/bundles.ts); this prints its table and the verdict.
  */
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { type BundleMeasure, bundlesTableOf, measureBundles } from '../bench/bundles';
 import { markdown } from '../bench/measure';
+import { documentSizeLine } from '../lib/contract/size';
 
 const targets = { size: 1.3, coldImport: 1.2 };
 
@@ -36,3 +40,14 @@ console.log('');
 console.log(verdict('Bundle size (raw)', 'rawRatio', targets.size, 'raw'));
 console.log(verdict('Bundle size (gzip)', 'gzipRatio', targets.size, 'gzip'));
 console.log(verdict('Cold import', 'importRatio', targets.coldImport));
+
+// Beside the bundles, the document the health function serves: built afresh, as deployed.
+const built = spawnSync('npm', ['run', 'openapi', '--silent'], { stdio: 'ignore' });
+if (built.status !== 0) throw new Error('npm run openapi failed');
+const document = new URL('../openapi.json', import.meta.url);
+console.log(
+  documentSizeLine(
+    readFileSync(document).byteLength,
+    readFileSync(new URL('../openapi.json.gz', import.meta.url)).byteLength,
+  ),
+);

@@ -1,69 +1,143 @@
 import * as z from 'zod';
 import { SEARCH_QUERIES, SEARCH_QUERY_ITEMS } from '../core/build/search';
+import { documentedKeywords } from '../domain/schemas/common';
+import { ENTITY_TAG_PATTERN } from '../etag';
+import { ID, IDEMPOTENCY_KEY, LOCK_TOKEN } from '../http/request';
 import { SEARCH_TERM_MAX } from '../http/validation';
 import { type ErrorCode, problemCatalog, retryAfterCodes } from '../problems';
 import { bodyMediaTypes, routeKeyOf, routes } from '../routes';
-import { type HeaderUse, type Operation, operations } from './operations';
-import { problem } from './responses';
+import { namedSchemas, refOf, shareResponses, shareSchemas } from './components';
+import { type HeaderUse, type Operation, operations, type Rule } from './operations';
+import { problemWhen } from './problem-descriptions';
 
 /** The status each code is answered with, from the one table the errors are made from. */
 export const statusesOf = Object.fromEntries(
   Object.entries(problemCatalog).map(([code, problem]) => [code, problem.statuses]),
 ) as unknown as Record<ErrorCode, readonly number[]>;
 
-const jsonSchema = (schema: z.ZodType, io: 'input' | 'output'): Record<string, unknown> => {
-  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Record<
-    string,
-    unknown
-  >;
+type Json = Record<string, unknown>;
+
+/**
+ * JSON Schema of a zod schema, with what its refinements say (declared beside them with
+ * `documented`, lib/domain/schemas/common.ts) added: patterns, enums, `not`, `minProperties`.
+ */
+export const jsonSchema = (schema: z.ZodType, io: 'input' | 'output'): Json => {
+  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, {
+    io,
+    unrepresentable: 'any',
+    override: ({ zodSchema, jsonSchema: converted }) => {
+      const keywords = documentedKeywords.get(zodSchema);
+      if (!keywords) return;
+      const added =
+        typeof keywords === 'function'
+          ? keywords((inner) => jsonSchema(inner as unknown as z.ZodType, io))
+          : keywords;
+      for (const [key, value] of Object.entries(added)) {
+        const target = converted as Json;
+        if (value === undefined) delete target[key];
+        else if (key === 'properties' && typeof target.properties === 'object')
+          target.properties = { ...(target.properties as Json), ...(value as Json) };
+        else target[key] = value;
+      }
+      // A record of any member (`{base, set}`) whose members are now declared.
+      if ('properties' in added && (converted as Json).propertyNames)
+        delete (converted as Json).propertyNames;
+    },
+  }) as Json;
   return rest;
 };
 
-const etag = {
-  description: 'The strong ETag of the version answered: "<version>".',
-  schema: { type: 'string' },
+const header = (name: string): Json => ({ $ref: `#/components/headers/${name}` });
+const parameter = (name: string): Json => ({ $ref: `#/components/parameters/${name}` });
+
+const headerParameter: Record<HeaderUse, string> = {
+  'if-match': 'IfMatch',
+  'if-none-match': 'IfNoneMatch',
+  'idempotency-key': 'IdempotencyKey',
+  'idempotency-key-required': 'IdempotencyKeyRequired',
+  'lock-token': 'LockToken',
+  'lock-token-required': 'LockTokenRequired',
 };
 
-const headerParameters: Record<HeaderUse, Record<string, unknown>> = {
-  'if-match': {
-    name: 'If-Match',
-    in: 'header',
-    description: 'The version the change is based on, `"<version>"`, or `*` to overwrite whatever is stored.',
-    schema: { type: 'string' },
-  },
-  'if-none-match': {
-    name: 'If-None-Match',
-    in: 'header',
-    description: 'ETags the caller has; the current one gets 304.',
-    schema: { type: 'string' },
-  },
-  'idempotency-key': {
-    name: 'Idempotency-Key',
-    in: 'header',
-    description: 'Makes the request happen once: a repeat within 24 h gets the first answer.',
-    schema: { type: 'string', minLength: 1, maxLength: 255, pattern: '^[\\x20-\\x7e]+$' },
-  },
-  'idempotency-key-required': {
-    name: 'Idempotency-Key',
-    in: 'header',
-    required: true,
-    description: 'Required: money and stock move once per key.',
-    schema: { type: 'string', minLength: 1, maxLength: 255, pattern: '^[\\x20-\\x7e]+$' },
-  },
-  'lock-token': {
-    name: 'Lock-Token',
-    in: 'header',
-    description: 'The token of the lock the caller holds on the record.',
-    schema: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' },
-  },
-  'lock-token-required': {
-    name: 'Lock-Token',
-    in: 'header',
-    required: true,
-    description: 'The token of the lock to renew.',
-    schema: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' },
-  },
+/** What `If-Match` may be: `*`, or one entity tag (`parseIfMatch`: any other value is 400). */
+const IF_MATCH = new RegExp(`^(?:\\*|${ENTITY_TAG_PATTERN.source.slice(1, -1)})$`);
+
+const idempotencyKey = {
+  in: 'header',
+  name: 'Idempotency-Key',
+  schema: { type: 'string', pattern: IDEMPOTENCY_KEY.source },
 };
+const lockToken = {
+  in: 'header',
+  name: 'Lock-Token',
+  schema: { type: 'string', pattern: LOCK_TOKEN.source },
+};
+
+const components = (): Json => ({
+  securitySchemes: {
+    bearer: {
+      type: 'http',
+      scheme: 'bearer',
+      bearerFormat: 'JWT',
+      description: 'A JWT whose `sub` is the caller and whose `groups` (or `cognito:groups`) are its roles.',
+    },
+  },
+  parameters: {
+    id: {
+      name: 'id',
+      in: 'path',
+      required: true,
+      description: 'Any other id is 404.',
+      schema: { type: 'string', pattern: ID.source },
+    },
+    lineId: { name: 'lineId', in: 'path', required: true, schema: { type: 'string', pattern: ID.source } },
+    IfMatch: {
+      name: 'If-Match',
+      in: 'header',
+      description:
+        'The version the change is based on, `"<version>"`, or `*` to overwrite whatever is stored. A tag that is no version of the record (weak, or none of this API) is 412.',
+      schema: { type: 'string', pattern: IF_MATCH.source },
+    },
+    IfNoneMatch: {
+      name: 'If-None-Match',
+      in: 'header',
+      description: 'ETags the caller has (a list, weak or `*`); the current one gets 304.',
+      schema: { type: 'string' },
+    },
+    IdempotencyKey: {
+      ...idempotencyKey,
+      description: 'Makes the request happen once: a repeat within 24 h gets the first answer.',
+    },
+    IdempotencyKeyRequired: {
+      ...idempotencyKey,
+      required: true,
+      description: 'Required: money and stock move once per key.',
+    },
+    LockToken: { ...lockToken, description: 'The token of the lock the caller holds on the record.' },
+    LockTokenRequired: { ...lockToken, required: true, description: 'The token of the lock to renew.' },
+    limit: { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 100, default: 20 } },
+  },
+  headers: {
+    ETag: {
+      description: 'The strong ETag of the version answered: `"<version>"`.',
+      schema: { type: 'string' },
+    },
+    Location: { description: 'Where the new record is.', schema: { type: 'string' } },
+    AppliedVersion: {
+      description:
+        'Only on a change recognised as applied after its first answer was lost, when the record has changed since: the version this request wrote. The body and ETag are then the record as it is now.',
+      schema: { type: 'string', pattern: '^[1-9][0-9]*$' },
+    },
+    IdempotentReplayed: {
+      description: '`true` on an answer that repeats the first answer of this key.',
+      schema: { type: 'string', enum: ['true'] },
+    },
+    RetryAfter: { description: 'Seconds to wait before trying again.', schema: { type: 'string' } },
+    WWWAuthenticate: { schema: { type: 'string' } },
+  },
+  schemas: {},
+  responses: {},
+});
 
 const operationId = (method: string, path: string): string =>
   [method.toLowerCase(), ...path.split('/').filter(Boolean)]
@@ -73,25 +147,14 @@ const operationId = (method: string, path: string): string =>
     .map((part, index) => (index === 0 ? part : part.charAt(0).toUpperCase() + part.slice(1)))
     .join('');
 
-const successResponse = (operation: Operation): Record<string, unknown> => {
+const successResponse = (operation: Operation): Json => {
   const { success } = operation;
-  const headers: Record<string, unknown> = {};
-  if (success.etag) headers.ETag = etag;
-  if (success.location)
-    headers.Location = { description: 'Where the new record is.', schema: { type: 'string' } };
-  if (success.appliedVersion) {
-    headers['Applied-Version'] = {
-      description:
-        'Only on a change recognised as applied after its first answer was lost, when the record has changed since: the version this request wrote. The body and ETag are then the record as it is now.',
-      schema: { type: 'string', pattern: '^[1-9][0-9]*$' },
-    };
-  }
-  if (operation.headers?.some((use) => use.startsWith('idempotency-key'))) {
-    headers['Idempotent-Replayed'] = {
-      description: '`true` on an answer that repeats the first answer of this key.',
-      schema: { type: 'string', enum: ['true'] },
-    };
-  }
+  const headers: Json = {};
+  if (success.etag) headers.ETag = header('ETag');
+  if (success.location) headers.Location = header('Location');
+  if (success.appliedVersion) headers['Applied-Version'] = header('AppliedVersion');
+  if (operation.headers?.some((use) => use.startsWith('idempotency-key')))
+    headers['Idempotent-Replayed'] = header('IdempotentReplayed');
   return {
     description: operation.summary,
     ...(Object.keys(headers).length > 0 ? { headers } : {}),
@@ -101,45 +164,47 @@ const successResponse = (operation: Operation): Record<string, unknown> => {
   };
 };
 
-const errorResponses = (codes: readonly ErrorCode[]): Record<string, unknown> => {
+const errorResponses = (codes: readonly ErrorCode[]): Json => {
   const byStatus = new Map<number, ErrorCode[]>();
-  for (const code of new Set(codes)) {
+  const catalogOrder = Object.keys(problemCatalog);
+  const sorted = [...new Set(codes)].sort((a, b) => catalogOrder.indexOf(a) - catalogOrder.indexOf(b));
+  for (const code of sorted) {
     for (const status of statusesOf[code]) byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
   }
   return Object.fromEntries(
     [...byStatus.entries()]
       .sort(([a], [b]) => a - b)
-      .map(([status, atStatus]) => [
-        String(status),
-        {
-          description: atStatus.join(', '),
-          headers: {
-            ...(atStatus.some((code) => retryAfterCodes.includes(code))
-              ? {
-                  'Retry-After': {
-                    description: 'Seconds to wait before trying again.',
-                    schema: { type: 'string' },
-                  },
-                }
-              : {}),
-            ...(status === 401 ? { 'WWW-Authenticate': { schema: { type: 'string' } } } : {}),
+      .map(([status, atStatus]) => {
+        const headers: Json = {
+          ...(atStatus.some((code) => retryAfterCodes.includes(code))
+            ? { 'Retry-After': header('RetryAfter') }
+            : {}),
+          ...(status === 401 ? { 'WWW-Authenticate': header('WWWAuthenticate') } : {}),
+        };
+        return [
+          String(status),
+          {
+            description: atStatus.map((code) => `${code}: ${problemWhen[code]}.`).join(' '),
+            ...(Object.keys(headers).length > 0 ? { headers } : {}),
+            content: {
+              'application/problem+json': {
+                schema: { ...refOf('Problem'), properties: { code: { enum: atStatus } } },
+              },
+            },
           },
-          content: { 'application/problem+json': { schema: jsonSchema(problem(atStatus), 'output') } },
-        },
-      ]),
+        ];
+      }),
   );
 };
 
-const describeOperation = (route: (typeof routes)[number], operation: Operation): Record<string, unknown> => {
-  const pathParameters = [...route.path.matchAll(/\{(\w+)\}/g)].map((match) => ({
-    name: match[1],
-    in: 'path',
-    required: true,
-    schema: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,128}$' },
-  }));
+const ruleLine = (rule: Rule): string =>
+  `- ${rule.status} \`${rule.code}\`${rule.pointer ? ` at \`${rule.pointer}\`` : ''}: ${rule.when}.`;
+
+const describeOperation = (route: (typeof routes)[number], operation: Operation): Json => {
+  const pathParameters = [...route.path.matchAll(/\{(\w+)\}/g)].map((match) => parameter(match[1] as string));
   const query = operation.paged
     ? [
-        { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 100, default: 20 } },
+        parameter('limit'),
         {
           name: 'cursor',
           in: 'query',
@@ -168,24 +233,27 @@ const describeOperation = (route: (typeof routes)[number], operation: Operation)
         : route.access.join(', ');
   const bodyOptional = operation.body?.safeParse(undefined).success ?? true;
   const mediaTypes = bodyMediaTypes(routeKeyOf(route));
+  const rules = operation.rules ?? [];
+  const bodySchema = operation.body ? jsonSchema(operation.body, 'input') : undefined;
   return {
     operationId: operationId(route.method, route.path),
     summary: operation.summary,
-    description: `Roles: ${roles}.`,
+    description: [
+      `Roles: ${roles}.`,
+      ...(rules.length > 0 ? ['Refused where the schemas cannot say it:', ...rules.map(ruleLine)] : []),
+    ].join('\n'),
     tags: [route.path.split('/')[1] ?? 'api'],
     security: route.access === 'public' ? [] : [{ bearer: [] }],
     parameters: [
       ...pathParameters,
       ...query,
-      ...(operation.headers ?? []).map((use) => headerParameters[use]),
+      ...(operation.headers ?? []).map((use) => parameter(headerParameter[use])),
     ],
-    ...(operation.body
+    ...(bodySchema
       ? {
           requestBody: {
             required: !bodyOptional,
-            content: Object.fromEntries(
-              mediaTypes.map((type) => [type, { schema: jsonSchema(operation.body as z.ZodType, 'input') }]),
-            ),
+            content: Object.fromEntries(mediaTypes.map((type) => [type, { schema: bodySchema }])),
           },
         }
       : {}),
@@ -195,12 +263,13 @@ const describeOperation = (route: (typeof routes)[number], operation: Operation)
         ? {
             '304': {
               description: 'Not modified: If-None-Match names the current version.',
-              headers: { ETag: etag },
+              headers: { ETag: header('ETag') },
             },
           }
         : {}),
       ...errorResponses(operation.errors),
     },
+    ...(rules.length > 0 ? { 'x-rules': rules } : {}),
   };
 };
 
@@ -215,15 +284,26 @@ const tagDescriptions: Record<string, string> = {
   transfers: 'Both sides of a transfer and both entries in one transaction.',
 };
 
-let built: Record<string, unknown> | undefined;
+const description = [
+  'Multi-user business data in which no update is ever silently lost and no request is ever applied twice.',
+  '',
+  'Every operation lists each status it answers; what its schemas cannot say (a version, a lock, a key, a state, values that relate) is in its description and its `x-rules` (`status`, `code`, the `pointer` of a 422 or the exact `detail` of a 400, and when).',
+  'Besides: a method a path does not take is 405 `METHOD_NOT_ALLOWED` with `Allow`; a path this document does not list is 404 `NOT_FOUND`; a body over 256 KiB is 413, one of another media type 415, one that is not UTF-8 JSON or nests deeper than 64 levels 400; a query parameter an operation does not list is 400.',
+  'Checks run in this order: route (404, 405), token (401), role (403), body (413, 415, 400), schema (422), precondition (400, 428), key (400); then what is stored (404, 410, 423, 412/409, 409).',
+  'A 4xx, `WRITE_CONTENTION` and `THROTTLED` wrote nothing; a success was applied once; `OUTCOME_UNKNOWN` may have been applied: repeat it with its `Idempotency-Key` for its true answer, or read before deciding.',
+].join('\n');
+
+let built: Json | undefined;
 
 /**
  * The OpenAPI 3.1 document of this API, made from the route table, the domain's request
- * schemas and the answer schemas: every route, body, parameter, header and status.
+ * schemas and the answer schemas: every route, body, parameter, header, status and rule.
+ * Records, the problem and the ISO code lists are shared by `$ref`, as are responses that
+ * several operations answer alike. Built by `npm run openapi`, not at run time.
  */
-export const openApiDocument = (): Record<string, unknown> => {
+export const openApiDocument = (): Json => {
   if (built) return built;
-  const paths: Record<string, Record<string, unknown>> = {};
+  const paths: Record<string, Json> = {};
   for (const route of routes) {
     const operation = (operations as Record<string, Operation>)[routeKeyOf(route)];
     if (!operation) throw new Error(`No operation documents ${routeKeyOf(route)}.`);
@@ -232,13 +312,12 @@ export const openApiDocument = (): Record<string, unknown> => {
       [route.method.toLowerCase()]: describeOperation(route, operation),
     };
   }
-  built = {
+  const document: Json = {
     openapi: '3.1.0',
     info: {
       title: 'no-lost-updates',
       version: '0.1.0',
-      description:
-        'Multi-user business data in which no update is ever silently lost and no request is ever applied twice.',
+      description,
       license: { name: 'UNLICENSED', identifier: 'UNLICENSED' },
     },
     servers: [{ url: '/' }],
@@ -248,17 +327,13 @@ export const openApiDocument = (): Record<string, unknown> => {
       description: tagDescriptions[name] ?? name,
     })),
     paths,
-    components: {
-      securitySchemes: {
-        bearer: {
-          type: 'http',
-          scheme: 'bearer',
-          bearerFormat: 'JWT',
-          description:
-            'A JWT whose `sub` is the caller and whose `groups` (or `cognito:groups`) are its roles.',
-        },
-      },
-    },
+    components: components(),
   };
+  const schemas = namedSchemas(jsonSchema);
+  (document.components as Json).schemas = schemas.components;
+  const sharedPaths = shareSchemas(paths, schemas.plain);
+  document.paths = sharedPaths;
+  (document.components as Json).responses = shareResponses(sharedPaths);
+  built = document;
   return built;
 };

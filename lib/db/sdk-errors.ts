@@ -9,8 +9,8 @@ import { isServerError, isTransientError } from '@smithy/core/retry';
  * decides what each means for a request.
  */
 
-/** A stored item as read from DynamoDB: plain JavaScript values. */
-export type StoredItem = Record<string, unknown>;
+/** An item as DynamoDB hands it back with a failure, unmarshalled: plain JavaScript values. */
+export type ReturnedItem = Record<string, unknown>;
 
 const named = (error: unknown, ...names: string[]): error is Error & Record<string, unknown> =>
   error instanceof Error && names.includes(error.name);
@@ -28,7 +28,7 @@ const throttlingReasons = ['ThrottlingError', 'ProvisionedThroughputExceeded', '
  * undefined when the error is something else. The SDK hands the item back marshalled
  * even through lib-dynamodb, so it is unmarshalled here.
  */
-export const conditionFailure = (error: unknown): { item: StoredItem | undefined } | undefined => {
+export const conditionFailure = (error: unknown): { item: ReturnedItem | undefined } | undefined => {
   if (!named(error, 'ConditionalCheckFailedException')) return undefined;
   const raw = error.Item as Record<string, AttributeValue> | undefined;
   return { item: raw ? unmarshall(raw) : undefined };
@@ -36,7 +36,7 @@ export const conditionFailure = (error: unknown): { item: StoredItem | undefined
 
 export interface CancellationReason {
   code: string;
-  item: StoredItem | undefined;
+  item: ReturnedItem | undefined;
 }
 
 /** For a cancelled transaction: one reason per action, in the order of the actions. */

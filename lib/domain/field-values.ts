@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import type { FieldGroupEntity } from '../core/features/field-groups/groups';
+import { documented } from './schemas/common';
 import { issueDetail } from './schemas/issue-detail';
 
 /** Money and prices: integers in minor units (cents), at most 1e12 either way. */
@@ -24,11 +25,20 @@ const isRegion = (code: string): boolean => {
   }
 };
 
-/** ISO 3166-1 alpha-2, as far as the runtime's ICU knows the regions. */
-export const countryCode = z.string().check(
-  // zod runs every check even after one failed: stop here, so ICU only sees two letters.
-  z.regex(/^[A-Z]{2}$/, { message: 'An ISO 3166-1 alpha-2 code such as DE.', abort: true }),
-  z.refine(isRegion, { message: 'Not an ISO 3166-1 country code.' }),
+const LETTERS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
+
+/** Every code {@link isRegion} takes, for the document: the same test, asked of AA to ZZ. */
+export const countryCodes = (): string[] =>
+  [...LETTERS].flatMap((first) => [...LETTERS].map((second) => first + second)).filter(isRegion);
+
+/** ISO 3166-1 alpha-2, as far as the runtime's ICU knows the regions; the document lists them. */
+export const countryCode = documented(
+  z.string().check(
+    // zod runs every check even after one failed: stop here, so ICU only sees two letters.
+    z.regex(/^[A-Z]{2}$/, { message: 'An ISO 3166-1 alpha-2 code such as DE.', abort: true }),
+    z.refine(isRegion, { message: 'Not an ISO 3166-1 country code.' }),
+  ),
+  () => ({ enum: countryCodes() }),
 );
 
 const isCurrency = (code: string): boolean => {
@@ -36,13 +46,16 @@ const isCurrency = (code: string): boolean => {
   return currencies.has(code);
 };
 
-/** ISO 4217, as far as the runtime's ICU knows the currencies. */
-export const currencyCode = z
-  .string()
-  .check(
-    z.regex(/^[A-Z]{3}$/, { message: 'An ISO 4217 code such as EUR.', abort: true }),
-    z.refine(isCurrency, { message: 'Not an ISO 4217 currency code.' }),
-  );
+/** ISO 4217, as far as the runtime's ICU knows the currencies; the document lists them. */
+export const currencyCode = documented(
+  z
+    .string()
+    .check(
+      z.regex(/^[A-Z]{3}$/, { message: 'An ISO 4217 code such as EUR.', abort: true }),
+      z.refine(isCurrency, { message: 'Not an ISO 4217 currency code.' }),
+    ),
+  () => ({ enum: Intl.supportedValuesOf('currency').filter(isCurrency) }),
+);
 
 /**
  * Each field's schema made optional, for a create body that may give any field. (Not
@@ -87,12 +100,65 @@ const checkFieldValues = (
  * field-group machinery's business (it answers 422/403 with pointers).
  */
 export const groupPatchSchema = (fields: Record<string, z.ZodMiniType>, entity: FieldGroupEntity) =>
-  z.strictObject({
-    base: z
-      .record(z.string(), z.unknown())
-      .check(z.superRefine((base, ctx) => checkFieldValues(fields, entity, base, ctx))),
-    set: z.record(z.string(), z.unknown()).check(
-      z.refine((set) => Object.keys(set).length > 0, { message: 'set names no field.' }),
-      z.superRefine((set, ctx) => checkFieldValues(fields, entity, set, ctx)),
-    ),
-  });
+  documented(
+    z.strictObject({
+      base: z
+        .record(z.string(), z.unknown())
+        .check(z.superRefine((base, ctx) => checkFieldValues(fields, entity, base, ctx))),
+      set: z.record(z.string(), z.unknown()).check(
+        z.refine((set) => Object.keys(set).length > 0, { message: 'set names no field.' }),
+        z.superRefine((set, ctx) => checkFieldValues(fields, entity, set, ctx)),
+      ),
+    }),
+    (toJsonSchema) => groupPatchKeywords(fields, entity, toJsonSchema),
+  );
+
+/**
+ * What the field-group machinery checks, as JSON Schema: `set` names at least one field of a
+ * group (not a read-only or unknown one), each a valid value or `null` unless required; `base`
+ * takes any member, each field a valid value or `null`; and for each group that `set` touches,
+ * `base` names every field of that group.
+ */
+const groupPatchKeywords = (
+  fields: Record<string, z.ZodMiniType>,
+  entity: FieldGroupEntity,
+  toJsonSchema: (schema: z.ZodMiniType) => Record<string, unknown>,
+): Record<string, unknown> => {
+  const writable = entity.fields.filter((field) => !entity.readOnly.includes(field) && fields[field]);
+  const fieldSchema = (field: string, nullable: boolean) => {
+    const schema = toJsonSchema(fields[field] as z.ZodMiniType);
+    return nullable ? { anyOf: [schema, { type: 'null' }] } : schema;
+  };
+  return {
+    properties: {
+      base: {
+        type: 'object',
+        properties: Object.fromEntries(writable.map((field) => [field, fieldSchema(field, true)])),
+      },
+      set: {
+        type: 'object',
+        properties: Object.fromEntries(
+          writable.map((field) => [field, fieldSchema(field, !entity.required.includes(field))]),
+        ),
+        additionalProperties: false,
+        minProperties: 1,
+      },
+    },
+    allOf: Object.values(entity.groups).map((group) => {
+      // Each field a condition names is declared beside it, as linters ask.
+      const declared = Object.fromEntries(group.fields.map((field) => [field, {}]));
+      const touched =
+        group.fields.length === 1
+          ? { required: [...group.fields] }
+          : { anyOf: group.fields.map((field) => ({ required: [field] })) };
+      return {
+        if: { required: ['set'], properties: { set: { properties: declared, ...touched } } },
+        // biome-ignore lint/suspicious/noThenProperty: JSON Schema's `then`.
+        then: {
+          required: ['base'],
+          properties: { base: { properties: declared, required: [...group.fields] } },
+        },
+      };
+    }),
+  };
+};

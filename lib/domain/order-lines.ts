@@ -1,5 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import type * as z from 'zod/mini';
+import type { StoredItem } from '../core/build/items';
 import { newId } from '../core/build/keys';
 import {
   type Change,
@@ -22,7 +23,6 @@ import {
 } from '../core/features/aggregates/actions';
 import { readAggregate, readHeader } from '../core/features/aggregates/aggregate';
 import { commit } from '../core/once/commit';
-import type { StoredItem } from '../db/sdk-errors';
 import { NotFoundError, ValidationError } from '../errors';
 import { EDITABLE } from './catalog';
 import { assertOrderAllows, lineItem, orderEntity, orderView, withCurrentOrder } from './orders';

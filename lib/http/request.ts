@@ -130,6 +130,8 @@ export const parseJsonBody = (event: ApiEvent): unknown => {
   return body;
 };
 
+/** The 400 for a request whose `If-Match` and body `version` disagree. */
+export const DISAGREEING_PRECONDITIONS = 'If-Match and the body version disagree.';
 /**
  * A well-formed tag that is none of this API's ETags ("0", "three") or a weak one (If-Match
  * compares strongly): it matches no version, so the write is refused as stale (412 with the
@@ -154,7 +156,7 @@ export const preconditionOf = (request: ApiRequest, bodyVersion: number | undefi
   }
   if (fromHeader && bodyVersion !== undefined) {
     if (fromHeader.kind === 'any' || fromHeader.version !== bodyVersion) {
-      throw new MalformedRequestError('If-Match and the body version disagree.');
+      throw new MalformedRequestError(DISAGREEING_PRECONDITIONS);
     }
   }
   if (fromHeader) return fromHeader;
@@ -168,7 +170,11 @@ export const notModified = (request: ApiRequest, version: number): boolean => {
   return value !== undefined && namesVersion(value, version);
 };
 
-const IDEMPOTENCY_KEY = /^[\x20-\x7e]{1,255}$/;
+/**
+ * 1-255 printable ASCII characters, neither first nor last a space (HTTP strips those from a
+ * header value, so no key could keep them).
+ */
+export const IDEMPOTENCY_KEY = /^[\x21-\x7e](?:[\x20-\x7e]{0,253}[\x21-\x7e])?$/;
 
 /**
  * The request's Idempotency-Key, scoped to the caller, with a hash of everything the
@@ -198,7 +204,7 @@ export const requiredIdempotencyOf = (request: ApiRequest): Idempotency => {
 };
 
 /** Ids this API makes or accepts (SKUs, line ids, account ids) are short and URL-safe. */
-const ID = /^[A-Za-z0-9_-]{1,128}$/;
+export const ID = /^[A-Za-z0-9_-]{1,128}$/;
 
 /** A path id; one that no record of this API can have is 404 before any database request. */
 export const pathParameter = (request: ApiRequest, name: string): string => {
@@ -218,7 +224,7 @@ export const writeContextOf = (request: ApiRequest): WriteContext => ({
   lockToken: lockTokenOf(request),
 });
 
-const LOCK_TOKEN = /^[A-Za-z0-9_-]{1,64}$/;
+export const LOCK_TOKEN = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** The `Lock-Token` header, if sent; a malformed one is 400. */
 export const lockTokenOf = (request: ApiRequest): string | undefined => {

@@ -5,6 +5,8 @@ export interface ApiResult {
   statusCode: number;
   headers: Record<string, string>;
   body?: string;
+  /** The body is base64 of its bytes (a gzip), as API Gateway takes a binary answer. */
+  isBase64Encoded?: boolean;
 }
 
 export const json = (statusCode: number, body: unknown, headers: Record<string, string> = {}): ApiResult => ({

@@ -2,11 +2,11 @@ import { isDeepStrictEqual } from 'node:util';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
+import type { StoredItem } from '../core/build/items';
 import { PK, RECORD_SK, SK } from '../core/build/keys';
 import type { StoredLock } from '../core/build/locks';
 import { auditAttributes, toPublicRecord } from '../core/build/records';
 import { toPublicChild } from '../core/features/aggregates/actions';
-import type { StoredItem } from '../db/sdk-errors';
 import { articleEntity, debtorEntity, orderEntity } from '../domain/catalog';
 import { type LineChange, type LiveEvent, type Resource, recordTypes, resources } from './protocol';
 

@@ -12,7 +12,7 @@ import { problemResult } from '../http/problem';
 import type { ApiEvent } from '../http/request';
 import { type ApiResult, json } from '../http/response';
 import { parseBody } from '../http/validation';
-import { type FunctionName, type RouteSpec, routeKeyOf, routes } from '../routes';
+import { anyRouteKeyOf, type FunctionName, matchRoute, type RouteSpec, routeKeyOf } from '../routes';
 import type { LocalTokens } from './tokens';
 
 export type Handler = (event: ApiEvent, context: Context) => Promise<ApiResult>;
@@ -22,29 +22,6 @@ export type HandlerLoader = (fn: FunctionName) => Promise<Handler>;
 
 /** What API Gateway itself refuses before any Lambda runs (its payload limit is 10 MB). */
 const GATEWAY_MAX_BODY_BYTES = 10 * 1024 * 1024;
-
-interface CompiledRoute {
-  route: RouteSpec;
-  pattern: RegExp;
-  parameters: string[];
-}
-
-const compile = (route: RouteSpec): CompiledRoute => {
-  const parameters: string[] = [];
-  const source = route.path
-    .split('/')
-    .map((segment) => {
-      const parameter = /^\{(\w+)\}$/.exec(segment);
-      if (!parameter?.[1]) return segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-      parameters.push(parameter[1]);
-      return '([^/]+)';
-    })
-    .join('/');
-  return { route, pattern: new RegExp(`^${source}$`), parameters };
-};
-
-/** Routes with fixed segments first, as API Gateway prefers `/annotations/batch` to `/annotations/{id}`. */
-const compiledRoutes = routes.map(compile).sort((a, b) => a.parameters.length - b.parameters.length);
 
 const readBody = (request: IncomingMessage): Promise<Buffer> =>
   new Promise((resolveBody, reject) => {
@@ -118,14 +95,21 @@ const webTypes: Record<string, string> = {
  * The web app at `/` and its files under `/assets/`, as built; `/config.json` tells it to
  * sign in with the local demo users and call this server.
  */
-const webPage = (webRoot: string, pathname: string): ApiResult | undefined => {
-  if (pathname === '/config.json') return json(200, { mode: 'local', apiUrl: '' });
-  if (pathname !== '/' && !pathname.startsWith('/assets/')) return undefined;
-  const file = normalize(pathname === '/' ? 'index.html' : pathname.slice(1));
+const webPage = (webRoot: string, rawPath: string): ApiResult | undefined => {
+  if (rawPath === '/config.json') return json(200, { mode: 'local', apiUrl: '' });
+  if (rawPath !== '/' && !rawPath.startsWith('/assets/')) return undefined;
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(rawPath);
+  } catch {
+    return undefined;
+  }
+  const file = normalize(rawPath === '/' ? 'index.html' : decoded.slice(1));
   const type = webTypes[extname(file)];
   const path = join(webRoot, file);
-  if (file.startsWith('..') || !type || !existsSync(path)) {
-    if (pathname === '/') throw new NotFoundError('The web app is not built: run npm run build:web.');
+  if (!file.startsWith('assets/') && file !== 'index.html') return undefined;
+  if (!type || !existsSync(path)) {
+    if (rawPath === '/') throw new NotFoundError('The web app is not built: run npm run build:web.');
     return undefined;
   }
   return { statusCode: 200, headers: { 'content-type': type }, body: readFileSync(path, 'utf8') };
@@ -143,7 +127,7 @@ const tokenRequestSchema = z.strictObject({
 
 const send = (response: ServerResponse, result: ApiResult): void => {
   response.writeHead(result.statusCode, result.headers);
-  response.end(result.body ?? '');
+  response.end(result.isBase64Encoded ? Buffer.from(result.body ?? '', 'base64') : (result.body ?? ''));
 };
 
 /**
@@ -190,16 +174,21 @@ const handle = async (
   request: IncomingMessage,
   requestId: string,
 ): Promise<ApiResult> => {
-  const url = new URL(request.url ?? '/', 'http://localhost');
+  // The path as sent: never normalised (the WHATWG URL parser would turn `/annotations/%2e%2e`
+  // into `/`), so no spelling of an API path reaches the web app, and `..` is just a segment.
+  const target = request.url ?? '/';
+  const rawPath = target.startsWith('/') ? (target.split('?')[0] ?? '/') : '';
+  const url = new URL(`http://localhost/${target.includes('?') ? target.slice(target.indexOf('?')) : ''}`);
   const method = (request.method ?? 'GET').toUpperCase();
   const body = await readBody(request);
 
-  const page = method === 'GET' ? docsPages[url.pathname] : undefined;
+  // The web app and the reference page are served only at their own paths, none an API path.
+  const page = method === 'GET' ? docsPages[rawPath] : undefined;
   if (page) return page();
-  const web = method === 'GET' ? webPage(webRoot, url.pathname) : undefined;
+  const web = method === 'GET' ? webPage(webRoot, rawPath) : undefined;
   if (web) return web;
 
-  if (method === 'POST' && url.pathname === '/_local/token') {
+  if (method === 'POST' && rawPath === '/_local/token') {
     let parsed: unknown;
     try {
       parsed = JSON.parse(body.toString('utf8') || 'null');
@@ -210,17 +199,15 @@ const handle = async (
     return json(200, { token: await tokens.sign(claims) });
   }
 
-  let matched: { compiled: CompiledRoute; values: string[] } | undefined;
-  for (const compiled of compiledRoutes) {
-    if (compiled.route.method !== method) continue;
-    const match = compiled.pattern.exec(url.pathname);
-    if (match) {
-      matched = { compiled, values: match.slice(1) };
-      break;
-    }
-  }
-  if (!matched) throw new NotFoundError('No such route.');
-  const { route, parameters } = matched.compiled;
+  // As the HTTP API routes: a route of the table; else the path's `ANY` route (405) or
+  // `$default` (404), both answered by the health function.
+  const matched = matchRoute(method, rawPath);
+  const route: Pick<RouteSpec, 'fn' | 'access'> & { key: string } =
+    matched && 'route' in matched
+      ? { key: routeKeyOf(matched.route), fn: matched.route.fn, access: matched.route.access }
+      : { key: matched ? anyRouteKeyOf(matched.path) : '$default', fn: 'health', access: 'public' };
+  const rawParameters = matched && 'route' in matched ? matched.parameters : {};
+  const parameters = Object.keys(rawParameters);
 
   let claims: Record<string, string | number | boolean> | undefined;
   if (route.access !== 'public') {
@@ -242,7 +229,7 @@ const handle = async (
   let pathParameters: Record<string, string>;
   try {
     pathParameters = Object.fromEntries(
-      parameters.map((name, index) => [name, decodeURIComponent(matched.values[index] ?? '')]),
+      parameters.map((name) => [name, decodeURIComponent(rawParameters[name] ?? '')]),
     );
   } catch {
     throw new MalformedRequestError('The path is not valid percent-encoding.');
@@ -250,8 +237,8 @@ const handle = async (
   const now = new Date();
   const event = {
     version: '2.0',
-    routeKey: routeKeyOf(route),
-    rawPath: url.pathname,
+    routeKey: route.key,
+    rawPath,
     rawQueryString: url.search.replace(/^\?/, ''),
     headers,
     ...(query.length > 0
@@ -272,13 +259,13 @@ const handle = async (
       domainPrefix: 'localhost',
       http: {
         method,
-        path: url.pathname,
+        path: rawPath,
         protocol: `HTTP/${request.httpVersion}`,
         sourceIp: request.socket.remoteAddress ?? '127.0.0.1',
         userAgent: headers['user-agent'] ?? '',
       },
       requestId,
-      routeKey: routeKeyOf(route),
+      routeKey: route.key,
       stage: '$default',
       time: now.toISOString(),
       timeEpoch: now.getTime(),

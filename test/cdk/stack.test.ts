@@ -2,7 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { gunzipSync } from 'node:zlib';
 import { App, CfnElement } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { ASSET_RESOURCE_METADATA_ENABLED_CONTEXT } from 'aws-cdk-lib/cx-api';
@@ -13,22 +14,26 @@ import { pascalCase } from '../../cdk/common';
 import { identityFromContext } from '../../cdk/context';
 import { accessLogFields } from '../../cdk/http-api';
 import { NoLostUpdatesStack } from '../../cdk/stack';
-import { openApiDocument } from '../../lib/contract/openapi';
 import { tableSpec } from '../../lib/db/table-spec';
 import { roles } from '../../lib/domain/roles';
 import type { ApiEvent } from '../../lib/http/request';
 import { liveFunctionNames } from '../../lib/live/connections-spec';
 import {
+  anyRouteKeyOf,
   type FunctionName,
   functionNames,
   functionTableAccess,
+  httpMethods,
+  pathMethods,
   type RouteSpec,
   routeKeyOf,
   routes,
 } from '../../lib/routes';
+import { loadDocument } from '../support/document';
 import { apiEvent } from '../support/events';
 import { acknowledgementsOf, alarmEmail, cdkContext, deadAcknowledgements, variant } from './fixtures';
 
+const root = fileURLToPath(new URL('../..', import.meta.url));
 const jwtIssuer = 'https://issuer.test.invalid/';
 const jwtAudience = 'stack-test-audience';
 
@@ -263,13 +268,36 @@ afterAll(() => {
 });
 
 describe('HTTP API routes', () => {
-  it('declares exactly the route keys of the route table', () => {
+  it('declares exactly the route keys of the route table, an ANY route beside each path, and $default', () => {
     const routeKeys = Object.values(resourcesOfType('AWS::ApiGatewayV2::Route')).map(
       (resource) => resource.Properties.RouteKey,
     );
 
-    expect(routeKeys.sort()).toEqual(routes.map(routeKeyOf).sort());
+    expect(routeKeys.sort()).toEqual(
+      [...routes.map(routeKeyOf), ...[...pathMethods().keys()].map(anyRouteKeyOf), '$default'].sort(),
+    );
   });
+
+  it.each([...[...pathMethods().keys()].map(anyRouteKeyOf), '$default'])(
+    'sends %s to the health function, with no authorizer',
+    (routeKey) => {
+      const [route] = Object.values(resourcesOfType('AWS::ApiGatewayV2::Route')).filter(
+        (resource) => resource.Properties.RouteKey === routeKey,
+      );
+      const target = JSON.stringify(route?.Properties.Target);
+      const [integration] = Object.entries(resourcesOfType('AWS::ApiGatewayV2::Integration')).filter(([id]) =>
+        target.includes(`"Ref":"${id}"`),
+      );
+
+      expect([route?.Properties.AuthorizationType, route?.Properties.AuthorizerId]).toEqual([
+        'NONE',
+        undefined,
+      ]);
+      expect(integration?.[1].Properties.IntegrationUri).toEqual({
+        'Fn::GetAtt': [logicalIdOf(functionOf('health')), 'Arn'],
+      });
+    },
+  );
 
   it.each(protectedRoutes.map((route) => [routeKeyOf(route), route] as const))(
     'requires a JWT checked by the authorizer on %s',
@@ -388,17 +416,50 @@ describe('Lambda functions', () => {
     },
   );
 
-  it('loads the health bundle as an ES module whose handler answers 200, and serves the OpenAPI document', async () => {
+  it('loads the health bundle as an ES module whose handler answers 200, and serves the OpenAPI document as built', async () => {
     const bundleUrl = pathToFileURL(join(assetDirOf('health'), 'index.mjs')).href;
 
     const { handler } = (await import(bundleUrl)) as {
-      handler: (event: { routeKey: string }) => Promise<{ statusCode: number; body: string }>;
+      handler: (event: {
+        routeKey: string;
+        headers?: Record<string, string>;
+      }) => Promise<{ statusCode: number; body: string; isBase64Encoded?: boolean }>;
     };
     const health = await handler({ routeKey: 'GET /health' });
-    const document = await handler({ routeKey: 'GET /openapi.json' });
+    const plain = await handler({ routeKey: 'GET /openapi.json', headers: {} });
+    const gzip = await handler({ routeKey: 'GET /openapi.json', headers: { 'accept-encoding': 'gzip' } });
 
     expect([health.statusCode, JSON.parse(health.body)]).toEqual([200, { status: 'ok' }]);
-    expect([document.statusCode, JSON.parse(document.body).openapi]).toEqual([200, '3.1.0']);
+    // The bytes copied beside the bundle are those `npm run openapi` wrote.
+    expect(readFileSync(join(assetDirOf('health'), 'openapi.json'))).toEqual(
+      readFileSync(join(root, 'openapi.json')),
+    );
+    expect([plain.statusCode, plain.isBase64Encoded]).toEqual([200, true]);
+    expect(Buffer.from(plain.body, 'base64')).toEqual(readFileSync(join(root, 'openapi.json')));
+    expect(gunzipSync(Buffer.from(gzip.body, 'base64'))).toEqual(readFileSync(join(root, 'openapi.json')));
+  });
+
+  it('the health bundle answers 405 with Allow for every path and method it does not take, and $default 404', async () => {
+    const bundleUrl = pathToFileURL(join(assetDirOf('health'), 'index.mjs')).href;
+    const { handler } = (await import(bundleUrl)) as {
+      handler: (event: {
+        routeKey: string;
+        requestContext: { requestId: string };
+      }) => Promise<{ statusCode: number; headers: Record<string, string>; body: string }>;
+    };
+    const answerTo = async (routeKey: string) => {
+      const answer = await handler({ routeKey, requestContext: { requestId: 'r1' } });
+      return [answer.statusCode, answer.headers.Allow, JSON.parse(answer.body).code];
+    };
+    for (const [path, methods] of pathMethods()) {
+      expect([path, await answerTo(anyRouteKeyOf(path))]).toEqual([
+        path,
+        [405, methods.join(', '), 'METHOD_NOT_ALLOWED'],
+      ]);
+      // API Gateway sends ANY only the methods the path does not declare.
+      expect(httpMethods.filter((method) => !methods.includes(method)).length).toBeGreaterThan(0);
+    }
+    expect(await answerTo('$default')).toEqual([404, undefined, 'NOT_FOUND']);
   });
 
   it('runs the annotations bundle on its own: payload 2.0 events create and read a record in DynamoDB Local', async () => {
@@ -786,11 +847,17 @@ describe('web app', () => {
     const [, api] = onlyResourceOfType('AWS::ApiGatewayV2::Api');
     const [distributionId] = onlyResourceOfType('AWS::CloudFront::Distribution');
     const cors = api.Properties.CorsConfiguration as Record<string, unknown>;
-    const documentHeaders = Object.values(openApiDocument().paths as Record<string, Record<string, unknown>>)
-      .flatMap((item) => Object.values(item) as { parameters?: { in: string; name: string }[] }[])
-      .flatMap((operation) => operation.parameters ?? [])
+    const operations = Object.values(loadDocument().dereferenced.paths).flatMap((item) =>
+      Object.values(item),
+    );
+    const documentHeaders = operations
+      .flatMap((operation) => (operation.parameters ?? []) as { in: string; name: string }[])
       .filter((parameter) => parameter.in === 'header')
       .map((parameter) => parameter.name.toLowerCase());
+    const answerHeaders = operations
+      .flatMap((operation) => Object.values(operation.responses))
+      .flatMap((response) => Object.keys(response.headers ?? {}))
+      .map((name) => name.toLowerCase());
 
     expect(cors.AllowOrigins).toEqual([
       { 'Fn::Join': ['', ['https://', { 'Fn::GetAtt': [distributionId, 'DomainName'] }]] },
@@ -805,8 +872,9 @@ describe('web app', () => {
     expect(cors.AllowHeaders).toEqual(
       expect.arrayContaining(['authorization', 'content-type', ...documentHeaders]),
     );
-    expect(cors.ExposeHeaders).toEqual(
-      expect.arrayContaining(['etag', 'location', 'idempotent-replayed', 'retry-after']),
+    // Every header an answer of the document carries, and `Allow` of a 405, the app may read.
+    expect([...(cors.ExposeHeaders as string[])].sort()).toEqual(
+      [...new Set([...answerHeaders.filter((name) => name !== 'www-authenticate'), 'allow'])].sort(),
     );
   });
 });

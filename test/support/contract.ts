@@ -1,7 +1,7 @@
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
-import { openApiDocument } from '../../lib/contract/openapi';
-import { routes } from '../../lib/routes';
+import { matchRoute } from '../../lib/routes';
+import { loadDocument } from './document';
 
 /**
  * Holds an answer to the OpenAPI document: its status is declared for its route, its body
@@ -14,7 +14,8 @@ interface DocumentedResponse {
   content?: Record<string, { schema: Schema }>;
 }
 
-const document = openApiDocument() as {
+/** The document as built and served, with its `$ref`s resolved. */
+const document = loadDocument().dereferenced as unknown as {
   paths: Record<string, Record<string, { responses: Record<string, DocumentedResponse> }>>;
 };
 const ajv = new Ajv2020({ allErrors: true, strict: false });
@@ -29,19 +30,11 @@ const validatorOf = (schema: Schema) => {
   return validate;
 };
 
-const templates = routes.map((route) => ({
-  route,
-  pattern: new RegExp(`^${route.path.replace(/\{\w+\}/g, '[^/]+')}$`),
-  fixed: route.path.split('/').filter((part) => !part.startsWith('{')).length,
-}));
-
-/** The documented route a request went to, as API Gateway would pick it (fixed segments first). */
-export const routeOf = (method: string, path: string) =>
-  templates
-    .filter(
-      (candidate) => candidate.route.method === method && candidate.pattern.test(path.split('?')[0] ?? ''),
-    )
-    .sort((a, b) => b.fixed - a.fixed)[0]?.route;
+/** The documented route a request went to, as the local server and API Gateway pick it. */
+export const routeOf = (method: string, path: string) => {
+  const matched = matchRoute(method, path.split('?')[0] ?? '');
+  return matched && 'route' in matched ? matched.route : undefined;
+};
 
 export interface Answer {
   status: number;

@@ -5,6 +5,7 @@ import { db } from '../../lib/db/client';
 import { tableName } from '../../lib/db/table-name';
 import type { Role } from '../../lib/domain/roles';
 import type { CallResult, TestApi } from './api';
+import { sendForTest } from './table';
 
 /**
  * The fixtures many test files share: tokens for a cast of users, an answer's body once its
@@ -38,7 +39,7 @@ export const uniqueName = (prefix: string) => `${prefix}-${++unique}-${Date.now(
 // biome-ignore lint/suspicious/noExplicitAny: tests read whatever is stored.
 export const storedItem = async (type: string, id: string): Promise<Record<string, any>> =>
   (
-    await db().send(
-      new GetCommand({ TableName: tableName(), Key: keyOf({ type }, id), ConsistentRead: true }),
+    await sendForTest(() =>
+      db().send(new GetCommand({ TableName: tableName(), Key: keyOf({ type }, id), ConsistentRead: true })),
     )
   ).Item ?? {};

@@ -1,6 +1,6 @@
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { describe, expect, it } from 'vitest';
-import type { StoredItem } from '../../lib/db/sdk-errors';
+import type { StoredItem } from '../../lib/core/build/items';
 import { type ChangeRecord, eventsOf, fromLambdaRecord } from '../../lib/live/events';
 
 /**

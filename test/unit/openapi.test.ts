@@ -1,12 +1,15 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { openApiDocument } from '../../lib/contract/openapi';
+import { DOCUMENT_BYTES_LIMIT, documentSizeLine } from '../../lib/contract/size';
 import { routeKeyOf, routes } from '../../lib/routes';
 import { contractViolations } from '../support/contract';
+import { documentFile } from '../support/document';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const document = openApiDocument() as { paths: Record<string, Record<string, unknown>> };
@@ -19,9 +22,21 @@ describe('the OpenAPI document', () => {
     expect(documented.sort()).toEqual(routes.map(routeKeyOf).sort());
   });
 
+  it('is the file npm run openapi built, to the byte, and its gzip', () => {
+    expect(readFileSync(documentFile, 'utf8')).toBe(JSON.stringify(document));
+    expect(gunzipSync(readFileSync(`${documentFile}.gz`)).toString('utf8')).toBe(JSON.stringify(document));
+  });
+
+  it('is at most a third of the size it had before sharing by $ref, as npm run bundles prints', () => {
+    const bytes = readFileSync(documentFile).byteLength;
+    const gzip = readFileSync(`${documentFile}.gz`).byteLength;
+    expect(bytes).toBeLessThanOrEqual(DOCUMENT_BYTES_LIMIT);
+    expect(documentSizeLine(bytes, gzip)).toMatch(/ — met$/);
+  });
+
   it('passes a third-party linter (Redocly, recommended rules) without an error or a warning', () => {
     const file = join(mkdtempSync(join(tmpdir(), 'openapi-')), 'openapi.json');
-    writeFileSync(file, JSON.stringify(document));
+    copyFileSync(documentFile, file);
     const lint = spawnSync('npx', ['redocly', 'lint', file, '--config', join(root, 'redocly.yaml')], {
       cwd: root,
       encoding: 'utf8',

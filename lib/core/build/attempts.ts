@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { now as clockNow } from '../../clock';
 import { ATTEMPT_TIMEOUT_MS } from '../../db/request-stats';
-import type { StoredItem } from '../../db/sdk-errors';
 import type { ExpressionBuilder } from './expression';
+import type { StoredItem } from './items';
 import { LOCK_SKEW_MARGIN_MS } from './locks';
 
 /**

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { DeleteCommandInput, PutCommandInput, UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
-import type { StoredItem } from '../../db/sdk-errors';
 import { tableName } from '../../db/table-name';
 import { ExpressionBuilder, updateExpression } from './expression';
+import type { StoredItem } from './items';
 import { epochSeconds, PK, SK, TTL } from './keys';
 
 /**

@@ -1,6 +1,6 @@
-import type { StoredItem } from '../../db/sdk-errors';
 import { LockedError, LockLostError } from '../../errors';
 import type { ExpressionBuilder } from './expression';
+import type { StoredItem } from './items';
 
 /**
  * A lease lock as stored on the record's own item, so that every write to the record

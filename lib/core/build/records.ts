@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
-import type { StoredItem } from '../../db/sdk-errors';
 import { isAttemptAttribute } from './attempts';
+import type { StoredItem } from './items';
 import type { Idempotency } from './key-record';
 import { type EntitySpec, keyOf, listingIndex, PK, SK, TTL } from './keys';
 import { activeLock } from './locks';

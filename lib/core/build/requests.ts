@@ -1,8 +1,8 @@
 import type { PutCommandInput, UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
-import type { StoredItem } from '../../db/sdk-errors';
 import { tableName } from '../../db/table-name';
 import { type AttemptTag, attemptClauses, createdBy, recordAttempt } from './attempts';
 import { ExpressionBuilder, updateExpression } from './expression';
+import type { StoredItem } from './items';
 import { type EntitySpec, epochSeconds, keyOf, listingIndex, TTL } from './keys';
 import { type Change, TOMBSTONE_RETENTION_MS, type WriteContext } from './records';
 import { conditionOf, keyFree, lockFree, type Rule, recordExists, recordLive } from './rules';

@@ -1,4 +1,3 @@
-import type { StoredItem } from '../../db/sdk-errors';
 import {
   AlreadyExistsError,
   GoneError,
@@ -8,6 +7,7 @@ import {
 } from '../../errors';
 import { type AttemptTag, type Recognised, recognise } from './attempts';
 import type { ExpressionBuilder } from './expression';
+import type { StoredItem } from './items';
 import { epochSeconds, PK, TTL } from './keys';
 import { type LockContext, lockedOut, lockFreeClause } from './locks';
 import { isLiveTombstone } from './records';

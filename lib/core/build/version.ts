@@ -1,7 +1,7 @@
-import type { StoredItem } from '../../db/sdk-errors';
 import { StaleDataError } from '../../errors';
 import { type AttemptTag, newAttempt } from './attempts';
 import type { ExpressionBuilder } from './expression';
+import type { StoredItem } from './items';
 import { type Change, changeIsPresent, toPublicRecord, type WriteContext } from './records';
 import { MovedError, type Rule } from './rules';
 

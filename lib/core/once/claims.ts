@@ -1,11 +1,11 @@
 import { DeleteCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { StoredItem } from '../../db/sdk-errors';
 import {
   IdempotencyInProgressError,
   type IdempotencyKeyReusedError,
   OutcomeUnknownError,
 } from '../../errors';
 import { newAttemptId } from '../build/attempts';
+import type { StoredItem } from '../build/items';
 import {
   CLAIMS_ATTRIBUTE,
   claimPut,
@@ -21,7 +21,6 @@ import {
 import { readItem } from '../send/reads';
 import { sendWithRetries } from '../send/send';
 import { conditionalWrite } from '../send/writes';
-
 import { Replay, readKeyRecordItem, StaleClaim } from './replay';
 
 /**

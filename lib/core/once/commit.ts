@@ -1,8 +1,8 @@
 import type { PutCommandInput, UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
-import type { StoredItem } from '../../db/sdk-errors';
 import { OutcomeUnknownError, WriteContentionError } from '../../errors';
 import { AppError } from '../../problems';
 import type { AttemptTag } from '../build/attempts';
+import type { StoredItem } from '../build/items';
 import type { Idempotency } from '../build/key-record';
 import { type PublicRecord, toPublicRecord } from '../build/records';
 import type { Built, changeRequest } from '../build/requests';

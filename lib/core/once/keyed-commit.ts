@@ -1,8 +1,8 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { StoredItem } from '../../db/sdk-errors';
 import { IdempotencyInProgressError } from '../../errors';
 import { AppError } from '../../problems';
 import { newAttemptId } from '../build/attempts';
+import type { StoredItem } from '../build/items';
 import {
   CLAIMS_ATTRIBUTE,
   encodeAnswer,

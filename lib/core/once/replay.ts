@@ -1,7 +1,7 @@
-import type { StoredItem } from '../../db/sdk-errors';
 import { tableName } from '../../db/table-name';
 import { IdempotencyInProgressError, IdempotencyKeyReusedError } from '../../errors';
 import { ExpressionBuilder } from '../build/expression';
+import type { StoredItem } from '../build/items';
 import {
   decodeAnswer,
   type Idempotency,

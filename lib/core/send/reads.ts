@@ -5,9 +5,9 @@ import {
   type QueryCommandOutput,
 } from '@aws-sdk/lib-dynamodb';
 import { now as clockNow } from '../../clock';
-import type { StoredItem } from '../../db/sdk-errors';
 import { tableName } from '../../db/table-name';
 import { NotFoundError } from '../../errors';
+import type { StoredItem } from '../build/items';
 import { type EntitySpec, keyOf } from '../build/keys';
 import { type PublicRecord, toPublicRecord } from '../build/records';
 import { goneOrNotFound } from '../build/rules';

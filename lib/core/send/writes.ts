@@ -13,11 +13,11 @@ import {
   conditionFailure,
   isTransactionInProgress,
   isWriteCollision,
-  type StoredItem,
   transactionCancellation,
 } from '../../db/sdk-errors';
 import { OutcomeUnknownError, WriteContentionError } from '../../errors';
 import { type AttemptTag, type Recognised, recognise } from '../build/attempts';
+import type { StoredItem } from '../build/items';
 import { PK, SK } from '../build/keys';
 import type { Built } from '../build/requests';
 import { decideFailure, type Rule } from '../build/rules';

@@ -3,7 +3,7 @@
  * (and with it the health function) imports these without the database client.
  */
 import * as z from 'zod/mini';
-import { version } from './common';
+import { patchOf, someMember, version } from './common';
 
 const name = z.string().check(z.minLength(1), z.maxLength(200));
 const description = z.string().check(z.maxLength(5000));
@@ -23,18 +23,12 @@ export const replaceAnnotationSchema = z.strictObject({
 });
 
 /** `PATCH`: JSON Merge Patch; `null` removes an optional field; `name` cannot be removed. */
-export const patchAnnotationSchema = z
-  .strictObject({
-    name: z.optional(name),
-    description: z.optional(z.nullable(description)),
-    tags: z.optional(z.nullable(tags)),
-    version: z.optional(version),
-  })
-  .check(
-    z.refine((patch) => Object.keys(patch).some((key) => key !== 'version'), {
-      message: 'The patch changes no field.',
-    }),
-  );
+export const patchAnnotationSchema = patchOf({
+  name: z.optional(name),
+  description: z.optional(z.nullable(description)),
+  tags: z.optional(z.nullable(tags)),
+  version: z.optional(version),
+});
 
 export const batchSchema = z.strictObject({
   atomic: z._default(z.boolean(), false),
@@ -43,9 +37,7 @@ export const batchSchema = z.strictObject({
       z.strictObject({
         id: z.string().check(z.minLength(1), z.maxLength(64)),
         version,
-        set: z
-          .partial(annotationFieldsSchema)
-          .check(z.refine((set) => Object.keys(set).length > 0, { message: 'set names no field.' })),
+        set: someMember(z.partial(annotationFieldsSchema), 'set names no field.'),
       }),
     )
     .check(

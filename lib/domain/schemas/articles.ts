@@ -5,6 +5,7 @@
 import * as z from 'zod/mini';
 import { articleEntity } from '../catalog';
 import { groupPatchSchema, money, optionalFields } from '../field-values';
+import { nonZero } from './common';
 
 const articleFields = {
   description: z.string().check(z.minLength(1), z.maxLength(500)),
@@ -28,10 +29,9 @@ export const createArticleSchema = z.strictObject({
 export const patchArticleSchema = groupPatchSchema(articleFields, articleEntity);
 
 export const stockMovementSchema = z.strictObject({
-  delta: z.int().check(
-    z.minimum(-1_000_000_000),
-    z.maximum(1_000_000_000),
-    z.refine((delta) => delta !== 0, { message: 'A movement moves stock: delta must not be 0.' }),
+  delta: nonZero(
+    z.int().check(z.minimum(-1_000_000_000), z.maximum(1_000_000_000)),
+    'A movement moves stock: delta must not be 0.',
   ),
   reason: z.string().check(z.minLength(1), z.maxLength(200)),
 });

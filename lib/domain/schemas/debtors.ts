@@ -5,6 +5,7 @@
 import * as z from 'zod/mini';
 import { debtorEntity } from '../catalog';
 import { countryCode, groupPatchSchema, money, optionalFields } from '../field-values';
+import { nonZero } from './common';
 
 const debtorFields = {
   name: z.string().check(z.minLength(1), z.maxLength(200)),
@@ -25,8 +26,6 @@ export const createDebtorSchema = z.strictObject({
 export const patchDebtorSchema = groupPatchSchema(debtorFields, debtorEntity);
 
 export const postingSchema = z.strictObject({
-  amount: money.check(
-    z.refine((amount) => amount !== 0, { message: 'A posting moves money: amount must not be 0.' }),
-  ),
+  amount: nonZero(money, 'A posting moves money: amount must not be 0.'),
   reference: z.string().check(z.minLength(1), z.maxLength(200)),
 });

@@ -4,7 +4,7 @@
  */
 import * as z from 'zod/mini';
 import { orderEntity, orderStatuses } from '../catalog';
-import { version } from './common';
+import { patchOf, version } from './common';
 
 const customer = z.string().check(z.minLength(1), z.maxLength(200));
 const notes = z.string().check(z.maxLength(2000));
@@ -17,8 +17,6 @@ const lineFields = {
 };
 const newLineSchema = z.strictObject(lineFields);
 export type LineFields = z.infer<typeof newLineSchema>;
-
-const nonEmpty = (value: Record<string, unknown>) => Object.keys(value).some((key) => key !== 'version');
 
 export const createOrderSchema = z.strictObject({
   customer,
@@ -51,24 +49,20 @@ export const replaceOrderSchema = z.strictObject({
   version: z.optional(version),
 });
 
-export const patchOrderSchema = z
-  .strictObject({
-    customer: z.optional(customer),
-    notes: z.optional(z.nullable(notes)),
-    version: z.optional(version),
-  })
-  .check(z.refine(nonEmpty, { message: 'The patch changes no field.' }));
+export const patchOrderSchema = patchOf({
+  customer: z.optional(customer),
+  notes: z.optional(z.nullable(notes)),
+  version: z.optional(version),
+});
 
 export const addLineSchema = z.strictObject({ ...newLineSchema.shape, version: z.optional(version) });
 
-export const patchLineSchema = z
-  .strictObject({
-    sku: z.optional(lineFields.sku),
-    description: z.optional(z.nullable(lineDescription)),
-    quantity: z.optional(lineFields.quantity),
-    unitPrice: z.optional(lineFields.unitPrice),
-    version: z.optional(version),
-  })
-  .check(z.refine(nonEmpty, { message: 'The patch changes no field.' }));
+export const patchLineSchema = patchOf({
+  sku: z.optional(lineFields.sku),
+  description: z.optional(z.nullable(lineDescription)),
+  quantity: z.optional(lineFields.quantity),
+  unitPrice: z.optional(lineFields.unitPrice),
+  version: z.optional(version),
+});
 
 export const transitionSchema = z.strictObject({ to: z.enum(orderStatuses), version: z.optional(version) });

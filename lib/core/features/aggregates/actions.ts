@@ -1,4 +1,3 @@
-import type { StoredItem } from '../../../db/sdk-errors';
 import { tableName } from '../../../db/table-name';
 import {
   AlreadyExistsError,
@@ -8,6 +7,7 @@ import {
   ValidationError,
 } from '../../../errors';
 import { allOf, ExpressionBuilder, updateExpression } from '../../build/expression';
+import type { StoredItem } from '../../build/items';
 import { type EntitySpec, keyOf, PK, SK } from '../../build/keys';
 import type { Change, WriteContext } from '../../build/records';
 import { changeRequest } from '../../build/requests';

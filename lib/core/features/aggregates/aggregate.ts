@@ -1,8 +1,8 @@
 import { now as clockNow } from '../../../clock';
-import type { StoredItem } from '../../../db/sdk-errors';
 import { tableName } from '../../../db/table-name';
 import { NotFoundError, TooManyChangesError } from '../../../errors';
 import { ExpressionBuilder } from '../../build/expression';
+import type { StoredItem } from '../../build/items';
 import { keyOf, newId, PK, SK } from '../../build/keys';
 import { newRecordItem, type WriteContext } from '../../build/records';
 import { changeRequest, createRequest } from '../../build/requests';
@@ -11,7 +11,6 @@ import { appliedChange, appliedVersionOf, pinnedTo } from '../../build/version';
 import { type Committed, commit, itemUpdate, type Plan } from '../../once/commit';
 import { queryAll, readItem } from '../../send/reads';
 import { asAction, MAX_TRANSACTION_ITEMS } from '../../send/writes';
-
 import {
   type Aggregate,
   type AggregateSpec,

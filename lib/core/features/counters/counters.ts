@@ -1,8 +1,8 @@
-import type { StoredItem } from '../../../db/sdk-errors';
 import { tableName } from '../../../db/table-name';
 import { NotFoundError, OutcomeUnknownError, ValidationError } from '../../../errors';
 import type { AppError } from '../../../problems';
 import { ExpressionBuilder } from '../../build/expression';
+import type { StoredItem } from '../../build/items';
 import type { Idempotency } from '../../build/key-record';
 import { type EntitySpec, keyOf } from '../../build/keys';
 import { type PublicRecord, toPublicRecord } from '../../build/records';

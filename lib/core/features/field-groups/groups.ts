@@ -1,10 +1,10 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
-import type { StoredItem } from '../../../db/sdk-errors';
 import { tableName } from '../../../db/table-name';
 import { ForbiddenError, ValidationError } from '../../../errors';
 import type { FieldError } from '../../../problems';
 import { ExpressionBuilder, updateExpression } from '../../build/expression';
+import type { StoredItem } from '../../build/items';
 import { type EntitySpec, keyOf } from '../../build/keys';
 import type { WriteContext } from '../../build/records';
 import { type AttemptOptions, attemptParts, auditSets, type Built } from '../../build/requests';

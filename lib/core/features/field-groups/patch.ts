@@ -1,8 +1,8 @@
 import { isDeepStrictEqual } from 'node:util';
-import type { StoredItem } from '../../../db/sdk-errors';
 import { IdempotencyKeyReusedError, OutcomeUnknownError, PartialConflictError } from '../../../errors';
 import { AppError } from '../../../problems';
 import { newAttempt } from '../../build/attempts';
+import type { StoredItem } from '../../build/items';
 import { forPart } from '../../build/key-record';
 import { type PublicRecord, toPublicRecord, type WriteContext } from '../../build/records';
 import type { AttemptOptions } from '../../build/requests';

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import type { UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
-import type { StoredItem } from '../../../db/sdk-errors';
 import { tableName } from '../../../db/table-name';
 import { LockLostError } from '../../../errors';
 import {
@@ -11,6 +10,7 @@ import {
   recordAttempt,
 } from '../../build/attempts';
 import { ExpressionBuilder, updateExpression } from '../../build/expression';
+import type { StoredItem } from '../../build/items';
 import { type EntitySpec, keyOf } from '../../build/keys';
 import { heldBy, isHeldBy, LOCK_SKEW_MARGIN_MS, lockedOut, type StoredLock } from '../../build/locks';
 import type { WriteContext } from '../../build/records';
