@@ -6,8 +6,9 @@ import { NotFoundError } from '../errors';
 import { AppError } from '../problems';
 import { type RouteGroup, type RouteSpec, routeKeyOf, routesOf } from '../routes';
 import { observeRequest } from './observability';
+import { principalOf } from './principal';
 import { problemResult } from './problem';
-import { type ApiEvent, type ApiRequest, authorize, parseJsonBody, principalOf } from './request';
+import { type ApiEvent, type ApiRequest, authorize, parseJsonBody } from './request';
 import type { ApiResult } from './response';
 
 /** What a route does: parse, one call into lib, answer. */

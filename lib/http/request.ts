@@ -2,7 +2,6 @@ import type { APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
 import { type Idempotency, idempotencyKeyHash, requestHashOf } from '../core/build/key-record';
 import type { WriteContext } from '../core/build/records';
 import type { Precondition } from '../core/build/version';
-import { type Role, roles } from '../domain/roles';
 import {
   ForbiddenError,
   IdempotencyKeyRequiredError,
@@ -10,19 +9,13 @@ import {
   NotFoundError,
   PayloadTooLargeError,
   PreconditionRequiredError,
-  UnauthenticatedError,
   UnsupportedMediaTypeError,
 } from '../errors';
 import { namesVersion, parseIfMatch } from '../etag';
-
 import { bodyMediaTypes, type RouteSpec } from '../routes';
+import type { Principal } from './principal';
 
 export type ApiEvent = APIGatewayProxyEventV2WithJWTAuthorizer;
-
-export interface Principal {
-  sub: string;
-  roles: Role[];
-}
 
 /** Largest accepted body: 256 KiB, else 413. */
 export const MAX_BODY_BYTES = 256 * 1024;
@@ -41,41 +34,6 @@ export interface ApiRequest {
 }
 
 const header = (event: ApiEvent, name: string): string | undefined => event.headers?.[name] ?? undefined;
-
-/**
- * The caller from the JWT claims API Gateway's authorizer passed on. Its roles are the
- * group names of both `groups` and `cognito:groups` (an empty one hides nothing), each
- * matched whole: a group named `x,supervisor` grants nothing.
- */
-export const principalOf = (event: ApiEvent): Principal => {
-  const claims = (event.requestContext as { authorizer?: { jwt?: { claims?: Record<string, unknown> } } })
-    .authorizer?.jwt?.claims;
-  const sub = claims?.sub;
-  if (typeof sub !== 'string' || sub.length === 0) throw new UnauthenticatedError();
-  const names = new Set([...groupNames(claims?.groups), ...groupNames(claims?.['cognito:groups'])]);
-  return { sub, roles: roles.filter((role) => names.has(role)) };
-};
-
-/**
- * The group names of one claim, as it may arrive: a JSON array, the JSON text of one, API
- * Gateway's flattening of an array to `[a b]` (names apart by spaces), or one name.
- */
-export const groupNames = (claim: unknown): string[] => {
-  if (Array.isArray(claim)) return claim.filter((name): name is string => typeof name === 'string');
-  if (typeof claim !== 'string') return [];
-  const text = claim.trim();
-  if (text.startsWith('[')) {
-    try {
-      return groupNames(JSON.parse(text));
-    } catch {
-      return text
-        .slice(1, text.endsWith(']') ? -1 : undefined)
-        .split(/\s+/)
-        .filter(Boolean);
-    }
-  }
-  return text ? [text] : [];
-};
 
 /** 403 unless the caller holds one of the route's roles. */
 export const authorize = (route: RouteSpec, principal: Principal): void => {

@@ -1,10 +1,10 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyWebsocketEventV2 } from 'aws-lambda';
+import { principalOfClaims } from '../http/principal';
 import { awsSender, managementClient } from './aws-sender';
 import { type Channel, createChannel } from './channel';
 import { dynamoStore } from './dynamo-store';
-import { principalOfClaims } from './principal';
 
 /**
  * The live channel in AWS: its state in the connections table (`CONNECTIONS_TABLE`), its

@@ -2,11 +2,11 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
+import { principalOfClaims } from '../http/principal';
 import type { LocalTokens } from '../local/tokens';
 import { type Channel, createChannel, type Sender } from './channel';
 import { eventsOf } from './events';
 import { memoryStore } from './memory-store';
-import { principalOfClaims } from './principal';
 import { CLOSE_TOKEN_EXPIRED, type LiveEvent, type ServerMessage } from './protocol';
 import { readStream } from './stream-reader';
 

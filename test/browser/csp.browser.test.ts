@@ -88,10 +88,10 @@ const signInWithCognito = async (page: Page) => {
 };
 
 describe('the web app under the content security policy CloudFront sends', () => {
-  it('is the policy the stack builds for its region: own scripts and styles, the API, Cognito', () => {
+  it('is the policy the stack builds for its region: own scripts and styles, the API and its live channel, Cognito', () => {
     expect(deployedPolicy).toBe(
       "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
-        "connect-src 'self' https://*.execute-api.eu-west-1.amazonaws.com https://cognito-idp.eu-west-1.amazonaws.com; " +
+        "connect-src 'self' https://*.execute-api.eu-west-1.amazonaws.com wss://*.execute-api.eu-west-1.amazonaws.com https://cognito-idp.eu-west-1.amazonaws.com; " +
         "base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
     );
   });

@@ -412,7 +412,8 @@ describe('Lambda functions', () => {
         { env: { PATH: process.env.PATH, AWS_REGION: 'eu-central-1', ...env }, encoding: 'utf8' },
       );
 
-      expect([started.status, started.stderr]).toEqual([0, '']);
+      // The tail is enough to say why (a minified bundle's lines are long).
+      expect([started.status, started.stderr.slice(-800)]).toEqual([0, '']);
     },
   );
 

@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import 'zod';
 import * as z from 'zod/mini';
 import type { ValidationError } from '../../lib/errors';
-import { type ApiEvent, type ApiRequest, preconditionOf, principalOf } from '../../lib/http/request';
+import { principalOf } from '../../lib/http/principal';
+import { type ApiEvent, type ApiRequest, preconditionOf } from '../../lib/http/request';
 import { pageQuerySchema, parseBody } from '../../lib/http/validation';
 import { routes } from '../../lib/routes';
 
