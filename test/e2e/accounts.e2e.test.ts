@@ -130,7 +130,8 @@ describe('accounts: exactly-once money movement', () => {
       expect(entries.reduce((sum, entry) => sum + entry.amount, 0)).toBe(balances[index]);
       expect(balances[index]).toBeGreaterThanOrEqual(0);
     }
-  });
+    // A hang guard for a loaded machine (each repeat may wait out DynamoDB Local's 10 s), not a timing.
+  }, 240_000);
 
   it('a request sent twice, in sequence or at once, with the same key applies once', async () => {
     const id = await openAccount();

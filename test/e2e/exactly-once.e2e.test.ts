@@ -140,7 +140,9 @@ describe('read-modify-write never loses an increment', () => {
     );
     const stored = await client.getAnnotation(created.id);
     expect([acknowledged, Number(stored.description), stored.version]).toEqual([256, 256, 257]);
-  });
+    // About 20 s alone; most of a minute beside the rest of the suite on two cores. A hang
+    // guard, not a timing: a run cut short would leave its clients writing into later tests.
+  }, 240_000);
 
   it('two clients that read the same version and write the same value: the second is stale, not "already applied"', async () => {
     const created = ok(
