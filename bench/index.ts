@@ -21,7 +21,8 @@ const main = async (): Promise<void> => {
       region: 'us-east-1',
       credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
     });
-    await ensureTable(admin, process.env.TABLE_NAME);
+    // Without its stream until the last table turns it on (BenchServer.startLive).
+    await ensureTable(admin, process.env.TABLE_NAME, { stream: false });
     admin.destroy();
     // Loaded once the environment is set: the config is read when its module loads.
     const { machine, markdown, runBench } = await import('./run');

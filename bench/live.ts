@@ -74,13 +74,14 @@ export const liveTable = async (server: BenchServer, size: BenchSize): Promise<B
   const writer = createApiClient({ baseUrl: server.url, token });
   const observer = createApiClient({ baseUrl: server.url, token: reader });
   const { pushSamples, pollRounds, pollers, idleSeconds } = size.live;
+  const liveUrl = await server.startLive();
 
   // The idle pages, counted through the whole measurement: one polling, one live (its record
   // open, as a record page has it), each on a record nobody changes.
   const quiet = await writer.createAnnotation({ name: 'bench idle' });
   const idleCounts = { messages: 0 };
   const idleLive = createLiveClient({
-    url: server.liveUrl,
+    url: liveUrl,
     token: () => reader,
     WebSocket: countingSocket(idleCounts),
   });
@@ -102,7 +103,7 @@ export const liveTable = async (server: BenchServer, size: BenchSize): Promise<B
   }));
 
   // Push: one live client, the records watched; each write waits for its event.
-  const pushed = createLiveClient({ url: server.liveUrl, token: () => reader });
+  const pushed = createLiveClient({ url: liveUrl, token: () => reader });
   const arrivals = new Map<string, { version: number; at: number; wake: () => void }>();
   const latencies = new Map<string, number[]>([
     ['push', []],

@@ -1,14 +1,20 @@
 import type { AddressInfo } from 'node:net';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { loadHandler } from '../functions/index';
 import type { Role } from '../lib/domain/roles';
-import { attachLive, LIVE_PATH } from '../lib/live/local';
+import { attachLive, LIVE_PATH, type LocalLive } from '../lib/live/local';
 import { createLocalServer } from '../lib/local/server';
+import { ensureStream } from '../lib/local/tables';
 import { localTokens, newSigningSecret } from '../lib/local/tokens';
 
 export interface BenchServer {
   url: string;
-  /** The live channel, fed from the bench table's stream: `ws://…/live`. */
-  liveUrl: string;
+  /**
+   * Turns on the bench table's stream and the live channel it feeds, and gives its address
+   * (`ws://…/live`). Only for the last table: DynamoDB Local slows down as stream records
+   * pile up (lib/local/tables.ts), which would weigh on every figure measured after.
+   */
+  startLive(): Promise<string>;
   tokenFor(sub: string, ...groups: Role[]): Promise<string>;
   /** One request as sent, no key added: the keyless routes the typed client never sends. */
   call(
@@ -24,18 +30,29 @@ export interface BenchServer {
 export const startServer = async (): Promise<BenchServer> => {
   const tokens = localTokens(newSigningSecret());
   const server = createLocalServer(tokens, loadHandler);
-  const live = attachLive(server, {
-    tokens,
-    endpoint: process.env.DYNAMODB_ENDPOINT ?? '',
-    tableName: process.env.TABLE_NAME ?? '',
-  });
-  await live.ready;
+  let live: LocalLive | undefined;
   await new Promise<void>((listening) => server.listen(0, '127.0.0.1', listening));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const tokenFor = (sub: string, ...groups: Role[]) => tokens.sign({ sub, groups });
   return {
     url,
-    liveUrl: `${url.replace(/^http/, 'ws')}${LIVE_PATH}`,
+    startLive: async () => {
+      const endpoint = process.env.DYNAMODB_ENDPOINT ?? '';
+      const tableName = process.env.TABLE_NAME ?? '';
+      const admin = new DynamoDBClient({
+        endpoint,
+        region: 'us-east-1',
+        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      });
+      try {
+        await ensureStream(admin, tableName);
+      } finally {
+        admin.destroy();
+      }
+      live ??= attachLive(server, { tokens, endpoint, tableName });
+      await live.ready;
+      return `${url.replace(/^http/, 'ws')}${LIVE_PATH}`;
+    },
     tokenFor,
     call: async (token, method, path, options = {}) => {
       const response = await fetch(`${url}${path}`, {
@@ -51,7 +68,7 @@ export const startServer = async (): Promise<BenchServer> => {
       return { status: response.status, body: text ? JSON.parse(text) : {} };
     },
     close: async () => {
-      await live.stop();
+      await live?.stop();
       server.closeAllConnections();
       await new Promise((closed) => server.close(closed));
     },

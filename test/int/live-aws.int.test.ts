@@ -12,6 +12,7 @@ import { dynamoStore } from '../../lib/live/dynamo-store';
 import type { ServerMessage } from '../../lib/live/protocol';
 import { readStream } from '../../lib/live/stream-reader';
 import { useApi } from '../support/api';
+import { streamThisTable } from '../support/table';
 
 /**
  * The live channel as it runs in AWS (lib/live/aws.ts: the socket routes and the stream
@@ -132,6 +133,7 @@ const changes = (connectionId: string) =>
   );
 
 beforeAll(async () => {
+  await streamThisTable();
   await base.send(
     new CreateTableCommand({
       TableName: connectionsTable,

@@ -7,6 +7,7 @@ import { attachLive, LIVE_PATH, type LocalLive } from '../../lib/live/local';
 import { createLocalServer } from '../../lib/local/server';
 import { type LocalTokens, localTokens, newSigningSecret } from '../../lib/local/tokens';
 import { contractViolations } from './contract';
+import { streamThisTable } from './table';
 
 export interface CallOptions {
   token?: string;
@@ -118,6 +119,7 @@ export const useApi = (options: { webRoot?: string; live?: boolean } = {}): Test
   });
   beforeAll(async () => {
     if (options.live) {
+      await streamThisTable();
       api.live = attachLive(server, {
         tokens,
         endpoint: process.env.DYNAMODB_ENDPOINT ?? '',

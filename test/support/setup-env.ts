@@ -20,5 +20,7 @@ const admin = new DynamoDBClient({
   region: 'us-east-1',
   credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
 });
-await ensureTable(admin, process.env.TABLE_NAME);
+// No stream unless the file reads it (streamThisTable): DynamoDB Local slows down as stream
+// records pile up (lib/local/tables.ts), and a whole run would reach that.
+await ensureTable(admin, process.env.TABLE_NAME, { stream: false });
 admin.destroy();

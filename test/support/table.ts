@@ -1,7 +1,23 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { db } from '../../lib/db/client';
 import { isTransient } from '../../lib/db/sdk-errors';
 import { tableName } from '../../lib/db/table-name';
+import { ensureStream } from '../../lib/local/tables';
+
+/** Turns on the spec's stream for this file's table (made without one), for the files that read it. */
+export const streamThisTable = async (): Promise<void> => {
+  const admin = new DynamoDBClient({
+    endpoint: process.env.DYNAMODB_ENDPOINT,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  try {
+    await ensureStream(admin, tableName());
+  } finally {
+    admin.destroy();
+  }
+};
 
 /**
  * A test's own read or setup write, sent again when the connection failed on its way (the
