@@ -8,6 +8,7 @@ import {
   mergePatch,
   noChange,
   type PublicRecord,
+  toPublicChild,
   type WriteContext,
 } from '../core/build/records';
 import { type Precondition, pinnedTo } from '../core/build/version';
@@ -19,7 +20,6 @@ import {
   type ChildWrite,
   childSeq,
   inAddedOrder,
-  toPublicChild,
 } from '../core/features/aggregates/actions';
 import { readAggregate, readHeader } from '../core/features/aggregates/aggregate';
 import { commit } from '../core/once/commit';

@@ -1,13 +1,18 @@
 import type * as z from 'zod/mini';
 import { newId } from '../core/build/keys';
-import { mergePatch, type PublicRecord, toPublicRecord, type WriteContext } from '../core/build/records';
+import {
+  mergePatch,
+  type PublicRecord,
+  toPublicChild,
+  toPublicRecord,
+  type WriteContext,
+} from '../core/build/records';
 import type { Precondition } from '../core/build/version';
 import {
   type Aggregate,
   assertHeaderAllows,
   childSeq,
   inAddedOrder,
-  toPublicChild,
 } from '../core/features/aggregates/actions';
 import { createAggregate, readAggregate, writeHeader } from '../core/features/aggregates/aggregate';
 import { listOf } from '../core/features/records/store';

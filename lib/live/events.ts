@@ -5,8 +5,7 @@ import type { DynamoDBRecord } from 'aws-lambda';
 import type { StoredItem } from '../core/build/items';
 import { PK, RECORD_SK, SK } from '../core/build/keys';
 import type { StoredLock } from '../core/build/locks';
-import { auditAttributes, toPublicRecord } from '../core/build/records';
-import { toPublicChild } from '../core/features/aggregates/actions';
+import { auditAttributes, toPublicChild, toPublicRecord } from '../core/build/records';
 import { articleEntity, debtorEntity, orderEntity } from '../domain/catalog';
 import { type LineChange, type LiveEvent, type Resource, recordTypes, resources } from './protocol';
 

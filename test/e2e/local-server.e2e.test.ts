@@ -19,12 +19,19 @@ interface Started {
   exited: Promise<number | null>;
 }
 
+/**
+ * The environment of a person's shell: this file's own database settings left out, so that
+ * `npm start` is tried as it runs on a fresh machine (an import that needs TABLE_NAME before
+ * the script has set it would otherwise pass here and fail there).
+ */
+const { TABLE_NAME: _table, DYNAMODB_ENDPOINT: _endpoint, AWS_REGION: _region, ...shell } = process.env;
+
 const start = (args: string[], env: Record<string, string>, via: 'node' | 'npm' = 'node'): Started => {
   const [command, prefix] =
     via === 'npm' ? ['npm', ['start', '--']] : [process.execPath, ['--import', 'tsx', 'scripts/start.ts']];
   const child = spawn(command, [...prefix, ...args], {
     cwd: root,
-    env: { ...process.env, DATA_DIR: mkdtempSync(join(tmpdir(), 'start-')), ...env },
+    env: { ...shell, DATA_DIR: mkdtempSync(join(tmpdir(), 'start-')), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

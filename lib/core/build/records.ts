@@ -37,6 +37,12 @@ export const mergePatch = (patch: Record<string, unknown>): Change => ({
 /** How long a tombstone answers 410 (the contract: at least 30 days). */
 export const TOMBSTONE_RETENTION_MS = 35 * 24 * 60 * 60 * 1000;
 
+/** A child (an order's line) as the API shows it: its fields, without keys or its place (`seq`). */
+export const toPublicChild = (item: StoredItem): Record<string, unknown> => {
+  const { [PK]: _pk, [SK]: _sk, seq: _seq, ...fields } = item;
+  return fields;
+};
+
 /** Attributes that are bookkeeping and never part of a record's public shape. */
 const internalAttributes = new Set<string>([
   'lock',

@@ -74,12 +74,6 @@ export interface Aggregate {
   children: StoredItem[];
 }
 
-/** A child as the API shows it: its fields, without keys. */
-export const toPublicChild = (item: StoredItem): Record<string, unknown> => {
-  const { [PK]: _pk, [SK]: _sk, seq: _seq, ...fields } = item;
-  return fields;
-};
-
 /** Children in the order they were added (`seq`), whatever their ids. */
 export const inAddedOrder = (children: readonly StoredItem[]): StoredItem[] =>
   [...children].sort((a, b) => String(a.seq).localeCompare(String(b.seq)));
