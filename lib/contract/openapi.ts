@@ -1,13 +1,11 @@
-import * as z from 'zod';
 import { SEARCH_QUERIES, SEARCH_QUERY_ITEMS } from '../core/build/search';
-import { documentedKeywords } from '../domain/schemas/common';
-import { ENTITY_TAG_PATTERN } from '../etag';
-import { ID, IDEMPOTENCY_KEY, LOCK_TOKEN } from '../http/request';
 import { SEARCH_TERM_MAX } from '../http/validation';
 import { type ErrorCode, problemCatalog, retryAfterCodes } from '../problems';
 import { bodyMediaTypes, routeKeyOf, routes } from '../routes';
 import { namedSchemas, refOf, shareResponses, shareSchemas } from './components';
-import { type HeaderUse, type Operation, operations, type Rule } from './operations';
+import { jsonSchema } from './json-schema';
+import { type Operation, operations, type Rule } from './operations';
+import { header, headerParameter, parameter, sharedComponents } from './parameters';
 import { problemWhen } from './problem-descriptions';
 
 /** The status each code is answered with, from the one table the errors are made from. */
@@ -16,128 +14,6 @@ export const statusesOf = Object.fromEntries(
 ) as unknown as Record<ErrorCode, readonly number[]>;
 
 type Json = Record<string, unknown>;
-
-/**
- * JSON Schema of a zod schema, with what its refinements say (declared beside them with
- * `documented`, lib/domain/schemas/common.ts) added: patterns, enums, `not`, `minProperties`.
- */
-export const jsonSchema = (schema: z.ZodType, io: 'input' | 'output'): Json => {
-  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, {
-    io,
-    unrepresentable: 'any',
-    override: ({ zodSchema, jsonSchema: converted }) => {
-      const keywords = documentedKeywords.get(zodSchema);
-      if (!keywords) return;
-      const added =
-        typeof keywords === 'function'
-          ? keywords((inner) => jsonSchema(inner as unknown as z.ZodType, io))
-          : keywords;
-      for (const [key, value] of Object.entries(added)) {
-        const target = converted as Json;
-        if (value === undefined) delete target[key];
-        else if (key === 'properties' && typeof target.properties === 'object')
-          target.properties = { ...(target.properties as Json), ...(value as Json) };
-        else target[key] = value;
-      }
-      // A record of any member (`{base, set}`) whose members are now declared.
-      if ('properties' in added && (converted as Json).propertyNames)
-        delete (converted as Json).propertyNames;
-    },
-  }) as Json;
-  return rest;
-};
-
-const header = (name: string): Json => ({ $ref: `#/components/headers/${name}` });
-const parameter = (name: string): Json => ({ $ref: `#/components/parameters/${name}` });
-
-const headerParameter: Record<HeaderUse, string> = {
-  'if-match': 'IfMatch',
-  'if-none-match': 'IfNoneMatch',
-  'idempotency-key': 'IdempotencyKey',
-  'idempotency-key-required': 'IdempotencyKeyRequired',
-  'lock-token': 'LockToken',
-  'lock-token-required': 'LockTokenRequired',
-};
-
-/** What `If-Match` may be: `*`, or one entity tag (`parseIfMatch`: any other value is 400). */
-const IF_MATCH = new RegExp(`^(?:\\*|${ENTITY_TAG_PATTERN.source.slice(1, -1)})$`);
-
-const idempotencyKey = {
-  in: 'header',
-  name: 'Idempotency-Key',
-  schema: { type: 'string', pattern: IDEMPOTENCY_KEY.source },
-};
-const lockToken = {
-  in: 'header',
-  name: 'Lock-Token',
-  schema: { type: 'string', pattern: LOCK_TOKEN.source },
-};
-
-const components = (): Json => ({
-  securitySchemes: {
-    bearer: {
-      type: 'http',
-      scheme: 'bearer',
-      bearerFormat: 'JWT',
-      description: 'A JWT whose `sub` is the caller and whose `groups` (or `cognito:groups`) are its roles.',
-    },
-  },
-  parameters: {
-    id: {
-      name: 'id',
-      in: 'path',
-      required: true,
-      description: 'Any other id is 404.',
-      schema: { type: 'string', pattern: ID.source },
-    },
-    lineId: { name: 'lineId', in: 'path', required: true, schema: { type: 'string', pattern: ID.source } },
-    IfMatch: {
-      name: 'If-Match',
-      in: 'header',
-      description:
-        'The version the change is based on, `"<version>"`, or `*` to overwrite whatever is stored. A tag that is no version of the record (weak, or none of this API) is 412.',
-      schema: { type: 'string', pattern: IF_MATCH.source },
-    },
-    IfNoneMatch: {
-      name: 'If-None-Match',
-      in: 'header',
-      description: 'ETags the caller has (a list, weak or `*`); the current one gets 304.',
-      schema: { type: 'string' },
-    },
-    IdempotencyKey: {
-      ...idempotencyKey,
-      description: 'Makes the request happen once: a repeat within 24 h gets the first answer.',
-    },
-    IdempotencyKeyRequired: {
-      ...idempotencyKey,
-      required: true,
-      description: 'Required: money and stock move once per key.',
-    },
-    LockToken: { ...lockToken, description: 'The token of the lock the caller holds on the record.' },
-    LockTokenRequired: { ...lockToken, required: true, description: 'The token of the lock to renew.' },
-    limit: { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 100, default: 20 } },
-  },
-  headers: {
-    ETag: {
-      description: 'The strong ETag of the version answered: `"<version>"`.',
-      schema: { type: 'string' },
-    },
-    Location: { description: 'Where the new record is.', schema: { type: 'string' } },
-    AppliedVersion: {
-      description:
-        'Only on a change recognised as applied after its first answer was lost, when the record has changed since: the version this request wrote. The body and ETag are then the record as it is now.',
-      schema: { type: 'string', pattern: '^[1-9][0-9]*$' },
-    },
-    IdempotentReplayed: {
-      description: '`true` on an answer that repeats the first answer of this key.',
-      schema: { type: 'string', enum: ['true'] },
-    },
-    RetryAfter: { description: 'Seconds to wait before trying again.', schema: { type: 'string' } },
-    WWWAuthenticate: { schema: { type: 'string' } },
-  },
-  schemas: {},
-  responses: {},
-});
 
 const operationId = (method: string, path: string): string =>
   [method.toLowerCase(), ...path.split('/').filter(Boolean)]
@@ -327,7 +203,7 @@ export const openApiDocument = (): Json => {
       description: tagDescriptions[name] ?? name,
     })),
     paths,
-    components: components(),
+    components: sharedComponents(),
   };
   const schemas = namedSchemas(jsonSchema);
   (document.components as Json).schemas = schemas.components;
