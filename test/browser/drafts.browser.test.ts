@@ -147,4 +147,37 @@ describe('text typed is never lost', () => {
       version: 3,
     });
   });
+
+  it('survives a second tab of the same record that has nothing unsaved reading a colleague’s change', async () => {
+    const created = await alice.createAnnotation({ name: 'Two tabs' });
+    // Both tabs poll every 10 minutes and have no live channel: each reads only when told.
+    const quiet = { poll: 600_000, live: false } as const;
+    const first = await signedIn('alice', `#/annotations/${created.id}`, quiet);
+    const second = await first.context().newPage();
+    await second.goto(`${api.url}/?poll=600000&live=0#/annotations/${created.id}`);
+    await second.getByRole('button', { name: /^Sign in as alice / }).click();
+    await second.getByLabel('Description').waitFor();
+    await first.getByLabel('Description').fill('typed in the first tab');
+    await first.getByText('Unsaved work (1)').waitFor();
+    await alice.patchAnnotation(created.id, 1, { name: 'Two tabs, renamed' });
+
+    // The second tab gets the focus back and reads the change: it has nothing unsaved, and
+    // the first tab's draft is not its to remove.
+    await second.evaluate("dispatchEvent(new Event('focus'))");
+    await second.getByRole('heading', { name: 'Annotation “Two tabs, renamed”' }).waitFor();
+    first.on('dialog', (dialog) => void dialog.accept());
+    await first.reload();
+    await first.getByText(/^Your unsaved changes from .* were kept/).waitFor();
+    expect(await first.getByLabel('Description').inputValue()).toBe('typed in the first tab');
+    // Saved over version 1, it meets the colleague's rename: only they changed the name, only
+    // this person the description, and saving their choices writes the description alone.
+    await first.getByRole('button', { name: 'Save', exact: true }).click();
+    await first.getByRole('button', { name: 'Save my choices' }).click();
+    await first.getByText('Saved: version 3.').waitFor();
+    expect(await alice.getAnnotation(created.id)).toMatchObject({
+      name: 'Two tabs, renamed',
+      description: 'typed in the first tab',
+      version: 3,
+    });
+  });
 });

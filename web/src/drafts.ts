@@ -20,21 +20,51 @@ const CHANGED = 'no-lost-updates:drafts';
 
 const storageKey = (sub: string, name: string) => `${PREFIX}${sub}/${name}`;
 
-export const readDraft = <T>(sub: string, name: string): (T & DraftMeta) | undefined => {
-  const stored = localStorage.getItem(storageKey(sub, name));
-  return stored ? (JSON.parse(stored) as T & DraftMeta) : undefined;
+/**
+ * Two tabs may have the same record open, and they share the drafts. A tab only removes a
+ * draft it kept or restored itself (a tab with nothing unsaved would otherwise remove what
+ * the person is typing in the other one), and keeps a draft again only when its own work
+ * changed, not when a fresh read changed what is stored (which would put an older copy of
+ * the work over the other tab's newer one). What this tab last kept or restored, per draft:
+ */
+const keptHere = new Map<string, string>();
+/** The work itself, without what a fresh read changes (the title) or when it was kept. */
+const workOf = (draft: object): string => {
+  const { title: _title, keptAt: _keptAt, ...work } = draft as Partial<DraftMeta>;
+  return JSON.stringify(work);
 };
 
-/** Keeps the draft, or removes it when there is nothing left to keep (`undefined`). */
+export const readDraft = <T>(sub: string, name: string): (T & DraftMeta) | undefined => {
+  const stored = localStorage.getItem(storageKey(sub, name));
+  if (!stored) return undefined;
+  const draft = JSON.parse(stored) as T & DraftMeta;
+  keptHere.set(storageKey(sub, name), workOf(draft));
+  return draft;
+};
+
+/**
+ * Keeps the draft, or removes it when there is nothing left to keep (`undefined`): only a
+ * draft this tab kept or restored, and only when the work differs from what this tab kept.
+ * `force` removes it whoever kept it (the person chose to drop it).
+ */
 export const keepDraft = <T>(
   sub: string,
   name: string,
   draft: (T & Omit<DraftMeta, 'keptAt'>) | undefined,
+  { force = false }: { force?: boolean } = {},
 ) => {
   const key = storageKey(sub, name);
   const before = localStorage.getItem(key);
-  if (draft) localStorage.setItem(key, JSON.stringify({ ...draft, keptAt: new Date().toISOString() }));
-  else localStorage.removeItem(key);
+  if (draft) {
+    const work = workOf(draft);
+    if (before !== null && keptHere.get(key) === work) return;
+    localStorage.setItem(key, JSON.stringify({ ...draft, keptAt: new Date().toISOString() }));
+    keptHere.set(key, work);
+  } else {
+    if (before !== null && !force && !keptHere.has(key)) return;
+    localStorage.removeItem(key);
+    keptHere.delete(key);
+  }
   if ((before === null) !== (draft === undefined)) dispatchEvent(new Event(CHANGED));
 };
 

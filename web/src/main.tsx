@@ -53,7 +53,7 @@ const Drafts = ({ sub }: { sub: string }) => {
           {drafts.map((draft) => (
             <li key={draft.name}>
               <a href={draft.href}>{draft.title}</a> — kept <Time iso={draft.keptAt} />{' '}
-              <button type="button" onClick={() => keepDraft(sub, draft.name, undefined)}>
+              <button type="button" onClick={() => keepDraft(sub, draft.name, undefined, { force: true })}>
                 Discard {draft.title}
               </button>
             </li>

@@ -274,7 +274,7 @@ export const useRecord = <R extends Versioned>(spec: RecordSpec<R>) => {
     },
     /** Drops everything unsaved of this record, from the page and the drafts (it was deleted). */
     forget: () => {
-      keepDraft(user.sub, spec.name, undefined);
+      keepDraft(user.sub, spec.name, undefined, { force: true });
       setKept(undefined);
       setConflict(undefined);
       setPending(undefined);
