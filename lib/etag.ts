@@ -33,9 +33,12 @@ export const parseIfMatch = (value: string): '*' | number | 'none' | undefined =
 };
 
 /**
- * Whether an `If-None-Match` value names this version: `*`, or a list of tags one of which,
- * weak or strong (If-None-Match compares weakly), is its ETag.
+ * Whether an `If-None-Match` value names this entity tag: `*`, or a list of tags one of which,
+ * weak or strong (If-None-Match compares weakly), is it. For records and for the document.
  */
+export const namesTag = (ifNoneMatch: string, etag: string): boolean =>
+  ifNoneMatch.trim() === '*' || ifNoneMatch.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag);
+
+/** Whether an `If-None-Match` value names this version (its ETag). */
 export const namesVersion = (ifNoneMatch: string, version: number): boolean =>
-  ifNoneMatch.trim() === '*' ||
-  ifNoneMatch.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etagOf(version));
+  namesTag(ifNoneMatch, etagOf(version));

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { namesTag } from '../etag';
 
 /**
  * `GET /openapi.json` as a static file: the bytes `npm run openapi` wrote at build time (the
@@ -69,8 +70,8 @@ export const documentAnswer = (headers: Record<string, string | undefined>): Doc
     'Cache-Control': documentCacheControl,
     Vary: 'Accept-Encoding',
   };
-  const tags = (headers['if-none-match'] ?? '').split(',').map((tag) => tag.trim().replace(/^W\//, ''));
-  if (tags.includes('*') || tags.includes(identity.etag) || tags.includes(gzip.etag)) {
+  const ifNoneMatch = headers['if-none-match'] ?? '';
+  if (namesTag(ifNoneMatch, identity.etag) || namesTag(ifNoneMatch, gzip.etag)) {
     return { statusCode: 304, headers: common, isBase64Encoded: false };
   }
   return {
