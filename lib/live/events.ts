@@ -53,12 +53,38 @@ const changeRecord = (
 export const fromLambdaRecord = (record: DynamoDBRecord): ChangeRecord | undefined =>
   changeRecord(record.eventName, record.dynamodb as Parameters<typeof changeRecord>[1]);
 
+/**
+ * DynamoDB Local's stream writes an empty map as `{}` where DynamoDB writes `{"M": {}}`
+ * (checked against DynamoDB Local here), and `{}` is no attribute value: an order without
+ * lines keeps an empty map of line amounts. Read it as the empty map it is.
+ */
+const emptyMapsRestored = (value: AttributeValue): AttributeValue => {
+  if (Object.keys(value).length === 0) return { M: {} };
+  if (value.M)
+    return { M: Object.fromEntries(Object.entries(value.M).map(([k, v]) => [k, emptyMapsRestored(v)])) };
+  if (value.L) return { L: value.L.map(emptyMapsRestored) };
+  return value;
+};
+
+const imagesRestored = (images: Images): Images =>
+  images &&
+  Object.fromEntries(Object.entries(images).map(([name, value]) => [name, emptyMapsRestored(value)]));
+
 /** A record as GetRecords answers it (the local stream reader). */
 export const fromStreamsRecord = (record: {
   eventName?: string | undefined;
   dynamodb?: object | undefined;
-}): ChangeRecord | undefined =>
-  changeRecord(record.eventName, record.dynamodb as Parameters<typeof changeRecord>[1]);
+}): ChangeRecord | undefined => {
+  const stream = record.dynamodb as Parameters<typeof changeRecord>[1];
+  return changeRecord(
+    record.eventName,
+    stream && {
+      ...stream,
+      OldImage: imagesRestored(stream.OldImage),
+      NewImage: imagesRestored(stream.NewImage),
+    },
+  );
+};
 
 const resourceOfType = new Map(resources.map((resource) => [recordTypes[resource], resource]));
 

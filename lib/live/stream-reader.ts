@@ -40,6 +40,27 @@ const local = (endpoint: string) => ({
 
 const pause = (ms: number) => new Promise((resume) => setTimeout(resume, ms));
 
+/**
+ * A record as a change, or none. One that cannot be read (say, a number JavaScript cannot
+ * hold, written outside the API) would be read again forever and stop every change after
+ * it: it is left out, and said on stderr. In AWS the consumer's failure queue keeps it.
+ */
+const readable = (record: Parameters<typeof fromStreamsRecord>[0]): ChangeRecord[] => {
+  try {
+    const change = fromStreamsRecord(record);
+    return change ? [change] : [];
+  } catch (error) {
+    console.error(
+      JSON.stringify({
+        message: 'A stream record that cannot be read was left out',
+        sequenceNumber: (record.dynamodb as { SequenceNumber?: string } | undefined)?.SequenceNumber,
+        error: String(error),
+      }),
+    );
+    return [];
+  }
+};
+
 export const readStream = (options: StreamReaderOptions): StreamReader => {
   const idleMs = options.idleMs ?? 50;
   const streams = new DynamoDBStreamsClient(local(options.endpoint));
@@ -121,7 +142,7 @@ export const readStream = (options: StreamReaderOptions): StreamReader => {
             if (iterator) reading.set(shardId, { ...shard, iterator });
             continue;
           }
-          const records = (answer.Records ?? []).flatMap((record) => fromStreamsRecord(record) ?? []);
+          const records = (answer.Records ?? []).flatMap((record) => readable(record));
           const last = answer.Records?.at(-1)?.dynamodb?.SequenceNumber ?? shard.last;
           if (records.length > 0) {
             any = true;

@@ -1,6 +1,8 @@
+import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiClient } from '../../lib/client/api-client';
 import { createLiveClient, type LiveNotice } from '../../lib/client/live-client';
+import { tableName } from '../../lib/db/table-name';
 import { type ChangeRecord, eventsOf } from '../../lib/live/events';
 import type { ServerMessage } from '../../lib/live/protocol';
 import { readStream } from '../../lib/live/stream-reader';
@@ -168,6 +170,47 @@ describe('a write through the API, as its subscribers hear it', () => {
       { version: 5, kind: 'changed', fields: ['notes'], groups: ['header'], lines: undefined },
       { version: 6, kind: 'changed', fields: ['status'], groups: ['header'], lines: undefined },
     ]);
+  });
+});
+
+describe('what the local stream reader reads', () => {
+  it('an order made without lines (its empty map of line amounts, which the local stream writes as `{}`) is heard, and every change after it', async () => {
+    const watcher = await connect(tokens.bob, ['list/orders']);
+    const order = await alice.createOrder({ customer: 'No lines yet' });
+    await watcher.until(changeOf(order.id, 1));
+    await alice.addLine(order.id, 1, { sku: 'BOLT', quantity: 2, unitPrice: 25 });
+    await watcher.until(changeOf(order.id, 2));
+    expect(changes(watcher, order.id).map(({ version, kind }) => [version, kind])).toEqual([
+      [1, 'created'],
+      [2, 'changed'],
+    ]);
+  });
+
+  it('a record it cannot read (a number JavaScript cannot hold, written outside the API) is left out, and the changes after it are heard', async () => {
+    const watcher = await connect(tokens.bob, ['list/annotations']);
+    const raw = new DynamoDBClient({
+      endpoint: process.env.DYNAMODB_ENDPOINT,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    try {
+      await raw.send(
+        new PutItemCommand({
+          TableName: tableName(),
+          Item: {
+            pk: { S: 'ANNOTATION#huge' },
+            sk: { S: 'RECORD' },
+            id: { S: 'huge' },
+            size: { N: '12345678901234567890.5' },
+          },
+        }),
+      );
+    } finally {
+      raw.destroy();
+    }
+    const after = await alice.createAnnotation({ name: 'After the unreadable one' });
+    await watcher.until(changeOf(after.id, 1));
+    expect(watcher.events().map(({ id, kind }) => [id, kind])).toEqual([[after.id, 'created']]);
   });
 });
 
