@@ -40,13 +40,14 @@ const orderFields = {
   status: z.enum(orderStatuses),
 };
 
+/** Sum of quantity × unitPrice over the lines, in minor units. */
+const total = z.number().min(0);
+const exactly = 'Exact: past 2^53 written as its digits, to be parsed as a big integer.';
+
 export const order = z.strictObject({
   ...orderFields,
   lines: z.array(orderLine),
-  total: z
-    .number()
-    .min(0)
-    .meta({ description: 'Exact: past 2^53 written as its digits, to be parsed as a big integer.' }),
+  total: total.meta({ description: `The sum of quantity × unitPrice over the lines. ${exactly}` }),
   ...audit,
   lock: heldLock,
 });
@@ -54,6 +55,9 @@ export const order = z.strictObject({
 export const orderHeader = z.strictObject({
   ...orderFields,
   lineCount: z.int().min(0),
+  total: total.optional().meta({
+    description: `The sum of quantity × unitPrice over the lines, as in the order. ${exactly} Absent only on an order stored before this field existed, until its lines next change.`,
+  }),
   ...audit,
   lock: heldLock,
 });

@@ -10,18 +10,18 @@ import {
   type PublicRecord,
   toPublicChild,
   type WriteContext,
+  withChange,
 } from '../core/build/records';
 import { type Precondition, pinnedTo } from '../core/build/version';
 import {
-  type Aggregate,
-  type AggregateWrite,
   aggregateActions,
   assertHeaderAllows,
-  type ChildWrite,
   childSeq,
   inAddedOrder,
 } from '../core/features/aggregates/actions';
 import { readAggregate, readHeader } from '../core/features/aggregates/aggregate';
+import { AmountsNotKeptError, amountsAfter } from '../core/features/aggregates/amounts';
+import type { Aggregate, AggregateWrite, ChildWrite } from '../core/features/aggregates/spec';
 import { commit } from '../core/once/commit';
 import { NotFoundError, ValidationError } from '../errors';
 import { EDITABLE } from './catalog';
@@ -38,31 +38,44 @@ import type { LineFields, replaceOrderSchema } from './schemas/orders';
  * the child write in one transaction. `If-Match: *` reads the header first, to pin the
  * transaction to the version there is, and reads again if it moves.
  */
-const writeLinesBlind = <R>(
+const writeLinesBlind = async <R>(
   id: string,
   precondition: Precondition,
   write: Omit<AggregateWrite, 'precondition' | 'pinned'>,
   context: WriteContext,
   response: (version: number) => R,
-) =>
-  commit(
-    {
-      read: () => (precondition.kind === 'any' ? readHeader(orderEntity, id) : Promise.resolve(undefined)),
-      plan: (header) => {
-        const pinned = pinnedTo(precondition, header);
-        const version = pinned.version;
-        const actions = aggregateActions(
-          orderEntity,
-          id,
-          { ...write, precondition: pinned, pinned: precondition.kind === 'any' },
-          context,
-        );
-        if (precondition.kind === 'any') assertHeaderAllows(actions, header);
-        return { actions, response: response(version + 1) };
+) => {
+  const planned = (header: StoredItem | undefined, read?: Aggregate) => {
+    const pinned = pinnedTo(precondition, header);
+    const actions = aggregateActions(
+      orderEntity,
+      id,
+      { ...write, precondition: pinned, pinned: precondition.kind === 'any', ...(read ? { read } : {}) },
+      context,
+    );
+    if (precondition.kind === 'any' || read) assertHeaderAllows(actions, header);
+    return { actions, response: response(pinned.version + 1) };
+  };
+  try {
+    return await commit(
+      {
+        read: () => (precondition.kind === 'any' ? readHeader(orderEntity, id) : Promise.resolve(undefined)),
+        plan: (header) => planned(header),
       },
-    },
-    context,
-  );
+      context,
+    );
+  } catch (error) {
+    if (!(error instanceof AmountsNotKeptError)) throw error;
+    // An order stored before headers kept line amounts: read it whole and write them all.
+    return commit(
+      {
+        read: () => readAggregate(orderEntity, id, context.now),
+        plan: (order) => planned(order.header, order),
+      },
+      context,
+    );
+  }
+};
 
 /** `POST /orders/{id}/lines`: one new line and the header's version bump, in one transaction. */
 export const addLine = (
@@ -116,7 +129,7 @@ export const patchLine = (
           const pinned = pinnedTo(precondition, order.header);
           const version = pinned.version;
           const before = order.children.find((child) => child.lineId === lineId);
-          const children: ChildWrite[] = before ? [{ kind: 'update', childId: lineId, change }] : [];
+          const children: ChildWrite[] = before ? [{ kind: 'update', childId: lineId, change, before }] : [];
           const actions = aggregateActions(
             orderEntity,
             id,
@@ -126,6 +139,7 @@ export const patchLine = (
               header: noChange,
               children,
               allowedStatuses: EDITABLE,
+              read: order,
             },
             context,
           );
@@ -136,9 +150,8 @@ export const patchLine = (
             before !== undefined && changeIsPresent(before, change),
           );
           if (!before) throw new NotFoundError('No such line.');
-          const after: StoredItem = { ...before, ...change.set };
-          for (const field of change.remove) delete after[field];
-          return { actions, response: { orderId: id, version: version + 1, line: toPublicChild(after) } };
+          const line = toPublicChild(withChange(before, change));
+          return { actions, response: { orderId: id, version: version + 1, line } };
         },
       },
       context,
@@ -212,17 +225,18 @@ export const replaceOrder = (
             set: { customer: input.customer, ...(input.notes === undefined ? {} : { notes: input.notes }) },
             remove: input.notes === undefined ? ['notes'] : [],
           };
-          const write = (children: ChildWrite[], count: number): AggregateWrite => ({
+          const write = (children: ChildWrite[], lines: readonly StoredItem[]): AggregateWrite => ({
             precondition: pinned,
             pinned: precondition.kind === 'any',
             header,
             children,
             allowedStatuses: EDITABLE,
-            childCount: { set: count },
+            childCount: { set: lines.length },
+            allAmounts: amountsAfter(orderEntity, lines, []),
           });
           // The header's rules (lock, version, state) decide before the lines are looked at.
           assertOrderAllows(
-            aggregateActions(orderEntity, id, write([], 0), { ...context, idempotency: undefined }),
+            aggregateActions(orderEntity, id, write([], []), { ...context, idempotency: undefined }),
             stored,
             context.now,
             holdsReplacement(stored, input),
@@ -258,7 +272,7 @@ export const replaceOrder = (
           for (const lineId of storedLines.keys()) {
             if (!kept.has(lineId)) writes.push({ kind: 'remove', childId: lineId });
           }
-          const actions = aggregateActions(orderEntity, id, write(writes, finalLines.length), context);
+          const actions = aggregateActions(orderEntity, id, write(writes, finalLines), context);
           const { notes: _notes, ...headerBefore } = stored.header;
           const headerAfter: StoredItem = {
             ...headerBefore,

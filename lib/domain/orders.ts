@@ -1,4 +1,6 @@
 import type * as z from 'zod/mini';
+import { exactInteger, sumOf } from '../core/build/amounts';
+import type { StoredItem } from '../core/build/items';
 import { newId } from '../core/build/keys';
 import {
   mergePatch,
@@ -8,13 +10,9 @@ import {
   type WriteContext,
 } from '../core/build/records';
 import type { Precondition } from '../core/build/version';
-import {
-  type Aggregate,
-  assertHeaderAllows,
-  childSeq,
-  inAddedOrder,
-} from '../core/features/aggregates/actions';
+import { assertHeaderAllows, childSeq, inAddedOrder } from '../core/features/aggregates/actions';
 import { createAggregate, readAggregate, writeHeader } from '../core/features/aggregates/aggregate';
+import type { Aggregate } from '../core/features/aggregates/spec';
 import { listOf } from '../core/features/records/store';
 import { ForbiddenError, InvalidStateError, StaleDataError } from '../errors';
 import { EDITABLE, type OrderStatus, orderEntity, orderStatuses, transitions } from './catalog';
@@ -27,23 +25,18 @@ export interface OrderLine extends LineFields {
   lineId: string;
 }
 
-// Node 22 (the Lambda runtime) has JSON.rawJSON; TypeScript's ES2023 lib does not declare it.
-const rawJson = (JSON as unknown as { rawJSON?: (text: string) => unknown }).rawJSON;
-
 /**
- * The exact sum of quantity × unitPrice. 500 lines at the contract's limits reach 5e17, past
- * the integers a double holds exactly, so the sum is taken in BigInt and, past 2^53,
- * written as its exact digits rather than rounded.
+ * The exact sum of quantity × unitPrice over the lines. 500 lines at the contract's limits
+ * reach 5e17, past the integers a double holds exactly: past 2^53 it is written as its exact
+ * digits rather than rounded. The header keeps each line's amount too, for lists (`total`).
  */
-const orderTotal = (lines: readonly { quantity: number; unitPrice: number }[]): unknown => {
-  const total = lines.reduce((sum, line) => sum + BigInt(line.quantity) * BigInt(line.unitPrice), 0n);
-  if (total <= BigInt(Number.MAX_SAFE_INTEGER) || !rawJson) return Number(total);
-  return rawJson(total.toString());
-};
+const orderTotal = (lines: readonly StoredItem[]): unknown =>
+  exactInteger(sumOf(lines.map((line) => orderEntity.amount?.of(line) ?? 0)));
 
 /** The order as the API shows it: header, lines in the order they were added, total. */
 export const orderView = ({ header, children }: Aggregate, now: Date): PublicRecord => {
-  const lines = inAddedOrder(children).map(toPublicChild) as unknown as OrderLine[];
+  const added = inAddedOrder(children);
+  const lines = added.map(toPublicChild) as unknown as OrderLine[];
   const {
     version: v,
     createdAt,
@@ -52,12 +45,13 @@ export const orderView = ({ header, children }: Aggregate, now: Date): PublicRec
     updatedBy,
     lock,
     lineCount: _count,
+    total: _kept,
     ...fields
   } = toPublicRecord(header, now);
   return {
     ...fields,
     lines,
-    total: orderTotal(lines),
+    total: orderTotal(added),
     version: v,
     createdAt,
     createdBy,

@@ -2,6 +2,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
+import { TOTAL } from '../core/build/amounts';
 import type { StoredItem } from '../core/build/items';
 import { PK, RECORD_SK, SK } from '../core/build/keys';
 import type { StoredLock } from '../core/build/locks';
@@ -224,12 +225,14 @@ const recordEvent = (
       movement: { field: counter, delta: value - Number(before[counter] ?? 0), value },
     };
   }
-  const headerFields = fields.filter((field) => field !== orderEntity.countField || resource !== 'orders');
+  // An order's line count and total are its lines' (`lines`), not header fields.
+  const ofLines = resource === 'orders' ? [orderEntity.countField, TOTAL] : [];
+  const headerFields = fields.filter((field) => !ofLines.includes(field));
   // An order's version moves with its header fields, or else with its lines: a version moved
   // with no header field changed is a line change (its line records may come in another batch).
   const linesChanged =
     resource === 'orders' &&
-    (fields.includes(orderEntity.countField) || (versionMoved && headerFields.length === 0));
+    (fields.some((field) => ofLines.includes(field)) || (versionMoved && headerFields.length === 0));
   return {
     ...base,
     version: versionOf(after),

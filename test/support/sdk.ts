@@ -158,6 +158,39 @@ export const interleave = async <T>(
 };
 
 /**
+ * The answers to the first `times` `command`s that `fn` sends are rewritten before the core
+ * sees them (as the DocumentClient gives them: plain values): what DynamoDB may answer and
+ * DynamoDB Local never does, say a Query that sees a transaction half applied.
+ */
+export const withRewrittenAnswer = async <T>(
+  command: string,
+  rewrite: (output: Record<string, unknown>) => Record<string, unknown>,
+  fn: () => Promise<T>,
+  times = 1,
+): Promise<{ result: T; rewritten: number }> => {
+  let rewritten = 0;
+  const name = `test-rewrite-${counter++}`;
+  stack().add(
+    ((
+      next: (args: unknown) => Promise<{ output: Record<string, unknown> }>,
+      context: HandlerExecutionContext,
+    ) =>
+      async (args: unknown) => {
+        const answer = await next(args);
+        if (rewritten >= times || context.commandName !== command) return answer;
+        rewritten++;
+        return { ...answer, output: rewrite(answer.output) };
+      }) as never,
+    { step: 'initialize', name },
+  );
+  try {
+    return { result: await fn(), rewritten };
+  } finally {
+    stack().remove(name);
+  }
+};
+
+/**
  * DynamoDB saying a transaction under this ClientRequestToken is still being processed: the
  * request's own earlier attempt may yet commit.
  */

@@ -66,7 +66,14 @@ const debtor = recordItem('DEBTOR', 'd1', 'frank', {
   creditLimit: 500001,
   balance: 0,
 });
-const order = recordItem('ORDER', 'o1', 'alice', { customer: 'V:ACME', status: 'draft', lineCount: 2 });
+// Each line's amount (quantity × unitPrice) is kept on the header, whose public shape shows their sum.
+const amount = 700001 * 700002;
+const order = recordItem('ORDER', 'o1', 'alice', {
+  customer: 'V:ACME',
+  status: 'draft',
+  lineCount: 2,
+  childAmounts: { L1: amount, L2: amount },
+});
 const line = (lineId: string, at: string, position: number, overrides: StoredItem = {}): StoredItem => ({
   pk: 'ORDER#o1',
   sk: `LINE#${lineId}`,
@@ -322,8 +329,12 @@ describe('an order: header and lines in one transaction', () => {
     ).toEqual([{ resource: 'orders', id: 'o1', version: 1, at: t(0), by: 'alice', kind: 'created' }]);
   });
 
-  it('a line changed: one event for the header, with the line and its changed fields', () => {
-    const after = order({ '@v2': '2|x', ...audited(2, 'bob', t(1)) });
+  it("a line changed: one event for the header, with the line and its changed fields (the total is the lines', not a header field)", () => {
+    const after = order({
+      '@v2': '2|x',
+      childAmounts: { L1: 700003 * 700002, L2: amount },
+      ...audited(2, 'bob', t(1)),
+    });
 
     expect(
       strip(eventsOf([modify(order(), after), modify(l1, { ...l1, quantity: 700003 })], received)),
@@ -343,7 +354,11 @@ describe('an order: header and lines in one transaction', () => {
   });
 
   it('the stream may put the line first: the same one event', () => {
-    const after = order({ lineCount: 3, ...audited(2, 'bob', t(1)) });
+    const after = order({
+      lineCount: 3,
+      childAmounts: { L1: amount, L2: amount, L3: amount },
+      ...audited(2, 'bob', t(1)),
+    });
     const added = line('L3', t(1), 0);
 
     expect(strip(eventsOf([insert(added), modify(order(), after)], received))).toEqual([

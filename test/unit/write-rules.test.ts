@@ -10,6 +10,7 @@ import {
   keptAnswer,
   keptRecordPut,
 } from '../../lib/core/build/key-record';
+import { noChange } from '../../lib/core/build/records';
 import { changeRequest, createRequest, deleteRequest } from '../../lib/core/build/requests';
 import {
   decideFailure,
@@ -22,6 +23,7 @@ import {
 } from '../../lib/core/build/rules';
 import { atVersion } from '../../lib/core/build/version';
 import { aggregateActions } from '../../lib/core/features/aggregates/actions';
+import type { AggregateWrite, ChildWrite } from '../../lib/core/features/aggregates/spec';
 import { Replay, readKeyRecordItem } from '../../lib/core/once/replay';
 import { tableName } from '../../lib/db/table-name';
 import { orderEntity } from '../../lib/domain/orders';
@@ -374,14 +376,14 @@ describe('pure request builders', () => {
     });
   });
 
-  it('an aggregate write: the header update with the version bump first, then each child', () => {
+  it('an aggregate write: the header update with the version bump and the child amount first, then each child', () => {
     const actions = aggregateActions(
       orderEntity,
       'o1',
       {
         precondition: { kind: 'version', version: 2 },
         header: { set: {}, remove: [] },
-        children: [{ kind: 'add', childId: 'l1', fields: { sku: 'A' } }],
+        children: [{ kind: 'add', childId: 'l1', fields: { sku: 'A', quantity: 3, unitPrice: 250 } }],
         allowedStatuses: ['draft'],
         childCount: { delta: 1 },
       },
@@ -392,41 +394,99 @@ describe('pure request builders', () => {
         Update: {
           TableName: tableName(),
           Key: { pk: 'ORDER#o1', sk: 'RECORD' },
-          UpdateExpression: 'SET #n0 = #n0 + :v0, #n1 = :v1, #n2 = :v2, #n3 = #n3 + :v3',
+          UpdateExpression: 'SET #n0 = #n0 + :v0, #n1 = :v1, #n2 = :v2, #n3 = #n3 + :v3, #n4.#n5 = :v4',
           ConditionExpression:
-            '(attribute_exists(#n4)) AND (attribute_not_exists(#n5)) AND (attribute_not_exists(#n6) OR #n6.#n7 <= :v4) AND (#n0 = :v5) AND (#n8 IN (:v6)) AND (#n3 <= :v7)',
+            '(attribute_exists(#n6)) AND (attribute_not_exists(#n7)) AND (attribute_not_exists(#n8) OR #n8.#n9 <= :v5) AND (#n0 = :v6) AND (#n10 IN (:v7)) AND (#n3 <= :v8) AND (attribute_exists(#n4))',
           ExpressionAttributeNames: {
             '#n0': 'version',
             '#n1': 'updatedAt',
             '#n2': 'updatedBy',
             '#n3': 'lineCount',
-            '#n4': 'pk',
-            '#n5': 'deletedAt',
-            '#n6': 'lock',
-            '#n7': 'until',
-            '#n8': 'status',
+            '#n4': 'childAmounts',
+            '#n5': 'l1',
+            '#n6': 'pk',
+            '#n7': 'deletedAt',
+            '#n8': 'lock',
+            '#n9': 'until',
+            '#n10': 'status',
           },
           ExpressionAttributeValues: {
             ':v0': 1,
             ':v1': '2026-01-01T00:00:00.000Z',
             ':v2': 'alice',
             ':v3': 1,
-            ':v4': now.getTime(),
-            ':v5': 2,
-            ':v6': 'draft',
-            ':v7': 499,
+            ':v4': 750,
+            ':v5': now.getTime(),
+            ':v6': 2,
+            ':v7': 'draft',
+            ':v8': 499,
           },
         },
       },
       {
         Put: {
           TableName: tableName(),
-          Item: { pk: 'ORDER#o1', sk: 'LINE#l1', lineId: 'l1', sku: 'A' },
+          Item: { pk: 'ORDER#o1', sk: 'LINE#l1', lineId: 'l1', sku: 'A', quantity: 3, unitPrice: 250 },
           ConditionExpression: '(attribute_not_exists(#n0))',
           ExpressionAttributeNames: { '#n0': 'pk' },
         },
       },
     ]);
+  });
+
+  it("an aggregate's child amounts: a removal removes its own, a change of the amount's fields writes the new one and holds only while the child is as read, a write that knows every child sets them all", () => {
+    const header = (children: ChildWrite[], more: Partial<AggregateWrite> = {}) => {
+      const [first, ...rest] = aggregateActions(
+        orderEntity,
+        'o1',
+        { precondition: { kind: 'version', version: 2 }, header: noChange, children, ...more },
+        context,
+      );
+      return { header: first?.request.Update, children: rest.map((action) => action.request) };
+    };
+    const removed = header([{ kind: 'remove', childId: 'l1' }]).header;
+    expect(removed?.UpdateExpression).toBe('SET #n0 = #n0 + :v0, #n1 = :v1, #n2 = :v2 REMOVE #n3.#n4');
+    expect([removed?.ExpressionAttributeNames?.['#n3'], removed?.ExpressionAttributeNames?.['#n4']]).toEqual([
+      'childAmounts',
+      'l1',
+    ]);
+    expect(removed?.ConditionExpression).toMatch(/ AND \(attribute_exists\(#n3\)\)$/);
+
+    const before = { pk: 'ORDER#o1', sk: 'LINE#l1', lineId: 'l1', sku: 'A', quantity: 3, unitPrice: 250 };
+    const repriced = header([
+      { kind: 'update', childId: 'l1', change: { set: { unitPrice: 400 }, remove: [] }, before },
+    ]);
+    expect(repriced.header?.UpdateExpression).toBe(
+      'SET #n0 = #n0 + :v0, #n1 = :v1, #n2 = :v2, #n3.#n4 = :v3',
+    );
+    expect(repriced.header?.ExpressionAttributeValues?.[':v3']).toBe(1200);
+    expect(repriced.children[0]?.Update).toMatchObject({
+      UpdateExpression: 'SET #n0 = :v0',
+      ConditionExpression: '(attribute_exists(#n1)) AND ((#n2 = :v1) AND (#n0 = :v2))',
+      ExpressionAttributeNames: { '#n0': 'unitPrice', '#n1': 'pk', '#n2': 'quantity' },
+      ExpressionAttributeValues: { ':v0': 400, ':v1': 3, ':v2': 250 },
+    });
+    // A change of other fields keeps the amount: no amount written, no condition on the child's.
+    const described = header([
+      { kind: 'update', childId: 'l1', change: { set: { description: 'x' }, remove: [] }, before },
+    ]);
+    expect(described.header?.UpdateExpression).toBe('SET #n0 = #n0 + :v0, #n1 = :v1, #n2 = :v2');
+    expect(described.children[0]?.Update?.ConditionExpression).toBe('(attribute_exists(#n1))');
+
+    const all = header([], { allAmounts: { l1: 750, l2: 5 } }).header;
+    expect(all?.UpdateExpression).toBe('SET #n0 = #n0 + :v0, #n1 = :v1, #n2 = :v2, #n3 = :v3');
+    expect(all?.ExpressionAttributeValues?.[':v3']).toEqual({ l1: 750, l2: 5 });
+    expect(all?.ConditionExpression).not.toContain('childAmounts');
+
+    // An order read whose header keeps no amounts (stored before they were kept) gets them all.
+    const legacy = header([{ kind: 'remove', childId: 'l1' }], {
+      read: {
+        header: { pk: 'ORDER#o1', sk: 'RECORD', version: 2 },
+        children: [before, { ...before, sk: 'LINE#l2', lineId: 'l2', quantity: 1, unitPrice: 5 }],
+      },
+    }).header;
+    expect(legacy?.UpdateExpression).toBe('SET #n0 = #n0 + :v0, #n1 = :v1, #n2 = :v2, #n3 = :v3');
+    expect(legacy?.ExpressionAttributeValues?.[':v3']).toEqual({ l2: 5 });
   });
 
   it('an aggregate write that cannot fit one transaction is 422, with a key or without: the key never counts', () => {

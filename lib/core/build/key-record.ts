@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { DeleteCommandInput, PutCommandInput, UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import { tableName } from '../../db/table-name';
+import { rawJson } from './amounts';
 import { ExpressionBuilder, updateExpression } from './expression';
 import type { StoredItem } from './items';
 import { epochSeconds, PK, SK, TTL } from './keys';
@@ -103,7 +104,6 @@ export const keyUnusedClause = (x: ExpressionBuilder, now: Date): string =>
 
 // Node 22's JSON.parse hands a reviver the source text; TypeScript's lib does not declare it.
 type Reviver = (key: string, value: unknown, context?: { source?: string }) => unknown;
-const rawJson = (JSON as unknown as { rawJSON?: (text: string) => unknown }).rawJSON;
 
 /** Integers past 2^53 (an order's exact total) come back as their exact digits. */
 const exactIntegers: Reviver = (_key, value, context) =>

@@ -1,4 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
+import { CHILD_AMOUNTS, TOTAL, totalOf } from './amounts';
 import { isAttemptAttribute } from './attempts';
 import type { StoredItem } from './items';
 import type { Idempotency } from './key-record';
@@ -25,6 +26,13 @@ export interface Change {
 }
 
 export const noChange: Change = { set: {}, remove: [] };
+
+/** The fields of `item` once `change` is made (no bookkeeping). */
+export const withChange = (item: StoredItem, change: Change): StoredItem => {
+  const next: StoredItem = { ...item, ...change.set };
+  for (const field of change.remove) delete next[field];
+  return next;
+};
 
 /** A JSON Merge Patch (RFC 7396) as a change: values are set, nulls remove. */
 export const mergePatch = (patch: Record<string, unknown>): Change => ({
@@ -55,6 +63,7 @@ const internalAttributes = new Set<string>([
   TTL,
   'deletedAt',
   'deletedBy',
+  CHILD_AMOUNTS,
 ]);
 
 export const auditAttributes = ['version', 'createdAt', 'createdBy', 'updatedAt', 'updatedBy'];
@@ -63,7 +72,10 @@ export const auditAttributes = ['version', 'createdAt', 'createdBy', 'updatedAt'
  * The record as the API shows it, in a stable order: id, its fields, version and audit
  * fields, and who holds its lock while an unexpired one is held.
  */
-export const toPublicRecord = (item: StoredItem, now: Date): PublicRecord => {
+export const toPublicRecord = (stored: StoredItem, now: Date): PublicRecord => {
+  // An aggregate's header shows the sum of the amounts it keeps for its children.
+  const item =
+    stored[CHILD_AMOUNTS] === undefined ? stored : { ...stored, [TOTAL]: totalOf(stored[CHILD_AMOUNTS]) };
   const fields = Object.keys(item)
     .filter(
       (name) =>

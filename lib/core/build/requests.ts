@@ -85,8 +85,10 @@ export interface ChangeOptions extends AttemptOptions {
   pinned?: boolean;
   /** Rules beyond the record's own (an aggregate's state and size). */
   rules?: readonly Rule[];
-  /** SET clauses beyond the change's (an aggregate's child count). */
+  /** SET clauses beyond the change's (an aggregate's child count and amounts). */
   set?: (x: ExpressionBuilder) => string[];
+  /** REMOVE clauses beyond the change's (the amount of an aggregate's removed child). */
+  remove?: (x: ExpressionBuilder) => string[];
 }
 
 /**
@@ -122,6 +124,7 @@ export const changeRequest = (
       UpdateExpression: updateExpression(set, [
         ...change.remove.map((field) => x.name(field)),
         ...search.remove,
+        ...(options.remove?.(x) ?? []),
       ]),
       ConditionExpression: conditionOf(x, rules, attempt.clauses),
       ...x.attributes(),

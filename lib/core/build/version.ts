@@ -2,7 +2,7 @@ import { StaleDataError } from '../../errors';
 import { type AttemptTag, newAttempt } from './attempts';
 import type { ExpressionBuilder } from './expression';
 import type { StoredItem } from './items';
-import { type Change, changeIsPresent, toPublicRecord, type WriteContext } from './records';
+import { type Change, changeIsPresent, toPublicRecord, type WriteContext, withChange } from './records';
 import { MovedError, type Rule } from './rules';
 
 /**
@@ -86,13 +86,10 @@ export const appliedVersionOf = (
 
 /** The item a change makes of `item`: what a transaction, which returns nothing, wrote. */
 export const appliedChange = (item: StoredItem, change: Change, context: WriteContext): StoredItem => {
-  const next: StoredItem = {
-    ...item,
-    ...change.set,
+  return {
+    ...withChange(item, change),
     version: versionAfter(item),
     updatedAt: context.now.toISOString(),
     updatedBy: context.actor,
   };
-  for (const field of change.remove) delete next[field];
-  return next;
 };

@@ -8,12 +8,13 @@ import {
 } from '../../../errors';
 import { allOf, ExpressionBuilder, updateExpression } from '../../build/expression';
 import type { StoredItem } from '../../build/items';
-import { type EntitySpec, keyOf, PK, SK } from '../../build/keys';
-import type { Change, WriteContext } from '../../build/records';
+import { keyOf, PK, SK } from '../../build/keys';
+import type { WriteContext } from '../../build/records';
 import { changeRequest } from '../../build/requests';
 import { firstBroken, inState, type Rule } from '../../build/rules';
-import type { Precondition } from '../../build/version';
 import { asAction, MAX_TRANSACTION_ITEMS, type WriteAction } from '../../send/writes';
+import { amountUpdates, childAsRead, movesAmount } from './amounts';
+import type { AggregateSpec, AggregateWrite, ChildCount, ChildWrite } from './spec';
 
 /**
  * The aggregate writer: the only code that writes an aggregate's children (an order's
@@ -22,57 +23,10 @@ import { asAction, MAX_TRANSACTION_ITEMS, type WriteAction } from '../../send/wr
  * version changing with it, in the same transaction. Nothing else in lib builds a child key.
  */
 
-/** An aggregate: a header record plus children stored in the header's partition. */
-export interface AggregateSpec extends EntitySpec {
-  /** Sort-key prefix of a child item: `LINE#`. */
-  readonly childPrefix: string;
-  /** The child attribute holding its id: `lineId`. */
-  readonly childIdField: string;
-  /** The header attribute counting the children: `lineCount`. */
-  readonly countField: string;
-  /** What the API calls a child, for messages: `line`. */
-  readonly childName: string;
-  /** JSON Pointer of the children in a request body, where a 422 for too many points: `/lines`. */
-  readonly childrenPointer: string;
-  /** Most children one aggregate may have. */
-  readonly maxChildren: number;
-  /** The header attribute naming the aggregate's state, if writes may depend on it. */
-  readonly statusField?: string;
-}
-
 const childKey = (spec: AggregateSpec, id: string, childId: string) => ({
   [PK]: keyOf(spec, id)[PK] as string,
   [SK]: `${spec.childPrefix}${childId}`,
 });
-
-export type ChildWrite =
-  /** A new child; never overwrites. */
-  | { kind: 'add'; childId: string; fields: Record<string, unknown> }
-  /** Replaces an existing child whole. */
-  | { kind: 'replace'; childId: string; fields: Record<string, unknown> }
-  /** Changes fields of an existing child. */
-  | { kind: 'update'; childId: string; change: Change }
-  /** Removes an existing child. */
-  | { kind: 'remove'; childId: string };
-
-/** How a write changes the child count: to a known number, or by a delta (no read needed). */
-export type ChildCount = { set: number } | { delta: number };
-
-export interface AggregateWrite {
-  precondition: Precondition;
-  /** An `If-Match: *` write pinned to the version read: a moved version means read again. */
-  pinned?: boolean;
-  header: Change;
-  children: readonly ChildWrite[];
-  /** The header's status must be one of these. */
-  allowedStatuses?: readonly string[];
-  childCount?: ChildCount;
-}
-
-export interface Aggregate {
-  header: StoredItem;
-  children: StoredItem[];
-}
 
 /** Children in the order they were added (`seq`), whatever their ids. */
 export const inAddedOrder = (children: readonly StoredItem[]): StoredItem[] =>
@@ -149,29 +103,30 @@ export const childAction = (spec: AggregateSpec, id: string, write: ChildWrite):
   });
   // Each child write is conditioned on its one rule; the clause is built after the
   // request's own names and values, so they share one ExpressionBuilder.
-  const conditioned = (kind: 'Put' | 'Delete' | 'Update', rule: Rule, input: object): WriteAction =>
+  const conditioned = (kind: 'Put' | 'Delete' | 'Update', rules: Rule[], input: object): WriteAction =>
     asAction(kind, {
       input: {
         TableName: tableName(),
         ...input,
-        ConditionExpression: allOf([rule.clause(x)]),
+        ConditionExpression: allOf(rules.map((rule) => rule.clause(x))),
         ...x.attributes(),
       },
-      rules: [rule],
+      rules,
     });
   switch (write.kind) {
     case 'add':
-      return conditioned('Put', childFree(spec), { Item: item(write.fields) });
+      return conditioned('Put', [childFree(spec)], { Item: item(write.fields) });
     case 'replace':
-      return conditioned('Put', childExists(spec), { Item: item(write.fields) });
+      return conditioned('Put', [childExists(spec)], { Item: item(write.fields) });
     case 'remove':
-      return conditioned('Delete', childExists(spec), { Key: key });
+      return conditioned('Delete', [childExists(spec)], { Key: key });
     case 'update': {
       const set = Object.entries(write.change.set).map(
         ([field, value]) => `${x.name(field)} = ${x.value(value)}`,
       );
       const remove = write.change.remove.map((field) => x.name(field));
-      return conditioned('Update', childExists(spec), {
+      const asRead = write.before && movesAmount(spec, write.change) ? [childAsRead(spec, write.before)] : [];
+      return conditioned('Update', [childExists(spec), ...asRead], {
         Key: key,
         UpdateExpression: updateExpression(set, remove),
       });
@@ -195,10 +150,12 @@ export const aggregateActions = (
   if (write.childCount && 'set' in write.childCount && write.childCount.set > spec.maxChildren) {
     throw tooManyChildren(spec);
   }
+  const amounts = amountUpdates(spec, write);
   const header = changeRequest(spec, id, write.precondition, write.header, context, {
     pinned: write.pinned ?? false,
-    rules: headerRules(spec, write),
-    set: countSet(spec, write.childCount),
+    rules: [...headerRules(spec, write), ...amounts.rules],
+    set: (x) => [...countSet(spec, write.childCount)(x), ...amounts.set(x)],
+    remove: amounts.remove,
   });
   return [asAction('Update', header), ...write.children.map((child) => childAction(spec, id, child))];
 };

@@ -1,6 +1,7 @@
 import { now as clockNow } from '../../../clock';
 import { tableName } from '../../../db/table-name';
 import { NotFoundError, TooManyChangesError } from '../../../errors';
+import { CHILD_AMOUNTS } from '../../build/amounts';
 import { ExpressionBuilder } from '../../build/expression';
 import type { StoredItem } from '../../build/items';
 import { keyOf, newId, PK, SK } from '../../build/keys';
@@ -11,14 +12,9 @@ import { appliedChange, appliedVersionOf, pinnedTo } from '../../build/version';
 import { type Committed, commit, itemUpdate, type Plan } from '../../once/commit';
 import { queryAll, readItem } from '../../send/reads';
 import { asAction, MAX_TRANSACTION_ITEMS } from '../../send/writes';
-import {
-  type Aggregate,
-  type AggregateSpec,
-  type AggregateWrite,
-  assertHeaderAllows,
-  childAction,
-  headerRules,
-} from './actions';
+import { assertHeaderAllows, childAction, headerRules } from './actions';
+import { amountsAfter } from './amounts';
+import type { Aggregate, AggregateSpec, AggregateWrite } from './spec';
 
 /** Reads the header and every child with one consistent Query (more only past 1 MB). */
 export const readAggregate = async (
@@ -57,7 +53,21 @@ export const createAggregate = async <R>(
 ): Promise<Committed<R>> => {
   const items = children.length + 1;
   if (items > MAX_TRANSACTION_ITEMS) throw new TooManyChangesError(items, MAX_TRANSACTION_ITEMS);
-  const header = newRecordItem(spec, newId(), { ...fields, [spec.countField]: children.length }, context);
+  const kept = spec.amount
+    ? {
+        [CHILD_AMOUNTS]: amountsAfter(
+          spec,
+          [],
+          children.map((child) => ({ kind: 'add', ...child })),
+        ),
+      }
+    : {};
+  const header = newRecordItem(
+    spec,
+    newId(),
+    { ...fields, [spec.countField]: children.length, ...kept },
+    context,
+  );
   const id = String(header.id);
   const actions = [
     asAction('Put', createRequest(header, context)),
