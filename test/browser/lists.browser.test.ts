@@ -74,6 +74,28 @@ describe('every resource has a list that finds a record by a word of its name', 
     ]);
   });
 
+  it("the orders list shows each order's total, and a colleague's new line changes it while the list is open", async () => {
+    const tag = Date.now().toString(36).toUpperCase();
+    const sales = api.client(await api.tokenFor('alice', 'sales'));
+    const order = await sales.createOrder({
+      customer: `Totals ${tag}`,
+      lines: [
+        { sku: 'NUT', quantity: 2, unitPrice: 150 },
+        { sku: 'BOLT', quantity: 1, unitPrice: 1000 },
+      ],
+    });
+    const page = await signedIn('bob', '#/orders');
+    await found(page, 'Orders', 'Search orders by customer', `totals ${tag}`, `Totals ${tag}`);
+    const row = page
+      .getByRole('table', { name: 'Orders' })
+      .getByRole('row', { name: new RegExp(`Totals ${tag}`) });
+    const cells = async () => (await row.locator('td').allTextContents()).slice(0, 4);
+    expect(await cells()).toEqual([`Totals ${tag}`, 'draft', '2', '€13.00']);
+    await sales.addLine(order.id, order.version, { sku: 'WASHER', quantity: 4, unitPrice: 5 });
+    await row.locator('td', { hasText: '€13.20' }).waitFor();
+    expect(await cells()).toEqual([`Totals ${tag}`, 'draft', '3', '€13.20']);
+  });
+
   it('every create form, double-clicked, creates one record and opens it', async () => {
     const tag = Date.now().toString(36).toUpperCase();
     const forms: [string, string, [string, string][], string, string][] = [

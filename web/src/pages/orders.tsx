@@ -54,6 +54,12 @@ export const OrderList = () => {
           { title: 'Customer', cell: (item) => item.customer },
           { title: 'Status', cell: (item) => item.status },
           { title: 'Lines', cell: (item) => item.lineCount },
+          {
+            title: 'Total',
+            // Absent only on an order stored before headers kept it, until its lines next change.
+            cell: (item) =>
+              item.total === undefined ? '—' : <Money minor={item.total} currency={config.currency} />,
+          },
         ]}
       />
       <p class="meta">Prices are in {config.currency}.</p>
