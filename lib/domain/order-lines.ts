@@ -20,7 +20,7 @@ import {
   inAddedOrder,
 } from '../core/features/aggregates/actions';
 import { readAggregate, readHeader } from '../core/features/aggregates/aggregate';
-import { AmountsNotKeptError, amountsAfter } from '../core/features/aggregates/amounts';
+import { NothingKeptError } from '../core/features/aggregates/kept';
 import type { Aggregate, AggregateWrite, ChildWrite } from '../core/features/aggregates/spec';
 import { commit } from '../core/once/commit';
 import { NotFoundError, ValidationError } from '../errors';
@@ -65,8 +65,8 @@ const writeLinesBlind = async <R>(
       context,
     );
   } catch (error) {
-    if (!(error instanceof AmountsNotKeptError)) throw error;
-    // An order stored before headers kept line amounts: read it whole and write them all.
+    if (!(error instanceof NothingKeptError)) throw error;
+    // An order stored before headers kept their lines: read it whole and write them all.
     return commit(
       {
         read: () => readAggregate(orderEntity, id, context.now),
@@ -225,18 +225,19 @@ export const replaceOrder = (
             set: { customer: input.customer, ...(input.notes === undefined ? {} : { notes: input.notes }) },
             remove: input.notes === undefined ? ['notes'] : [],
           };
-          const write = (children: ChildWrite[], lines: readonly StoredItem[]): AggregateWrite => ({
+          const write = (children: ChildWrite[], count: number): AggregateWrite => ({
             precondition: pinned,
             pinned: precondition.kind === 'any',
             header,
             children,
             allowedStatuses: EDITABLE,
-            childCount: { set: lines.length },
-            allAmounts: amountsAfter(orderEntity, lines, []),
+            childCount: { set: count },
+            read: stored,
+            whole: true,
           });
           // The header's rules (lock, version, state) decide before the lines are looked at.
           assertOrderAllows(
-            aggregateActions(orderEntity, id, write([], []), { ...context, idempotency: undefined }),
+            aggregateActions(orderEntity, id, write([], 0), { ...context, idempotency: undefined }),
             stored,
             context.now,
             holdsReplacement(stored, input),
@@ -272,7 +273,7 @@ export const replaceOrder = (
           for (const lineId of storedLines.keys()) {
             if (!kept.has(lineId)) writes.push({ kind: 'remove', childId: lineId });
           }
-          const actions = aggregateActions(orderEntity, id, write(writes, finalLines), context);
+          const actions = aggregateActions(orderEntity, id, write(writes, finalLines.length), context);
           const { notes: _notes, ...headerBefore } = stored.header;
           const headerAfter: StoredItem = {
             ...headerBefore,

@@ -2,7 +2,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
-import { TOTAL } from '../core/build/amounts';
+import { TOTAL } from '../core/build/children';
 import type { StoredItem } from '../core/build/items';
 import { PK, RECORD_SK, SK } from '../core/build/keys';
 import type { StoredLock } from '../core/build/locks';

@@ -57,6 +57,20 @@ const changeRules = (version: number, options: { pinned?: boolean; lockToken?: s
   inState('status', ['draft'], 'order'),
 ];
 
+/** A request's expressions with its names and values put back in: what it says, readably. */
+// biome-ignore lint/suspicious/noExplicitAny: a request of any kind.
+const decoded = (request: any) => {
+  const fill = (text: string | undefined) =>
+    text
+      ?.replace(/#n\d+/g, (name) => `#${request.ExpressionAttributeNames?.[name]}`)
+      .replace(/:v\d+/g, (value) => JSON.stringify(request.ExpressionAttributeValues?.[value]));
+  return {
+    ...(request?.UpdateExpression ? { update: fill(request.UpdateExpression) } : {}),
+    ...(request?.Item ? { item: request.Item } : {}),
+    condition: fill(request?.ConditionExpression),
+  };
+};
+
 describe('decideFailure: what a failed write means, from the item as stored', () => {
   const mine = { kind: 'versioned' as const, id: 'mine', produces: 4 };
 
@@ -376,7 +390,7 @@ describe('pure request builders', () => {
     });
   });
 
-  it('an aggregate write: the header update with the version bump and the child amount first, then each child', () => {
+  it('an aggregate write: the header update with the version bump and what it keeps of the child first, then each child', () => {
     const actions = aggregateActions(
       orderEntity,
       'o1',
@@ -394,39 +408,50 @@ describe('pure request builders', () => {
         Update: {
           TableName: tableName(),
           Key: { pk: 'ORDER#o1', sk: 'RECORD' },
-          UpdateExpression: 'SET #n0 = #n0 + :v0, #n1 = :v1, #n2 = :v2, #n3 = #n3 + :v3, #n4.#n5 = :v4',
+          UpdateExpression:
+            'SET #n0 = #n0 + :v0, #n1 = :v1, #n2 = :v2, #n3 = #n3 + :v3, #n4.#n5 = :v4, #n6.#n5 = :v5',
           ConditionExpression:
-            '(attribute_exists(#n6)) AND (attribute_not_exists(#n7)) AND (attribute_not_exists(#n8) OR #n8.#n9 <= :v5) AND (#n0 = :v6) AND (#n10 IN (:v7)) AND (#n3 <= :v8) AND (attribute_exists(#n4))',
+            '(attribute_exists(#n7)) AND (attribute_not_exists(#n8)) AND (attribute_not_exists(#n9) OR #n9.#n10 <= :v6) AND (#n0 = :v7) AND (#n11 IN (:v8)) AND (#n3 <= :v9) AND (attribute_exists(#n4) AND attribute_exists(#n6))',
           ExpressionAttributeNames: {
             '#n0': 'version',
             '#n1': 'updatedAt',
             '#n2': 'updatedBy',
             '#n3': 'lineCount',
-            '#n4': 'childAmounts',
+            '#n4': 'childVersions',
             '#n5': 'l1',
-            '#n6': 'pk',
-            '#n7': 'deletedAt',
-            '#n8': 'lock',
-            '#n9': 'until',
-            '#n10': 'status',
+            '#n6': 'childAmounts',
+            '#n7': 'pk',
+            '#n8': 'deletedAt',
+            '#n9': 'lock',
+            '#n10': 'until',
+            '#n11': 'status',
           },
           ExpressionAttributeValues: {
             ':v0': 1,
             ':v1': '2026-01-01T00:00:00.000Z',
             ':v2': 'alice',
             ':v3': 1,
-            ':v4': 750,
-            ':v5': now.getTime(),
-            ':v6': 2,
-            ':v7': 'draft',
-            ':v8': 499,
+            ':v4': 3,
+            ':v5': 750,
+            ':v6': now.getTime(),
+            ':v7': 2,
+            ':v8': 'draft',
+            ':v9': 499,
           },
         },
       },
       {
         Put: {
           TableName: tableName(),
-          Item: { pk: 'ORDER#o1', sk: 'LINE#l1', lineId: 'l1', sku: 'A', quantity: 3, unitPrice: 250 },
+          Item: {
+            pk: 'ORDER#o1',
+            sk: 'LINE#l1',
+            lineId: 'l1',
+            sku: 'A',
+            quantity: 3,
+            unitPrice: 250,
+            writtenIn: 3,
+          },
           ConditionExpression: '(attribute_not_exists(#n0))',
           ExpressionAttributeNames: { '#n0': 'pk' },
         },
@@ -434,59 +459,88 @@ describe('pure request builders', () => {
     ]);
   });
 
-  it("an aggregate's child amounts: a removal removes its own, a change of the amount's fields writes the new one and holds only while the child is as read, a write that knows every child sets them all", () => {
-    const header = (children: ChildWrite[], more: Partial<AggregateWrite> = {}) => {
+  it("what an aggregate's header keeps of its children: each child write sets or removes its own version and amount, a whole write (a replacement, or a header that keeps nothing yet) all of them", () => {
+    const write = (children: ChildWrite[], more: Partial<AggregateWrite> = {}) => {
       const [first, ...rest] = aggregateActions(
         orderEntity,
         'o1',
         { precondition: { kind: 'version', version: 2 }, header: noChange, children, ...more },
         context,
       );
-      return { header: first?.request.Update, children: rest.map((action) => action.request) };
+      return {
+        header: decoded(first?.request.Update),
+        children: rest.map((action) => decoded(action.request.Update ?? action.request.Put)),
+      };
     };
-    const removed = header([{ kind: 'remove', childId: 'l1' }]).header;
-    expect(removed?.UpdateExpression).toBe('SET #n0 = #n0 + :v0, #n1 = :v1, #n2 = :v2 REMOVE #n3.#n4');
-    expect([removed?.ExpressionAttributeNames?.['#n3'], removed?.ExpressionAttributeNames?.['#n4']]).toEqual([
-      'childAmounts',
-      'l1',
-    ]);
-    expect(removed?.ConditionExpression).toMatch(/ AND \(attribute_exists\(#n3\)\)$/);
+    const bookkeeping =
+      '#version = #version + 1, #updatedAt = "2026-01-01T00:00:00.000Z", #updatedBy = "alice"';
+    const removed = write([{ kind: 'remove', childId: 'l1' }]).header;
+    expect(removed.update).toBe(`SET ${bookkeeping} REMOVE #childVersions.#l1, #childAmounts.#l1`);
+    expect(removed.condition).toMatch(
+      / AND \(attribute_exists\(#childVersions\) AND attribute_exists\(#childAmounts\)\)$/,
+    );
 
-    const before = { pk: 'ORDER#o1', sk: 'LINE#l1', lineId: 'l1', sku: 'A', quantity: 3, unitPrice: 250 };
-    const repriced = header([
+    // A change of the amount's fields writes the amount it leaves, from the line as read.
+    const before = {
+      pk: 'ORDER#o1',
+      sk: 'LINE#l1',
+      lineId: 'l1',
+      sku: 'A',
+      quantity: 3,
+      unitPrice: 250,
+      writtenIn: 1,
+    };
+    const repriced = write([
       { kind: 'update', childId: 'l1', change: { set: { unitPrice: 400 }, remove: [] }, before },
     ]);
-    expect(repriced.header?.UpdateExpression).toBe(
-      'SET #n0 = #n0 + :v0, #n1 = :v1, #n2 = :v2, #n3.#n4 = :v3',
+    expect(repriced.header.update).toBe(
+      `SET ${bookkeeping}, #childVersions.#l1 = 3, #childAmounts.#l1 = 1200`,
     );
-    expect(repriced.header?.ExpressionAttributeValues?.[':v3']).toBe(1200);
-    expect(repriced.children[0]?.Update).toMatchObject({
-      UpdateExpression: 'SET #n0 = :v0',
-      ConditionExpression: '(attribute_exists(#n1)) AND ((#n2 = :v1) AND (#n0 = :v2))',
-      ExpressionAttributeNames: { '#n0': 'unitPrice', '#n1': 'pk', '#n2': 'quantity' },
-      ExpressionAttributeValues: { ':v0': 400, ':v1': 3, ':v2': 250 },
-    });
-    // A change of other fields keeps the amount: no amount written, no condition on the child's.
-    const described = header([
+    expect(repriced.children).toEqual([
+      { update: 'SET #unitPrice = 400, #writtenIn = 3', condition: '(attribute_exists(#pk))' },
+    ]);
+    // A change of other fields keeps the amount: only the version it was written in.
+    const described = write([
       { kind: 'update', childId: 'l1', change: { set: { description: 'x' }, remove: [] }, before },
     ]);
-    expect(described.header?.UpdateExpression).toBe('SET #n0 = #n0 + :v0, #n1 = :v1, #n2 = :v2');
-    expect(described.children[0]?.Update?.ConditionExpression).toBe('(attribute_exists(#n1))');
+    expect(described.header.update).toBe(`SET ${bookkeeping}, #childVersions.#l1 = 3`);
 
-    const all = header([], { allAmounts: { l1: 750, l2: 5 } }).header;
-    expect(all?.UpdateExpression).toBe('SET #n0 = #n0 + :v0, #n1 = :v1, #n2 = :v2, #n3 = :v3');
-    expect(all?.ExpressionAttributeValues?.[':v3']).toEqual({ l1: 750, l2: 5 });
-    expect(all?.ConditionExpression).not.toContain('childAmounts');
-
-    // An order read whose header keeps no amounts (stored before they were kept) gets them all.
-    const legacy = header([{ kind: 'remove', childId: 'l1' }], {
-      read: {
-        header: { pk: 'ORDER#o1', sk: 'RECORD', version: 2 },
-        children: [before, { ...before, sk: 'LINE#l2', lineId: 'l2', quantity: 1, unitPrice: 5 }],
+    const other = { ...before, sk: 'LINE#l2', lineId: 'l2', quantity: 1, unitPrice: 5, writtenIn: 2 };
+    const read = {
+      header: { pk: 'ORDER#o1', sk: 'RECORD', version: 2, childVersions: { l1: 1, l2: 2 } },
+      children: [before, other],
+    };
+    // A replacement writes every entry: the lines it writes at its own version, the others as read.
+    const replaced = write(
+      [
+        { kind: 'add', childId: 'l3', fields: { sku: 'C', quantity: 2, unitPrice: 7 } },
+        { kind: 'remove', childId: 'l1' },
+      ],
+      { read, whole: true },
+    );
+    expect(replaced.header.update).toBe(
+      `SET ${bookkeeping}, #childVersions = {"l2":2,"l3":3}, #childAmounts = {"l2":5,"l3":14}`,
+    );
+    expect(replaced.header.condition).not.toContain('childVersions');
+    expect(replaced.children[0]).toEqual({
+      item: {
+        pk: 'ORDER#o1',
+        sk: 'LINE#l3',
+        lineId: 'l3',
+        sku: 'C',
+        quantity: 2,
+        unitPrice: 7,
+        writtenIn: 3,
       },
+      condition: '(attribute_not_exists(#pk))',
+    });
+
+    // An order read whose header keeps nothing (stored before it kept its lines) gets it all.
+    const { childVersions: _kept, ...legacyHeader } = read.header;
+    const legacy = write([{ kind: 'remove', childId: 'l1' }], {
+      read: { ...read, header: legacyHeader },
     }).header;
-    expect(legacy?.UpdateExpression).toBe('SET #n0 = #n0 + :v0, #n1 = :v1, #n2 = :v2, #n3 = :v3');
-    expect(legacy?.ExpressionAttributeValues?.[':v3']).toEqual({ l2: 5 });
+    expect(legacy.update).toBe(`SET ${bookkeeping}, #childVersions = {"l2":2}, #childAmounts = {"l2":5}`);
   });
 
   it('an aggregate write that cannot fit one transaction is 422, with a key or without: the key never counts', () => {

@@ -55,8 +55,15 @@ export const orderOperations = {
     summary: 'Read an order with its lines',
     success: record(answers.order),
     headers: ['if-none-match'],
-    errors: read,
-    rules: existing,
+    errors: [...read, 'WRITE_CONTENTION'],
+    rules: [
+      ...existing,
+      {
+        status: 409,
+        code: 'WRITE_CONTENTION',
+        when: 'each of 5 reads of the order in a row saw another write to it half applied; `Retry-After`',
+      },
+    ],
   },
   'PUT /orders/{id}': {
     summary: 'Replace an order and its lines',

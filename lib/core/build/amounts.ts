@@ -3,7 +3,7 @@
  * 10^15, an integer a double holds exactly; their sum over 500 children reaches 5 × 10^17,
  * past 2^53. So sums are taken in BigInt and, past 2^53, given to JSON as their exact digits.
  * No stored number is ever past 2^53: an aggregate's header keeps its children's amounts one
- * by one (CHILD_AMOUNTS), never their sum, so DynamoDB's document client reads every one.
+ * by one (children.ts), never their sum.
  */
 
 // Node 22 (the Lambda runtime) has JSON.rawJSON; TypeScript's ES2023 lib does not declare it.
@@ -21,16 +21,3 @@ export const sumOf = (amounts: Iterable<number>): bigint => {
   for (const amount of amounts) sum += BigInt(amount);
   return sum;
 };
-
-/**
- * The header attribute of an aggregate that keeps each child's amount by child id, written in
- * the same transaction as the child. Bookkeeping: the API shows its sum as TOTAL.
- */
-export const CHILD_AMOUNTS = 'childAmounts';
-
-/** The field that shows the sum of an aggregate's child amounts. */
-export const TOTAL = 'total';
-
-/** The total a header's child amounts show, exact. */
-export const totalOf = (amounts: unknown): unknown =>
-  exactInteger(sumOf(Object.values((amounts ?? {}) as Record<string, number>).map(Number)));

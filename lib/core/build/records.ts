@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
-import { CHILD_AMOUNTS, TOTAL, totalOf } from './amounts';
 import { isAttemptAttribute } from './attempts';
+import { CHILD_AMOUNTS, CHILD_VERSIONS, TOTAL, totalOf, WRITTEN_IN } from './children';
 import type { StoredItem } from './items';
 import type { Idempotency } from './key-record';
 import { type EntitySpec, keyOf, listingIndex, PK, SK, TTL } from './keys';
@@ -45,9 +45,12 @@ export const mergePatch = (patch: Record<string, unknown>): Change => ({
 /** How long a tombstone answers 410 (the contract: at least 30 days). */
 export const TOMBSTONE_RETENTION_MS = 35 * 24 * 60 * 60 * 1000;
 
-/** A child (an order's line) as the API shows it: its fields, without keys or its place (`seq`). */
+/**
+ * A child (an order's line) as the API shows it: its fields, without keys, its place (`seq`)
+ * or the version that wrote it.
+ */
 export const toPublicChild = (item: StoredItem): Record<string, unknown> => {
-  const { [PK]: _pk, [SK]: _sk, seq: _seq, ...fields } = item;
+  const { [PK]: _pk, [SK]: _sk, seq: _seq, [WRITTEN_IN]: _written, ...fields } = item;
   return fields;
 };
 
@@ -64,6 +67,7 @@ const internalAttributes = new Set<string>([
   'deletedAt',
   'deletedBy',
   CHILD_AMOUNTS,
+  CHILD_VERSIONS,
 ]);
 
 export const auditAttributes = ['version', 'createdAt', 'createdBy', 'updatedAt', 'updatedBy'];

@@ -6,6 +6,7 @@ import {
   TooManyChangesError,
   ValidationError,
 } from '../../../errors';
+import { WRITTEN_IN } from '../../build/children';
 import { allOf, ExpressionBuilder, updateExpression } from '../../build/expression';
 import type { StoredItem } from '../../build/items';
 import { keyOf, PK, SK } from '../../build/keys';
@@ -13,7 +14,7 @@ import type { WriteContext } from '../../build/records';
 import { changeRequest } from '../../build/requests';
 import { firstBroken, inState, type Rule } from '../../build/rules';
 import { asAction, MAX_TRANSACTION_ITEMS, type WriteAction } from '../../send/writes';
-import { amountUpdates, childAsRead, movesAmount } from './amounts';
+import { keptUpdates } from './kept';
 import type { AggregateSpec, AggregateWrite, ChildCount, ChildWrite } from './spec';
 
 /**
@@ -92,14 +93,20 @@ const childFree = (spec: AggregateSpec): Rule => ({
     item ? new AlreadyExistsError(`A ${spec.childName} with this id exists already.`) : undefined,
 });
 
-/** The transaction action of one child write (pure). */
-export const childAction = (spec: AggregateSpec, id: string, write: ChildWrite): WriteAction => {
+/** The transaction action of one child write (pure), made by the write that produces `version`. */
+export const childAction = (
+  spec: AggregateSpec,
+  id: string,
+  write: ChildWrite,
+  version: number,
+): WriteAction => {
   const key = childKey(spec, id, write.childId);
   const x = new ExpressionBuilder();
   const item = (fields: Record<string, unknown>) => ({
     ...key,
     [spec.childIdField]: write.childId,
     ...fields,
+    [WRITTEN_IN]: version,
   });
   // Each child write is conditioned on its one rule; the clause is built after the
   // request's own names and values, so they share one ExpressionBuilder.
@@ -121,12 +128,11 @@ export const childAction = (spec: AggregateSpec, id: string, write: ChildWrite):
     case 'remove':
       return conditioned('Delete', [childExists(spec)], { Key: key });
     case 'update': {
-      const set = Object.entries(write.change.set).map(
+      const set = Object.entries({ ...write.change.set, [WRITTEN_IN]: version }).map(
         ([field, value]) => `${x.name(field)} = ${x.value(value)}`,
       );
       const remove = write.change.remove.map((field) => x.name(field));
-      const asRead = write.before && movesAmount(spec, write.change) ? [childAsRead(spec, write.before)] : [];
-      return conditioned('Update', [childExists(spec), ...asRead], {
+      return conditioned('Update', [childExists(spec)], {
         Key: key,
         UpdateExpression: updateExpression(set, remove),
       });
@@ -150,14 +156,20 @@ export const aggregateActions = (
   if (write.childCount && 'set' in write.childCount && write.childCount.set > spec.maxChildren) {
     throw tooManyChildren(spec);
   }
-  const amounts = amountUpdates(spec, write);
+  if (write.precondition.kind !== 'version') throw new Error('An aggregate write is pinned to a version.');
+  // The version this write produces: what its children and the header's entries record.
+  const version = write.precondition.version + 1;
+  const kept = keptUpdates(spec, write, version);
   const header = changeRequest(spec, id, write.precondition, write.header, context, {
     pinned: write.pinned ?? false,
-    rules: [...headerRules(spec, write), ...amounts.rules],
-    set: (x) => [...countSet(spec, write.childCount)(x), ...amounts.set(x)],
-    remove: amounts.remove,
+    rules: [...headerRules(spec, write), ...kept.rules],
+    set: (x) => [...countSet(spec, write.childCount)(x), ...kept.set(x)],
+    remove: kept.remove,
   });
-  return [asAction('Update', header), ...write.children.map((child) => childAction(spec, id, child))];
+  return [
+    asAction('Update', header),
+    ...write.children.map((child) => childAction(spec, id, child, version)),
+  ];
 };
 
 /** Checks the header's rules against the header as read, so a refused write sends nothing. */

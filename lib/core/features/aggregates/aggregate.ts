@@ -1,39 +1,59 @@
 import { now as clockNow } from '../../../clock';
 import { tableName } from '../../../db/table-name';
-import { NotFoundError, TooManyChangesError } from '../../../errors';
-import { CHILD_AMOUNTS } from '../../build/amounts';
+import { NotFoundError, TooManyChangesError, WriteContentionError } from '../../../errors';
 import { ExpressionBuilder } from '../../build/expression';
 import type { StoredItem } from '../../build/items';
 import { keyOf, newId, PK, SK } from '../../build/keys';
 import { newRecordItem, type WriteContext } from '../../build/records';
 import { changeRequest, createRequest } from '../../build/requests';
-import { goneOrNotFound } from '../../build/rules';
+import { goneOrNotFound, MovedError } from '../../build/rules';
 import { appliedChange, appliedVersionOf, pinnedTo } from '../../build/version';
 import { type Committed, commit, itemUpdate, type Plan } from '../../once/commit';
+import { retryWithBackoff } from '../../send/backoff';
 import { queryAll, readItem } from '../../send/reads';
 import { asAction, MAX_TRANSACTION_ITEMS } from '../../send/writes';
 import { assertHeaderAllows, childAction, headerRules } from './actions';
-import { amountsAfter } from './amounts';
+import { keptAfter, keptAttributes, readWhole } from './kept';
 import type { Aggregate, AggregateSpec, AggregateWrite } from './spec';
 
-/** Reads the header and every child with one consistent Query (more only past 1 MB). */
+/** Queries of one aggregate before a read that keeps seeing a transaction half applied gives up. */
+export const WHOLE_READ_ATTEMPTS = 5;
+
+/**
+ * Reads the header and every child with one consistent Query (more only past 1 MB), whole: a
+ * Query is not isolated from transactions and may see one half applied (DynamoDB's
+ * read-committed isolation), which the header's kept child versions tell (kept.ts), and
+ * then it reads again, up to WHOLE_READ_ATTEMPTS Queries, else WRITE_CONTENTION.
+ */
 export const readAggregate = async (
   spec: AggregateSpec,
   id: string,
   now = clockNow(),
 ): Promise<Aggregate> => {
-  const x = new ExpressionBuilder();
-  const items = await queryAll({
-    TableName: tableName(),
-    KeyConditionExpression: `${x.name(PK)} = ${x.value(keyOf(spec, id)[PK])}`,
-    ConsistentRead: true,
-    ...x.attributes(),
-  });
-  const header = items.find((item) => item[SK] === keyOf(spec, id)[SK]);
-  if (!header) throw new NotFoundError();
-  if (header.deletedAt !== undefined) throw goneOrNotFound(header, now);
-  const children = items.filter((item) => String(item[SK]).startsWith(spec.childPrefix));
-  return { header, children };
+  const query = async (): Promise<Aggregate> => {
+    const x = new ExpressionBuilder();
+    const items = await queryAll({
+      TableName: tableName(),
+      KeyConditionExpression: `${x.name(PK)} = ${x.value(keyOf(spec, id)[PK])}`,
+      ConsistentRead: true,
+      ...x.attributes(),
+    });
+    const header = items.find((item) => item[SK] === keyOf(spec, id)[SK]);
+    if (!header) throw new NotFoundError();
+    if (header.deletedAt !== undefined) throw goneOrNotFound(header, now);
+    const children = items.filter((item) => String(item[SK]).startsWith(spec.childPrefix));
+    if (!readWhole(spec, header, children)) throw new MovedError();
+    return { header, children };
+  };
+  try {
+    return await retryWithBackoff(query, (error) => error instanceof MovedError, {
+      attempts: WHOLE_READ_ATTEMPTS,
+      baseMs: 5,
+      capMs: 50,
+    });
+  } catch (error) {
+    throw error instanceof MovedError ? new WriteContentionError() : error;
+  }
 };
 
 /** Reads the header alone, consistently, as stored. */
@@ -53,15 +73,8 @@ export const createAggregate = async <R>(
 ): Promise<Committed<R>> => {
   const items = children.length + 1;
   if (items > MAX_TRANSACTION_ITEMS) throw new TooManyChangesError(items, MAX_TRANSACTION_ITEMS);
-  const kept = spec.amount
-    ? {
-        [CHILD_AMOUNTS]: amountsAfter(
-          spec,
-          [],
-          children.map((child) => ({ kind: 'add', ...child })),
-        ),
-      }
-    : {};
+  const adds = children.map((child) => ({ kind: 'add' as const, ...child }));
+  const kept = keptAttributes(keptAfter(spec, [], adds, 1));
   const header = newRecordItem(
     spec,
     newId(),
@@ -71,7 +84,7 @@ export const createAggregate = async <R>(
   const id = String(header.id);
   const actions = [
     asAction('Put', createRequest(header, context)),
-    ...children.map((child) => childAction(spec, id, { kind: 'add', ...child })),
+    ...adds.map((child) => childAction(spec, id, child, 1)),
   ];
   return commit(
     { read: async () => undefined, plan: () => ({ actions, response: response(header) }) },

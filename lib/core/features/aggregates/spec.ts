@@ -24,8 +24,8 @@ export interface AggregateSpec extends EntitySpec {
   /**
    * What each child counts towards the aggregate's total (an order line: quantity × unit
    * price, an integer of at most 10^15), and the child fields it is made of. The header
-   * keeps every child's amount (CHILD_AMOUNTS), written with the child, so a list shows
-   * totals from headers alone and a child is added or removed without a read.
+   * keeps every child's amount (kept.ts), written with the child, so a list shows totals from
+   * headers alone and a child is added or removed without a read.
    */
   readonly amount?: { readonly fields: readonly string[]; of(child: Record<string, unknown>): number };
 }
@@ -36,8 +36,8 @@ export type ChildWrite =
   /** Replaces an existing child whole. */
   | { kind: 'replace'; childId: string; fields: Record<string, unknown> }
   /**
-   * Changes fields of an existing child. `before` is the child as read: a change of its
-   * amount's fields writes the amount it leaves, and holds only while the child is as read.
+   * Changes fields of an existing child. `before` is the child as read (from a whole read,
+   * pinned to its version): a change of its amount's fields writes the amount it leaves.
    */
   | { kind: 'update'; childId: string; change: Change; before?: StoredItem }
   /** Removes an existing child. */
@@ -55,13 +55,14 @@ export interface AggregateWrite {
   /** The header's status must be one of these. */
   allowedStatuses?: readonly string[];
   childCount?: ChildCount;
-  /**
-   * Every child's amount after the write, when the write knows them all (a replacement, or a
-   * header that keeps none yet). Otherwise each child write sets or removes its own.
-   */
-  allAmounts?: Record<string, number>;
-  /** The aggregate as read, when the write read it: a header keeping no amounts yet gets all. */
+  /** The aggregate as read (whole), when the write read it. */
   read?: Aggregate;
+  /**
+   * Writes what the header keeps of every child, from `read` and the child writes (a
+   * replacement); also done when the header keeps nothing yet. Otherwise each child write sets
+   * or removes its own entries.
+   */
+  whole?: boolean;
 }
 
 export interface Aggregate {
