@@ -4,6 +4,7 @@ import type {
   GetCommand,
   PutCommand,
   QueryCommand,
+  TransactGetCommand,
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
@@ -73,7 +74,8 @@ export type Command =
   | PutCommand
   | UpdateCommand
   | DeleteCommand
-  | TransactWriteCommand;
+  | TransactWriteCommand
+  | TransactGetCommand;
 
 /** One attempt of a command: what it answered, or its error with how far it got. */
 export type Attempted<O> = { ok: true; output: O } | { ok: false; error: unknown; reach: Reach };

@@ -26,8 +26,8 @@ beforeAll(async () => {
 /** An action on the table itself, or `<action> on index/<name>`: what IAM authorises. */
 const iamAccessOf = (request: SentRequest): string[] => {
   const action = `dynamodb:${request.command.replace(/Command$/, '')}`;
-  if (request.command === 'TransactWriteItemsCommand') {
-    // A transaction is authorised by the action of each item it holds.
+  if (request.command === 'TransactWriteItemsCommand' || request.command === 'TransactGetItemsCommand') {
+    // A transaction is authorised by the action of each item it holds (a Get: GetItem).
     const items = request.input.TransactItems as Record<string, unknown>[];
     return items.map((item) => `dynamodb:${Object.keys(item)[0]}Item`);
   }

@@ -519,7 +519,7 @@ describe('pure request builders', () => {
       { read, whole: true },
     );
     expect(replaced.header.update).toBe(
-      `SET ${bookkeeping}, #childVersions = {"l2":2,"l3":3}, #childAmounts = {"l2":5,"l3":14}`,
+      `SET ${bookkeeping}, #lineCount = 2, #childVersions = {"l2":2,"l3":3}, #childAmounts = {"l2":5,"l3":14}`,
     );
     expect(replaced.header.condition).not.toContain('childVersions');
     expect(replaced.children[0]).toEqual({
@@ -540,7 +540,9 @@ describe('pure request builders', () => {
     const legacy = write([{ kind: 'remove', childId: 'l1' }], {
       read: { ...read, header: legacyHeader },
     }).header;
-    expect(legacy.update).toBe(`SET ${bookkeeping}, #childVersions = {"l2":2}, #childAmounts = {"l2":5}`);
+    expect(legacy.update).toBe(
+      `SET ${bookkeeping}, #lineCount = 1, #childVersions = {"l2":2}, #childAmounts = {"l2":5}`,
+    );
   });
 
   it('an aggregate write that cannot fit one transaction is 422, with a key or without: the key never counts', () => {

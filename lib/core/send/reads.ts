@@ -3,6 +3,7 @@ import {
   QueryCommand,
   type QueryCommandInput,
   type QueryCommandOutput,
+  TransactGetCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { now as clockNow } from '../../clock';
 import { tableName } from '../../db/table-name';
@@ -17,7 +18,7 @@ import { translateSdkError } from './translate';
 /** Reads, retried like every request: a read changes nothing, so every failure may be sent again. */
 
 /** The output of a read, retried like every request; THROTTLED when DynamoDB kept throttling. */
-const read = async <O>(command: GetCommand | QueryCommand): Promise<O> => {
+const read = async <O>(command: GetCommand | QueryCommand | TransactGetCommand): Promise<O> => {
   const sent: Sent<O> = await sendWithRetries<O>(() => command);
   if (sent.ok) return sent.output;
   return translateSdkError(sent.error);
@@ -29,6 +30,19 @@ export const readItem = async (key: Record<string, unknown>): Promise<StoredItem
     new GetCommand({ TableName: tableName(), Key: key, ConsistentRead: true }),
   );
   return Item;
+};
+
+/**
+ * Reads up to 100 items as of one moment (TransactGetItems, which no transaction is seen half
+ * way through), as stored; undefined where there is no item.
+ */
+export const readTogether = async (
+  keys: readonly Record<string, unknown>[],
+): Promise<(StoredItem | undefined)[]> => {
+  const { Responses } = await read<{ Responses?: { Item?: StoredItem }[] }>(
+    new TransactGetCommand({ TransactItems: keys.map((Key) => ({ Get: { TableName: tableName(), Key } })) }),
+  );
+  return keys.map((_, index) => Responses?.[index]?.Item);
 };
 
 /** One page of a Query. */

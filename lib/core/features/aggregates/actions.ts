@@ -24,7 +24,7 @@ import type { AggregateSpec, AggregateWrite, ChildCount, ChildWrite } from './sp
  * version changing with it, in the same transaction. Nothing else in lib builds a child key.
  */
 
-const childKey = (spec: AggregateSpec, id: string, childId: string) => ({
+export const childKey = (spec: AggregateSpec, id: string, childId: string) => ({
   [PK]: keyOf(spec, id)[PK] as string,
   [SK]: `${spec.childPrefix}${childId}`,
 });
@@ -163,7 +163,11 @@ export const aggregateActions = (
   const header = changeRequest(spec, id, write.precondition, write.header, context, {
     pinned: write.pinned ?? false,
     rules: [...headerRules(spec, write), ...kept.rules],
-    set: (x) => [...countSet(spec, write.childCount)(x), ...kept.set(x)],
+    // A whole write counts the children too: the count is right even where it was not.
+    set: (x) => [
+      ...countSet(spec, kept.count === undefined ? write.childCount : { set: kept.count })(x),
+      ...kept.set(x),
+    ],
     remove: kept.remove,
   });
   return [

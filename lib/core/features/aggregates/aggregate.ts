@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import { now as clockNow } from '../../../clock';
 import { tableName } from '../../../db/table-name';
 import { NotFoundError, TooManyChangesError, WriteContentionError } from '../../../errors';
@@ -6,54 +7,100 @@ import type { StoredItem } from '../../build/items';
 import { keyOf, newId, PK, SK } from '../../build/keys';
 import { newRecordItem, type WriteContext } from '../../build/records';
 import { changeRequest, createRequest } from '../../build/requests';
-import { goneOrNotFound, MovedError } from '../../build/rules';
+import { goneOrNotFound } from '../../build/rules';
 import { appliedChange, appliedVersionOf, pinnedTo } from '../../build/version';
 import { type Committed, commit, itemUpdate, type Plan } from '../../once/commit';
-import { retryWithBackoff } from '../../send/backoff';
-import { queryAll, readItem } from '../../send/reads';
+import { fullJitterDelay, wait } from '../../send/backoff';
+import { queryAll, readItem, readTogether } from '../../send/reads';
 import { asAction, MAX_TRANSACTION_ITEMS } from '../../send/writes';
-import { assertHeaderAllows, childAction, headerRules } from './actions';
-import { keptAfter, keptAttributes, readWhole } from './kept';
+import { assertHeaderAllows, childAction, childKey, headerRules } from './actions';
+import { disagreeing, keptAfter, keptAttributes } from './kept';
 import type { Aggregate, AggregateSpec, AggregateWrite } from './spec';
 
-/** Queries of one aggregate before a read that keeps seeing a transaction half applied gives up. */
+/** Reads of one aggregate before one that keeps seeing a transaction half applied gives up. */
 export const WHOLE_READ_ATTEMPTS = 5;
 
+const wholeReadBackoff = { attempts: WHOLE_READ_ATTEMPTS, baseMs: 5, capMs: 50 };
+
+/** The header and every child, with one consistent Query (more only past 1 MB). */
+const queryAggregate = async (spec: AggregateSpec, id: string, now: Date): Promise<Aggregate> => {
+  const x = new ExpressionBuilder();
+  const items = await queryAll({
+    TableName: tableName(),
+    KeyConditionExpression: `${x.name(PK)} = ${x.value(keyOf(spec, id)[PK])}`,
+    ConsistentRead: true,
+    ...x.attributes(),
+  });
+  const header = items.find((item) => item[SK] === keyOf(spec, id)[SK]);
+  if (!header) throw new NotFoundError();
+  if (header.deletedAt !== undefined) throw goneOrNotFound(header, now);
+  const children = items.filter((item) => String(item[SK]).startsWith(spec.childPrefix));
+  return { header, children };
+};
+
 /**
- * Reads the header and every child with one consistent Query (more only past 1 MB), whole: a
- * Query is not isolated from transactions and may see one half applied (DynamoDB's
- * read-committed isolation), which the header's kept child versions tell (kept.ts), and
- * then it reads again, up to WHOLE_READ_ATTEMPTS Queries, else WRITE_CONTENTION.
+ * Whether a read of one moment (TransactGetItems, which no transaction is seen half way
+ * through) finds the header at the version read and the children the two disagree about as
+ * read: then what the header keeps is wrong, not the read.
+ */
+const keptIsWrong = async (spec: AggregateSpec, id: string, read: Aggregate, off: readonly string[]) => {
+  if (off.includes('')) return false;
+  const asRead = new Map(read.children.map((child) => [String(child[spec.childIdField]), child]));
+  for (let start = 0; start < off.length; start += MAX_TRANSACTION_ITEMS - 1) {
+    const chunk = off.slice(start, start + MAX_TRANSACTION_ITEMS - 1);
+    let items: (StoredItem | undefined)[];
+    try {
+      items = await readTogether([keyOf(spec, id), ...chunk.map((childId) => childKey(spec, id, childId))]);
+    } catch {
+      return false;
+    }
+    const [header, ...children] = items;
+    if (header?.version !== read.header.version) return false;
+    if (!chunk.every((childId, index) => isDeepStrictEqual(children[index], asRead.get(childId))))
+      return false;
+  }
+  return true;
+};
+
+/**
+ * Reads the header and every child, whole. A Query is not isolated from transactions and may
+ * see one half applied (DynamoDB's read-committed isolation), which the versions the header
+ * keeps of its children tell (kept.ts): it reads again, up to WHOLE_READ_ATTEMPTS reads, else
+ * WRITE_CONTENTION. The same disagreement twice in a row is asked of a read of one moment: if
+ * that finds it too, children were written past the API (a console, a script), and the
+ * children as stored are the aggregate; the next write puts the header right.
  */
 export const readAggregate = async (
   spec: AggregateSpec,
   id: string,
   now = clockNow(),
 ): Promise<Aggregate> => {
-  const query = async (): Promise<Aggregate> => {
-    const x = new ExpressionBuilder();
-    const items = await queryAll({
-      TableName: tableName(),
-      KeyConditionExpression: `${x.name(PK)} = ${x.value(keyOf(spec, id)[PK])}`,
-      ConsistentRead: true,
-      ...x.attributes(),
-    });
-    const header = items.find((item) => item[SK] === keyOf(spec, id)[SK]);
-    if (!header) throw new NotFoundError();
-    if (header.deletedAt !== undefined) throw goneOrNotFound(header, now);
-    const children = items.filter((item) => String(item[SK]).startsWith(spec.childPrefix));
-    if (!readWhole(spec, header, children)) throw new MovedError();
-    return { header, children };
-  };
-  try {
-    return await retryWithBackoff(query, (error) => error instanceof MovedError, {
-      attempts: WHOLE_READ_ATTEMPTS,
-      baseMs: 5,
-      capMs: 50,
-    });
-  } catch (error) {
-    throw error instanceof MovedError ? new WriteContentionError() : error;
+  let before: string | undefined;
+  for (let attempt = 0; attempt < WHOLE_READ_ATTEMPTS; attempt += 1) {
+    if (attempt > 0) await wait(fullJitterDelay(attempt - 1, wholeReadBackoff));
+    const read = await queryAggregate(spec, id, now);
+    const off = disagreeing(spec, read.header, read.children);
+    if (off.length === 0) return read;
+    const seen = JSON.stringify([
+      read.header.version,
+      off,
+      read.children.filter((child) => off.includes(String(child[spec.childIdField]))),
+    ]);
+    if (seen === before && (await keptIsWrong(spec, id, read, off))) {
+      console.warn(
+        JSON.stringify({
+          level: 'WARN',
+          message: `The ${spec.type.toLowerCase()}'s header keeps ${spec.childName}s other than the ones stored; the next write puts it right`,
+          id,
+          version: read.header.version,
+          disagreeing: off.length,
+        }),
+      );
+      return { ...read, keptIsWrong: true };
+    }
+    before = seen;
   }
+  throw new WriteContentionError();
 };
 
 /** Reads the header alone, consistently, as stored. */

@@ -81,21 +81,28 @@ export const keptAttributes = (kept: Kept): Record<string, unknown> => ({
 });
 
 /**
- * Whether the children read are the ones the header keeps, each as last written. A Query that
- * saw a transaction half applied (the header after it, a child before it, or the other way
- * round) is not whole. A header stored before it kept anything can only be held to its count.
+ * The children a read and its header disagree about, by id: ones read that the header keeps at
+ * another version or not at all, and ones it keeps that were not read. A Query that saw a
+ * transaction half applied (the header after it, a child before it, or the other way round)
+ * has some; so has an aggregate whose children were written past the API. A header stored
+ * before it kept anything can only be held to its count: [''] when that differs.
  */
-export const readWhole = (
+export const disagreeing = (
   spec: AggregateSpec,
   header: StoredItem,
   children: readonly StoredItem[],
-): boolean => {
+): string[] => {
   const versions = header[CHILD_VERSIONS] as Record<string, unknown> | undefined;
-  if (versions === undefined) return Number(header[spec.countField] ?? children.length) === children.length;
-  return (
-    Object.keys(versions).length === children.length &&
-    children.every((child) => Number(versions[childIdOf(spec, child)]) === Number(child[WRITTEN_IN] ?? 0))
-  );
+  if (versions === undefined) {
+    return Number(header[spec.countField] ?? children.length) === children.length ? [] : [''];
+  }
+  const read = new Set(children.map((child) => childIdOf(spec, child)));
+  return [
+    ...children
+      .filter((child) => Number(versions[childIdOf(spec, child)]) !== Number(child[WRITTEN_IN] ?? 0))
+      .map((child) => childIdOf(spec, child)),
+    ...Object.keys(versions).filter((childId) => !read.has(childId)),
+  ];
 };
 
 /**
@@ -127,8 +134,9 @@ const keepsChildren = (spec: AggregateSpec): Rule => ({
 
 /**
  * How a write made at `version` changes what its header keeps, and the rule that needs: every
- * entry from the aggregate as read when the write asks for it (`whole`) or the header keeps
- * nothing yet; else the entries of the children it writes.
+ * entry from the aggregate as read (and `count`, the children there will be) when the write
+ * asks for it (`whole`), the header keeps nothing yet or keeps it wrong; else the entries of
+ * the children it writes.
  */
 export const keptUpdates = (spec: AggregateSpec, write: AggregateWrite, version: number) => {
   const none = {
@@ -136,17 +144,19 @@ export const keptUpdates = (spec: AggregateSpec, write: AggregateWrite, version:
     remove: (_x: ExpressionBuilder): string[] => [],
   };
   const read = write.read;
-  if (read && (write.whole || !keepsAll(spec, read.header))) {
-    const all = keptAttributes(keptAfter(spec, read.children, write.children, version));
+  if (read && (write.whole || read.keptIsWrong || !keepsAll(spec, read.header))) {
+    const after = keptAfter(spec, read.children, write.children, version);
+    const all = keptAttributes(after);
     return {
       ...none,
+      count: Object.keys(after.versions).length,
       set: (x: ExpressionBuilder) =>
         Object.entries(all).map(([name, value]) => `${x.name(name)} = ${x.value(value)}`),
       rules: [] as Rule[],
     };
   }
   const entries = written(spec, write.children);
-  if (entries.length === 0) return { ...none, rules: [] as Rule[] };
+  if (entries.length === 0) return { ...none, count: undefined, rules: [] as Rule[] };
   const at = (x: ExpressionBuilder, map: string, childId: string) => `${x.name(map)}.${x.name(childId)}`;
   return {
     set: (x: ExpressionBuilder) =>
@@ -166,6 +176,7 @@ export const keptUpdates = (spec: AggregateSpec, write: AggregateWrite, version:
           ? []
           : [at(x, CHILD_VERSIONS, childId), ...(spec.amount ? [at(x, CHILD_AMOUNTS, childId)] : [])],
       ),
+    count: undefined,
     rules: [keepsChildren(spec)],
   };
 };

@@ -68,4 +68,10 @@ export interface AggregateWrite {
 export interface Aggregate {
   header: StoredItem;
   children: StoredItem[];
+  /**
+   * The header keeps children other than the ones stored (written past the API), as a read
+   * of one moment showed: the children are the truth, and the next write writes what the
+   * header keeps whole.
+   */
+  keptIsWrong?: boolean;
 }
