@@ -428,4 +428,26 @@ describe('an order whose lines were written past the API', () => {
     );
     await expectListed(customer, created.id, 450);
   });
+
+  it('a line count set by hand: the lines are read in one Query, and the next write that reads the order counts them', async () => {
+    const customer = 'Past the API: a line count';
+    const created = await create(customer, [line('A', 2, 150), line('B', 1, 1000)]);
+    await pastTheApi(() =>
+      db().send(
+        new UpdateCommand({
+          TableName: tableName(),
+          Key: keyOf({ type: 'ORDER' }, created.id),
+          UpdateExpression: 'SET lineCount = :wrong',
+          ExpressionAttributeValues: { ':wrong': 7 },
+        }),
+      ),
+    );
+    const read = await recordRequests(() => api.call('GET', `/orders/${created.id}`, { token: sam }));
+    expect([read.commands, read.result.body.lines.length]).toEqual([['QueryCommand'], 2]);
+    ok(
+      await write('PATCH', `/orders/${created.id}/lines/${created.lines[0]?.lineId}`, 1, { quantity: 3 }),
+      200,
+    );
+    await expectListed(customer, created.id, 1450);
+  });
 });
