@@ -85,9 +85,9 @@ export interface ChangeOptions extends AttemptOptions {
   pinned?: boolean;
   /** Rules beyond the record's own (an aggregate's state and size). */
   rules?: readonly Rule[];
-  /** SET clauses beyond the change's (an aggregate's child count and amounts). */
+  /** SET clauses beyond the change's (an aggregate's child count, what it keeps of its children). */
   set?: (x: ExpressionBuilder) => string[];
-  /** REMOVE clauses beyond the change's (the amount of an aggregate's removed child). */
+  /** REMOVE clauses beyond the change's (what an aggregate's header kept of a removed child). */
   remove?: (x: ExpressionBuilder) => string[];
 }
 
