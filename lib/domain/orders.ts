@@ -1,5 +1,5 @@
 import type * as z from 'zod/mini';
-import { exactInteger, sumOf } from '../core/build/amounts';
+import { totalOf } from '../core/build/children';
 import type { StoredItem } from '../core/build/items';
 import { newId } from '../core/build/keys';
 import {
@@ -31,7 +31,7 @@ export interface OrderLine extends LineFields {
  * digits rather than rounded. The header keeps each line's amount too, for lists (`total`).
  */
 const orderTotal = (lines: readonly StoredItem[]): unknown =>
-  exactInteger(sumOf(lines.map((line) => orderEntity.amount?.of(line) ?? 0)));
+  totalOf(lines.map((line) => orderEntity.amount?.of(line) ?? 0));
 
 /** The order as the API shows it: header, lines in the order they were added, total. */
 export const orderView = ({ header, children }: Aggregate, now: Date): PublicRecord => {

@@ -18,6 +18,6 @@ export const WRITTEN_IN = 'writtenIn';
 /** The field that shows the sum of an aggregate's child amounts. */
 export const TOTAL = 'total';
 
-/** The total a header's child amounts show, exact. */
+/** The exact total of amounts: a header's child amounts (a map by id), or a list of them. */
 export const totalOf = (amounts: unknown): unknown =>
   exactInteger(sumOf(Object.values((amounts ?? {}) as Record<string, number>).map(Number)));

@@ -18,7 +18,7 @@ import { disagreeing, keptAfter, keptAttributes } from './kept';
 import type { Aggregate, AggregateSpec, AggregateWrite } from './spec';
 
 /** Reads of one aggregate before one that keeps seeing a transaction half applied gives up. */
-export const WHOLE_READ_ATTEMPTS = 5;
+const WHOLE_READ_ATTEMPTS = 5;
 
 const wholeReadBackoff = { attempts: WHOLE_READ_ATTEMPTS, baseMs: 5, capMs: 50 };
 
