@@ -74,6 +74,11 @@ describe('an order in three windows (two sales users and a supervisor)', () => {
     await b.screenshot({ path: join(artifacts, 'order-conflict.png'), fullPage: true });
     await b.getByRole('button', { name: 'Re-apply my changes to version 3' }).click();
     await b.getByText('Saved: version 4.').waitFor();
+    // Alice's own save is told against the order as it is now, not as if it were the newest.
+    await version(a, 4);
+    expect(await a.locator('p.banner.ok').allTextContents()).toEqual([
+      'Saved as version 3; changed by bob since (now version 4).',
+    ]);
     expect([
       await quantity(b, 'NUT').inputValue(),
       await price(b, 'NUT').inputValue(),

@@ -107,16 +107,32 @@ export const useSaveState = () => {
 export const useVersionedSave = <R extends Versioned>(spec: SaveSpec<R>) => {
   const { open } = spec;
   const state = useSaveState();
+  // The last save, told against the record as it is now: once a colleague's change moves the
+  // record on, "Saved: version 2" would stand beside "version 3" as if it were the newest.
+  const [saved, setSaved] = useState<{ applied: number; replayed: boolean }>();
+  const report: typeof state.report = (...told) => {
+    setSaved(undefined);
+    state.report(...told);
+  };
+  const savedMessage = ({ applied, replayed }: { applied: number; replayed: boolean }) => {
+    const now = open.record;
+    if (now && applied < now.version)
+      return `Saved as version ${applied}; changed by ${now.updatedBy} since (now version ${now.version}).`;
+    return replayed
+      ? `Saved: version ${applied} (your earlier send had been applied; it was not applied twice).`
+      : `Saved: version ${applied}.`;
+  };
 
   const unitsOf = (session: EditSession) => [...new Set(Object.keys(session.edits).map(spec.unitOf))];
 
   const run = (session: EditSession, units: string[], again?: Pending) => {
-    if (spec.lock?.refusal) return state.report(undefined, spec.lock.refusal);
+    if (spec.lock?.refusal) return report(undefined, spec.lock.refusal);
     const work = again ? [spec.unitOf(again.paths[0] ?? '')] : units;
     if (
       work.every((unit) => Object.keys(changes(session, (path) => spec.unitOf(path) === unit)).length === 0)
     )
-      return state.report('Nothing to save: you changed nothing here.');
+      return report('Nothing to save: you changed nothing here.');
+    setSaved(undefined);
     return state.run(async () => {
       let current = session;
       let version = again?.version ?? session.base.version;
@@ -152,19 +168,14 @@ export const useVersionedSave = <R extends Versioned>(spec: SaveSpec<R>) => {
           return;
         }
       }
-      if (last)
-        state.report(
-          last.record && last.applied < last.record.version
-            ? `Saved as version ${last.applied}; changed by ${last.record.updatedBy} since (now version ${last.record.version}).`
-            : last.replayed
-              ? `Saved: version ${last.applied} (your earlier send had been applied; it was not applied twice).`
-              : `Saved: version ${last.applied}.`,
-        );
+      if (last) setSaved({ applied: last.applied, replayed: last.replayed });
     });
   };
 
   return {
     ...state,
+    report,
+    message: saved ? savedMessage(saved) : state.message,
     /** Saves these units of the person's changes (all of them when none are named). */
     save: (units?: string[]) =>
       open.session ? run(open.session, units ?? unitsOf(open.session)) : undefined,
@@ -178,7 +189,7 @@ export const useVersionedSave = <R extends Versioned>(spec: SaveSpec<R>) => {
       open.update(() => next, conflict.current);
       open.setConflict(undefined);
       if (Object.keys(next.edits).length === 0)
-        return state.report(`Nothing left to write: version ${conflict.current.version} holds your change.`);
+        return report(`Nothing left to write: version ${conflict.current.version} holds your change.`);
       void run(next, unitsOf(next));
     },
     /** The conflict decided for what is stored: the person's changes are dropped, nothing is written. */
@@ -187,7 +198,7 @@ export const useVersionedSave = <R extends Versioned>(spec: SaveSpec<R>) => {
       if (!conflict) return;
       open.update(() => openSession(open.snapshot(conflict.current)), conflict.current);
       open.setConflict(undefined);
-      state.report(
+      report(
         `Took ${conflict.current.updatedBy}’s version ${conflict.current.version}; your changes were dropped.`,
       );
     },
